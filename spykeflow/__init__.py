@@ -1,0 +1,44 @@
+"""SpykeFlow: event-driven spiking neural networks on TensorFlow/Keras 3.
+
+Public API::
+
+    InputLayer   images / event recordings -> spike trains (N, T, H, W, C)
+    Network      STDP convolutional feature learning (fit / transform)
+    Classifier   surrogate-gradient readouts and BPTT spiking backends
+    datasets     loaders (load(name, split, root)) and downloads
+
+Heavy modules (TensorFlow) are imported on first use, so ``import spykeflow`` is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ._version import __version__
+
+__all__ = ["InputLayer", "Network", "Classifier", "datasets", "__version__"]
+
+_LAZY = {
+    "InputLayer": ("spykeflow.input_layer", "InputLayer"),
+    "Network": ("spykeflow.network", "Network"),
+    "Classifier": ("spykeflow.classifier", "Classifier"),
+    "datasets": ("spykeflow.datasets", None),
+    "plotting": ("spykeflow.plotting", None),
+    "animation": ("spykeflow.animation", None),
+    "io": ("spykeflow.io", None),
+    "conventions": ("spykeflow.conventions", None),
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'spykeflow' has no attribute {name!r}")
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

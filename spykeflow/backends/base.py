@@ -1,0 +1,104 @@
+"""The contract between :class:`spykeflow.Classifier` and its backends.
+
+A backend is one model family. The Classifier facade owns everything that is the same for all
+of them -- input validation, label encoding, validation split, seeding, the training loop
+(optimizer, learning-rate schedule, early stopping / restore-best, TensorBoard, progress bar),
+metrics and save/load -- and asks the backend only for what differs.
+
+Two kinds exist:
+
+* :class:`KerasBackend` -- builds an (uncompiled) ``keras.Model`` mapping a batch of inputs to
+  logits ``(N, n_classes)``; the facade compiles and trains it. Hooks let a backend add callbacks
+  (e.g. the STS switch), post-process after training (e.g. QCFS conversion to a spiking model),
+  and predict with extra options (e.g. ``timesteps=``).
+* :class:`EstimatorBackend` -- wraps a non-Keras estimator (e.g. scikit-learn's ``LinearSVC``);
+  it implements ``fit`` / ``decision`` itself.
+
+Backends take their hyper-parameters as keyword arguments in ``__init__``, validate them there
+(``ValueError`` naming the parameter), and return them from :meth:`get_config`, which must be
+JSON-serialisable so a saved Classifier can rebuild its backend.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+#: Values of :attr:`Backend.input_kind`.
+INPUT_KINDS = ("features", "sequence", "any")
+
+
+class Backend:
+    """Base class of all backends: stores and reports hyper-parameters."""
+
+    #: Registry name (``Classifier(backend=name)``).
+    name: ClassVar[str] = ""
+    #: ``"features"``: inputs ``(N, F)``; ``"sequence"``: inputs ``(N, T, ...)`` (spike trains
+    #: or time series, time on axis 1); ``"any"``: either.
+    input_kind: ClassVar[str] = "features"
+
+    def __init__(self, **params):
+        self.params = dict(params)
+
+    def get_config(self) -> dict:
+        """JSON-serialisable hyper-parameters; ``type(self)(**config)`` rebuilds the backend."""
+        return dict(self.params)
+
+    def check_input(self, x: np.ndarray) -> None:
+        """Raise ``ValueError`` if ``x`` (already a finite float array) has the wrong rank."""
+        if self.input_kind == "features" and x.ndim != 2:
+            raise ValueError(
+                f"Backend {self.name!r} expects feature vectors (N, F). Received: shape={x.shape}. "
+                "Flatten with x.reshape(len(x), -1) or use a sequence backend for (N, T, ...)."
+            )
+        if self.input_kind == "sequence" and x.ndim < 3:
+            raise ValueError(
+                f"Backend {self.name!r} expects sequences (N, T, ...). Received: shape={x.shape}."
+            )
+
+
+class KerasBackend(Backend):
+    """A backend whose model is a Keras 3 model trained by the facade's loop."""
+
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int):
+        """Return an uncompiled ``keras.Model``: inputs of ``input_shape`` (without the batch
+        axis) -> logits ``(batch, n_classes)``. All randomness must derive from ``seed``."""
+        raise NotImplementedError
+
+    def loss(self):
+        """The training loss (default: softmax cross-entropy on logits, integer labels)."""
+        import keras
+
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def callbacks(self) -> list:
+        """Extra Keras callbacks for training (e.g. a schedule that switches activations)."""
+        return []
+
+    def after_fit(self, model, x, y, seed: int) -> None:
+        """Called once after training with the training data (e.g. QCFS conversion)."""
+
+    def predict_logits(self, model, x, batch_size: int, **kwargs) -> np.ndarray:
+        """Logits ``(N, n_classes)`` for ``x``; backends may accept options (``timesteps=``)."""
+        if kwargs:
+            raise TypeError(
+                f"Backend {self.name!r} takes no prediction options. Received: {sorted(kwargs)}."
+            )
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+    def custom_objects(self) -> dict:
+        """Classes needed to load the saved ``.keras`` model (layers registered as serialisable
+        normally make this unnecessary)."""
+        return {}
+
+
+class EstimatorBackend(Backend):
+    """A backend around a non-Keras estimator; it trains and predicts itself."""
+
+    def fit(self, x, y, seed: int):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def decision(self, x) -> np.ndarray:  # pragma: no cover - interface
+        """Scores ``(N, n_classes)``; larger means more likely."""
+        raise NotImplementedError

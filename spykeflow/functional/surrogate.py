@@ -1,0 +1,216 @@
+"""Registry of surrogate gradients for the spike (Heaviside) non-linearity.
+
+Every surrogate has the same forward pass, the Heaviside step
+
+    S(x) = 1 if x >= 0 else 0,          x = membrane potential - threshold,
+
+and replaces the derivative dS/dx (zero almost everywhere) by a function g(x) in the backward
+pass. The registry is shared by the binary-activation readout and every BPTT backend, so a
+surrogate is chosen by name everywhere::
+
+    >>> from spykeflow.functional import surrogate
+    >>> spike = surrogate.get("gaussian", sigma=0.5)
+    >>> spike.get_config()
+    {'name': 'gaussian', 'sigma': 0.5}
+    >>> float(spike(tf.constant(0.25)))
+    1.0
+
+Surrogates and their backward formulas g(x):
+
+==================  ======================================================  ==========================
+name                g(x)                                                    used by
+==================  ======================================================  ==========================
+``gaussian``        exp(-x^2 / (2 sigma^2)) / (sigma sqrt(2 pi))            Safa et al. 2021 (ConvSNN);
+                                                                            STS uses N(threshold, 1/6)
+``sigmoid``         scale * s(scale x) * (1 - s(scale x)), s = logistic     Zimmer et al. (s2net, 10)
+``fast_sigmoid``    1 / (1 + scale |x|)^2                                   Zenke & Ganguli (SuperSpike)
+``rectangular``     1/width  if |x| < width/2  else 0                       Wu et al. 2018
+``box``             1 if lo <= x <= hi (``inclusive``; else lo <= x < hi)   Vaila et al. surrogate 1
+``heaviside``       1 if x >= 0 else 0  (g = S, "sigma' = sigma")           Vaila et al. surrogate 2
+``triangular``      max(0, 1 - |x|/width) / width                           Esser et al. 2016
+``arctan``          alpha / (2 (1 + (pi/2 alpha x)^2))                      Fang et al. 2021
+``straight_through`` 1                                                      Bengio et al. 2013
+==================  ======================================================  ==========================
+
+``sg1`` (box on [0, 0.125], inclusive, the SpykeFlow readout's surrogate gradient 1) and ``sg2``
+(``heaviside``) are aliases with the published settings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["Surrogate", "get", "available", "heaviside"]
+
+
+def _gaussian(x, sigma=0.5):
+    return tf.exp(-tf.square(x) / (2.0 * sigma**2)) / (sigma * math.sqrt(2.0 * math.pi))
+
+
+def _sigmoid(x, scale=10.0):
+    s = tf.sigmoid(scale * x)
+    return scale * s * (1.0 - s)
+
+
+def _fast_sigmoid(x, scale=10.0):
+    return 1.0 / tf.square(1.0 + scale * tf.abs(x))
+
+
+def _rectangular(x, width=1.0):
+    return tf.cast(tf.abs(x) < width / 2.0, x.dtype) / width
+
+
+def _box(x, lo=0.0, hi=0.125, inclusive=True):
+    upper = x <= hi if inclusive else x < hi
+    return tf.cast(tf.logical_and(x >= lo, upper), x.dtype)
+
+
+def _heaviside_grad(x):
+    return tf.cast(x >= 0, x.dtype)
+
+
+def _triangular(x, width=1.0):
+    return tf.maximum(0.0, 1.0 - tf.abs(x) / width) / width
+
+
+def _arctan(x, alpha=2.0):
+    return alpha / (2.0 * (1.0 + tf.square(math.pi / 2.0 * alpha * x)))
+
+
+def _straight_through(x):
+    return tf.ones_like(x)
+
+
+# name -> (derivative function, default parameters)
+_REGISTRY = {
+    "gaussian": (_gaussian, {"sigma": 0.5}),
+    "sigmoid": (_sigmoid, {"scale": 10.0}),
+    "fast_sigmoid": (_fast_sigmoid, {"scale": 10.0}),
+    "rectangular": (_rectangular, {"width": 1.0}),
+    "box": (_box, {"lo": 0.0, "hi": 0.125, "inclusive": True}),
+    "heaviside": (_heaviside_grad, {}),
+    "triangular": (_triangular, {"width": 1.0}),
+    "arctan": (_arctan, {"alpha": 2.0}),
+    "straight_through": (_straight_through, {}),
+}
+_ALIASES = {
+    "sg1": ("box", {"lo": 0.0, "hi": 0.125, "inclusive": True}),
+    "sg2": ("heaviside", {}),
+    "superspike": ("fast_sigmoid", {}),
+    "ste": ("straight_through", {}),
+}
+# Parameters that must be strictly positive.
+_POSITIVE = {"sigma", "scale", "width", "alpha"}
+
+
+def available():
+    """Names accepted by :func:`get` (registry entries and aliases), sorted."""
+    return sorted(set(_REGISTRY) | set(_ALIASES))
+
+
+def heaviside(x):
+    """The spike non-linearity without a gradient path: ``1.0 where x >= 0`` in ``x``'s dtype."""
+    x = tf.convert_to_tensor(x)
+    return tf.cast(x >= 0, x.dtype)
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """A Heaviside spike function with a named surrogate derivative.
+
+    Call it on ``x = v - threshold``; it returns ``1.0`` where ``x >= 0`` and ``0.0`` elsewhere
+    (same dtype as ``x``) and back-propagates ``upstream * g(x)``. Build it with :func:`get`.
+    """
+
+    name: str
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.name not in _REGISTRY:
+            raise ValueError(
+                f"Unknown surrogate {self.name!r}. Expected one of {available()}."
+            )
+        fn, defaults = _REGISTRY[self.name]
+        unknown = set(self.params) - set(defaults)
+        if unknown:
+            raise ValueError(
+                f"Surrogate {self.name!r} takes parameters {sorted(defaults)}. "
+                f"Received unknown: {sorted(unknown)}."
+            )
+        merged = {**defaults, **self.params}
+        for key in _POSITIVE & set(merged):
+            if not (np.isfinite(merged[key]) and merged[key] > 0):
+                raise ValueError(
+                    f"Surrogate {self.name!r} needs {key} > 0. Received: {key}={merged[key]!r}."
+                )
+        if self.name == "box" and not merged["lo"] < merged["hi"]:
+            raise ValueError(f"Surrogate 'box' needs lo < hi. Received: {merged}.")
+        object.__setattr__(self, "params", merged)
+
+    def derivative(self, x):
+        """The surrogate derivative g(x) (what the backward pass multiplies by)."""
+        x = tf.convert_to_tensor(x)
+        if not x.dtype.is_floating:
+            x = tf.cast(x, tf.float32)
+        fn = _REGISTRY[self.name][0]
+        return tf.cast(fn(x, **self.params), x.dtype)
+
+    def __call__(self, x):
+        x = tf.convert_to_tensor(x)
+        if not x.dtype.is_floating:
+            x = tf.cast(x, tf.float32)
+
+        @tf.custom_gradient
+        def _spike(v):
+            def grad(upstream):
+                return upstream * self.derivative(v)
+
+            return tf.cast(v >= 0, v.dtype), grad
+
+        return _spike(x)
+
+    def get_config(self):
+        """JSON-serialisable config; ``get(config)`` rebuilds an equal surrogate."""
+        return {"name": self.name, **self.params}
+
+
+def get(identifier, **params):
+    """Resolve a surrogate by name, config dict or instance.
+
+    Parameters
+    ----------
+    identifier : str, dict or Surrogate
+        A registry name or alias (see :func:`available`), a dict from
+        :meth:`Surrogate.get_config`, or a :class:`Surrogate` (returned unchanged).
+    **params
+        Parameters overriding the defaults (e.g. ``sigma=1/6`` for ``gaussian``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones) or invalid parameters.
+    """
+    if isinstance(identifier, Surrogate):
+        if params:
+            return Surrogate(identifier.name, {**identifier.params, **params})
+        return identifier
+    if isinstance(identifier, dict):
+        config = dict(identifier)
+        name = config.pop("name", None)
+        return get(name, **{**config, **params})
+    if not isinstance(identifier, str):
+        raise TypeError(
+            "Expected a surrogate name, config dict or Surrogate. "
+            f"Received: {type(identifier).__name__}."
+        )
+    key = identifier.lower()
+    if key in _ALIASES:
+        name, alias_params = _ALIASES[key]
+        return Surrogate(name, {**alias_params, **params})
+    if key not in _REGISTRY:
+        raise ValueError(f"Unknown surrogate {identifier!r}. Expected one of {available()}.")
+    return Surrogate(key, dict(params))
