@@ -9,8 +9,8 @@ neuron spikes at most once per sample. Sequences without a spatial grid use ``(N
 ``(N, T, L, C)`` for 1-D convolutions.
 
 Channel 0 of an encoded image is the ON (centre-surround positive) map, channel 1 the OFF map.
-For event cameras channel 0 is the OFF polarity (p = 0) and channel 1 the ON polarity (p = 1),
-as the N-MNIST files number them.
+Event-camera recordings use the same order: channel 0 holds ON events (polarity p = 1 in the
+N-MNIST files) and channel 1 OFF events (p = 0), so an STDP layer sees ON/OFF alike for both.
 
 Compact form
 ------------
