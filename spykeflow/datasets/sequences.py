@@ -1,0 +1,133 @@
+"""Synthetic MNIST sequences of Samadzadeh et al. (section 3.2, Table 1): five spatio-temporal tasks.
+
+Every sample is a clip of ``T`` frames (default 10) made from one MNIST digit:
+
+=====  =========================================================  =======
+seq    what happens over the clip                                 classes
+=====  =========================================================  =======
+1      zoom in 10 % -> 100 % (label d) or out 100 % -> 10 % (d+10)  20
+2      rotation 0 -> 324 deg in 36 deg steps, clockwise (d) or      20
+       counter-clockwise (d+10)
+3      zoom in 50 % -> 100 % (d) or out 100 % -> 50 % (d+10)        20
+4      a 14x14 black square occludes the digit at a random place    10
+       in every frame (label d)
+5      rotation by a random total angle U(0, 360) deg spread evenly 20
+       over the clip, clockwise (d) or counter-clockwise (d+10)
+=====  =========================================================  =======
+
+Toolkit choices the paper leaves open (documented in docs/design_choices.md): zoom factors
+are evenly spaced and the smallest zoom-in frame of sequence 1 is 1/T (a 0 % frame would be
+blank), zoom and rotation are about the image centre with bilinear interpolation, the occluder
+position is uniform over all placements inside the 28x28 frame, and the direction of each
+sample (in/out, clockwise/counter-clockwise) is drawn with probability 1/2 from the seed.
+
+>>> import numpy as np
+>>> img = np.zeros((1, 28, 28), np.uint8); img[0, 10:18, 12:16] = 255
+>>> x, y = make_sequences(img, np.array([3]), seq=2, seed=0)
+>>> x.shape, x.dtype, int(y[0]) in (3, 13)
+((1, 10, 28, 28), dtype('uint8'), True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["SEQUENCES", "make_sequences", "n_classes"]
+
+#: Number of classes of each sequence type.
+SEQUENCES = {1: 20, 2: 20, 3: 20, 4: 10, 5: 20}
+
+
+def n_classes(seq: int) -> int:
+    """Number of classes of sequence ``seq`` (1..5)."""
+    _check_seq(seq)
+    return SEQUENCES[seq]
+
+
+def _check_seq(seq):
+    if seq not in SEQUENCES:
+        raise ValueError(f"Expected seq in {sorted(SEQUENCES)}. Received: seq={seq!r}.")
+
+
+def _affine(img, scale=1.0, angle_deg=0.0):
+    """Zoom by ``scale`` and rotate by ``angle_deg`` (counter-clockwise on screen) about the
+    centre, keeping the frame size; bilinear, zeros outside."""
+    theta = np.deg2rad(angle_deg)
+    c, s = np.cos(theta), np.sin(theta)
+    # Rows grow downwards, so a counter-clockwise turn on screen maps (r, c) by [[c, -s], [s, c]];
+    # affine_transform needs the inverse map (output -> input coordinates), including the zoom.
+    inv = np.array([[c, s], [-s, c]]) / scale
+    centre = (np.array(img.shape) - 1) / 2.0
+    offset = centre - inv @ centre
+    out = ndimage.affine_transform(
+        img.astype(np.float32), inv, offset=offset, order=1, mode="constant", cval=0.0
+    )
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _clip(img, seq, t, forward, rng):
+    """The T frames of one sample; ``forward`` is zoom-in / clockwise."""
+    if seq in (1, 3):
+        lo = 1.0 / t if seq == 1 else 0.5
+        scales = np.linspace(lo, 1.0, t)
+        if not forward:
+            scales = scales[::-1]
+        return np.stack([_affine(img, scale=s) for s in scales])
+    if seq in (2, 5):
+        total = 360.0 * (t - 1) / t if seq == 2 else rng.uniform(0.0, 360.0)
+        angles = np.linspace(0.0, total, t)
+        sign = -1.0 if forward else 1.0  # clockwise = negative (counter-clockwise positive)
+        return np.stack([_affine(img, angle_deg=sign * a) for a in angles])
+    frames = np.repeat(img[None], t, axis=0).copy()
+    size = 14
+    rows = rng.integers(0, img.shape[0] - size + 1, size=t)
+    cols = rng.integers(0, img.shape[1] - size + 1, size=t)
+    for k in range(t):
+        frames[k, rows[k]: rows[k] + size, cols[k]: cols[k] + size] = 0
+    return frames
+
+
+def make_sequences(images, labels, seq, time_steps=10, seed=0, progress=False):
+    """Build sequence ``seq`` (1..5) from grey images.
+
+    Parameters
+    ----------
+    images : array (N, H, W), uint8 0..255 (MNIST from ``spykeflow.datasets.load("mnist")``)
+    labels : array (N,), int digit labels 0..9
+    seq : int, 1..5 (see the module table)
+    time_steps : int, frames per clip T (the paper uses 10)
+    seed : int, seeds the directions, occluder positions and random angles
+
+    Returns
+    -------
+    frames : uint8 array (N, T, H, W)
+    targets : int64 array (N,); ``labels`` for seq 4, ``labels + 10 * direction`` otherwise
+    """
+    _check_seq(seq)
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if images.ndim != 3:
+        raise ValueError(f"Expected images of shape (N, H, W). Received: shape={images.shape}.")
+    if len(images) != len(labels):
+        raise ValueError(
+            f"Expected one label per image. Received: {len(images)} images, {len(labels)} labels."
+        )
+    if images.size and (images.min() < 0 or images.max() > 255):
+        raise ValueError("Expected grey values in 0..255. Received values outside that range.")
+    if int(time_steps) < 2:
+        raise ValueError(f"Expected time_steps >= 2. Received: time_steps={time_steps}.")
+    rng = np.random.default_rng(seed)
+    forward = rng.random(len(images)) < 0.5
+    frames = np.empty((len(images), int(time_steps)) + images.shape[1:], np.uint8)
+    iterator = range(len(images))
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc=f"sequence {seq}", unit="clip")
+    for i in iterator:
+        frames[i] = _clip(images[i], seq, int(time_steps), bool(forward[i]), rng)
+    targets = labels.astype(np.int64)
+    if seq != 4:
+        targets = targets + 10 * (~forward).astype(np.int64)
+    return frames, targets
