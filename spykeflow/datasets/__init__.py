@@ -1,0 +1,192 @@
+"""Dataset loaders: ``load(name, split="train", root=None, **options) -> (samples, labels)``.
+
+The data root is resolved by :func:`data_root`: explicit ``root`` argument, then
+``$SPYKEFLOW_DATA``, then ``./AllDataSets``. Each dataset lives in its own folder under the root
+(see ``AllDataSets/README.md``). Loading only reads; nothing is ever written into the data
+folder. :func:`download` fetches MNIST, Fashion-MNIST and EMNIST Balanced for users with
+internet access.
+
+==================== ============ ============================================================
+name (aliases)       splits       samples, labels
+==================== ============ ============================================================
+``mnist``            train, test  uint8 (N, 28, 28); int64 digit
+``fashion_mnist``    train, test  uint8 (N, 28, 28); int64 class 0-9
+(``fashion``)
+``emnist_balanced``  train, test  uint8 (N, 28, 28) upright; int64 class 0-46
+(``emnist``)                      (:func:`emnist_mapping` gives the characters)
+``caltech_face_motor`` learn,     object array of uint8 2-D images (or uint8 (N, h, w) with
+(``facebike``)       train, test  ``size=(h, w)``); int64 0 = Face, 1 = Motor
+``nmnist``           train, test  object array of :data:`EVENT_DTYPE` arrays; int64 digit
+``fsdd``             train, test, object array of float32 1-D waveforms in [-1, 1] (8 kHz);
+                     all          int64 digit
+``soli``             all (train,  float32 (T, 4, 32, 32) range-Doppler sequences (object
+                     test with a  array); int64 gesture id
+                     split file)
+``digits``           train, test, uint8 (N, 28, 28) upscaled scikit-learn 8x8 digits; int64
+                     all          digit (no files needed)
+==================== ============ ============================================================
+
+Errors: a missing folder or file raises :class:`DatasetNotFoundError` (a
+``FileNotFoundError``) saying where it looked and how to get the data; a file with invalid
+content raises :class:`DatasetFormatError` (a ``ValueError``) naming the file and the problem.
+
+Examples
+--------
+>>> import spykeflow.datasets as ds
+>>> ds.known()[:3]
+['caltech_face_motor', 'digits', 'emnist_balanced']
+>>> x, y = ds.load("digits", split="test")
+>>> x.shape, x.dtype, y.dtype
+((360, 28, 28), dtype('uint8'), dtype('int64'))
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ._common import DatasetFormatError, DatasetNotFoundError, data_root
+from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_mnist, read_idx
+from .nmnist import EVENT_DTYPE, encode_nmnist_events, load_nmnist, read_nmnist_events
+
+__all__ = [
+    "load",
+    "known",
+    "aliases",
+    "data_root",
+    "download",
+    "DatasetNotFoundError",
+    "DatasetFormatError",
+    "ChecksumError",
+    "DownloadError",
+    "EVENT_DTYPE",
+    "read_idx",
+    "read_nmnist_events",
+    "encode_nmnist_events",
+    "emnist_mapping",
+    "fsdd_metadata",
+    "soli_metadata",
+    "load_mnist",
+    "load_fashion_mnist",
+    "load_emnist_balanced",
+    "load_nmnist",
+    "load_caltech_face_motor",
+    "load_fsdd",
+    "load_soli",
+    "load_digits",
+]
+
+# name -> (module, loader function); modules with heavy imports (PIL, scipy, h5py, sklearn)
+# are imported only when their dataset is loaded.
+_REGISTRY = {
+    "mnist": ("idx", "load_mnist"),
+    "fashion_mnist": ("idx", "load_fashion_mnist"),
+    "emnist_balanced": ("idx", "load_emnist_balanced"),
+    "caltech_face_motor": ("images", "load_caltech_face_motor"),
+    "nmnist": ("nmnist", "load_nmnist"),
+    "fsdd": ("audio", "load_fsdd"),
+    "soli": ("soli", "load_soli"),
+    "digits": ("digits", "load_digits"),
+}
+_ALIASES = {
+    "fashion": "fashion_mnist",
+    "emnist": "emnist_balanced",
+    "facebike": "caltech_face_motor",
+}
+_LAZY = {
+    "load_caltech_face_motor": "images",
+    "load_fsdd": "audio",
+    "fsdd_metadata": "audio",
+    "load_soli": "soli",
+    "soli_metadata": "soli",
+    "load_digits": "digits",
+    "download": "download",
+    "ChecksumError": "download",
+    "DownloadError": "download",
+}
+
+
+def known():
+    """Sorted canonical dataset names accepted by :func:`load` (aliases: :func:`aliases`).
+
+    >>> "mnist" in known()
+    True
+    """
+    return sorted(_REGISTRY)
+
+
+def aliases():
+    """Mapping of alias -> canonical dataset name.
+
+    >>> aliases()["fashion"]
+    'fashion_mnist'
+    """
+    return dict(_ALIASES)
+
+
+def _canonical(name):
+    if not isinstance(name, str):
+        raise TypeError(f"Expected the dataset name as a str. Received: name={name!r}.")
+    key = name.strip().lower().replace("-", "_")
+    key = _ALIASES.get(key, key)
+    if key not in _REGISTRY:
+        alias_text = ", ".join(f"{a} -> {c}" for a, c in sorted(_ALIASES.items()))
+        raise ValueError(
+            f"Unknown dataset name {name!r}. Known datasets: {', '.join(known())} "
+            f"(aliases: {alias_text})."
+        )
+    return key
+
+
+def load(name, split="train", root=None, **options):
+    """Load a dataset as ``(samples, labels)`` numpy arrays.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`known` or an alias (case-insensitive, ``-`` and ``_`` equivalent).
+    split : str
+        Usually ``"train"`` or ``"test"``; see the table in :mod:`spykeflow.datasets`.
+    root : str or os.PathLike, optional
+        Data root; default ``$SPYKEFLOW_DATA``, then ``./AllDataSets`` (:func:`data_root`).
+    **options
+        Passed to the dataset's loader, e.g. ``transpose=False`` for EMNIST, ``size=(h, w)``
+        for Caltech, ``speakers=[...]`` for FSDD, ``test_size``/``seed`` for digits.
+
+    Returns
+    -------
+    samples : numpy.ndarray
+    labels : numpy.ndarray of int64, shape (N,)
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message lists the known names) or split.
+    DatasetNotFoundError
+        The data are not under the root.
+    DatasetFormatError
+        A file is corrupt.
+
+    Examples
+    --------
+    >>> load("no-such-set")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown dataset name 'no-such-set'. Known datasets: caltech_face_motor, ...
+    """
+    key = _canonical(name)
+    module_name, func_name = _REGISTRY[key]
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, func_name)(split=split, root=root, **options)
+
+
+def __getattr__(attr):
+    if attr in _LAZY:
+        module = importlib.import_module(f"{__name__}.{_LAZY[attr]}")
+        value = getattr(module, attr)
+        globals()[attr] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

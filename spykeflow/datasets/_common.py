@@ -1,0 +1,177 @@
+"""Shared pieces of the dataset loaders: data-root resolution, errors, file search helpers.
+
+Nothing here writes to disk; loaders only read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import pathlib
+import zlib
+
+import numpy as np
+
+logger = logging.getLogger("spykeflow.datasets")
+
+#: Name of the environment variable holding the data root.
+ENV_VAR = "SPYKEFLOW_DATA"
+#: Folder (relative to the current working directory) used when nothing else is given.
+DEFAULT_FOLDER = "AllDataSets"
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset folder or file is missing.
+
+    The message names the dataset, every place that was searched, and how to obtain the data.
+    Subclass of :class:`FileNotFoundError`, so ``except FileNotFoundError`` also catches it.
+    """
+
+    __module__ = "spykeflow.datasets"
+
+
+class DatasetFormatError(ValueError):
+    """A dataset file exists but its content is not what the format requires.
+
+    The message names the file and the problem (wrong magic number, truncated data, count
+    mismatch, corrupt gzip stream, undecodable image, malformed event stream ...).
+    Subclass of :class:`ValueError`.
+    """
+
+    __module__ = "spykeflow.datasets"
+
+
+def data_root(root=None) -> pathlib.Path:
+    """Resolve the dataset root folder.
+
+    Order: the explicit ``root`` argument, then the environment variable ``$SPYKEFLOW_DATA``,
+    then ``./AllDataSets`` relative to the current working directory (the documented last
+    fallback, meant for running from a clone of the repository). The folder is not required to
+    exist; loaders report a missing dataset with :class:`DatasetNotFoundError`.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Explicit data root. ``~`` is expanded.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> data_root("/data/sets").as_posix()
+    '/data/sets'
+    """
+    if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(
+                "Expected root to be a path (str or os.PathLike) or None. "
+                f"Received: root={root!r} of type {type(root).__name__}."
+            )
+        return pathlib.Path(root).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return pathlib.Path(env).expanduser()
+    return pathlib.Path.cwd() / DEFAULT_FOLDER
+
+
+def describe_root_source(root=None) -> str:
+    """Say where the data root came from (for error messages)."""
+    if root is not None:
+        return "the root= argument"
+    if os.environ.get(ENV_VAR):
+        return f"${ENV_VAR}"
+    return f"the default ./{DEFAULT_FOLDER} (neither root= nor ${ENV_VAR} was given)"
+
+
+def not_found(dataset, looked, how_to_get, root=None, what="folder") -> DatasetNotFoundError:
+    """Build a :class:`DatasetNotFoundError` listing every place that was searched."""
+    places = "\n".join(f"  - {p}" for p in looked)
+    return DatasetNotFoundError(
+        f"Dataset {dataset!r}: no {what} found. Data root {data_root(root)} "
+        f"(from {describe_root_source(root)}). Looked in:\n{places}\n"
+        f"How to get it: {how_to_get}\n"
+        f"Pass root=... or set ${ENV_VAR} if the data live elsewhere."
+    )
+
+
+def find_folder(root, folders, dataset, how_to_get) -> pathlib.Path:
+    """Return the first existing ``root/<folder>`` among ``folders`` or raise not found."""
+    base = data_root(root)
+    looked = [base / f for f in folders]
+    for path in looked:
+        if path.is_dir():
+            return path
+    raise not_found(dataset, looked, how_to_get, root=root)
+
+
+def find_file(folder, names):
+    """Return the first existing ``folder/<name>`` among ``names`` (or None)."""
+    for name in names:
+        path = pathlib.Path(folder) / name
+        if path.is_file():
+            return path
+    return None
+
+
+def read_maybe_gzip(source, name=None) -> bytes:
+    """Return the bytes of ``source`` (path or bytes), gunzipped in memory when gzip-compressed.
+
+    Gzip is recognised by its magic bytes ``1f 8b``, not by the file name, so raw and
+    compressed files work under either name. A corrupt or truncated gzip stream raises
+    :class:`DatasetFormatError` naming the file.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raw = bytes(source)
+        name = name or "<bytes>"
+    elif isinstance(source, (str, os.PathLike)):
+        path = pathlib.Path(source)
+        name = name or str(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise DatasetNotFoundError(f"File not found: {path}") from None
+        except IsADirectoryError:
+            raise DatasetFormatError(f"{path}: expected a file, found a directory.") from None
+    else:
+        raise TypeError(
+            "Expected a path (str or os.PathLike) or bytes. "
+            f"Received: {type(source).__name__}."
+        )
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            raise DatasetFormatError(
+                f"{name}: corrupt or truncated gzip data ({type(exc).__name__}: {exc}). "
+                "Delete the file and download it again."
+            ) from None
+    return raw
+
+
+def object_array(items) -> np.ndarray:
+    """1-D object array holding ``items`` (arrays of differing shapes) without broadcasting."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
+
+
+def check_split(split, options, dataset):
+    """Validate ``split`` against ``options`` with a message listing them."""
+    if split not in options:
+        raise ValueError(
+            f"Expected split to be one of {list(options)} for dataset {dataset!r}. "
+            f"Received: split={split!r}."
+        )
+    return split
+
+
+def progress_bar(iterable, progress, desc, total=None):
+    """Wrap ``iterable`` in tqdm. ``progress=None`` shows the bar only on a terminal."""
+    from tqdm.auto import tqdm
+
+    disable = None if progress is None else not progress
+    return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False)

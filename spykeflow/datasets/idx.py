@@ -1,0 +1,330 @@
+"""IDX files: MNIST, Fashion-MNIST and EMNIST Balanced.
+
+IDX layout (big-endian): two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16,
+0x0C int32, 0x0D float32, 0x0E float64), the number of dimensions, one 4-byte size per
+dimension, then the values in row-major order. MNIST image files therefore start with the magic
+number 2051 (``00 00 08 03``) and label files with 2049 (``00 00 08 01``). Files may be
+gzip-compressed (recognised by content, not by name) and are decompressed in memory.
+
+EMNIST stores every 28x28 image transposed (column-major); :func:`load_emnist_balanced` returns
+them upright unless ``transpose=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ._common import (
+    DatasetFormatError,
+    check_split,
+    data_root,
+    find_file,
+    not_found,
+    read_maybe_gzip,
+)
+
+logger = logging.getLogger("spykeflow.datasets")
+
+__all__ = [
+    "read_idx",
+    "load_mnist",
+    "load_fashion_mnist",
+    "load_emnist_balanced",
+    "emnist_mapping",
+    "IMAGES_MAGIC",
+    "LABELS_MAGIC",
+]
+
+#: Magic number of an IDX file of uint8 images (N, rows, cols).
+IMAGES_MAGIC = 2051
+#: Magic number of an IDX file of uint8 labels (N,).
+LABELS_MAGIC = 2049
+
+_IDX_TYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(source, expect_magic=None, name=None) -> np.ndarray:
+    """Parse an IDX file (raw or gzip-compressed) into a numpy array.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or bytes
+        Path of the file, or its content.
+    expect_magic : int, optional
+        Required magic number, e.g. :data:`IMAGES_MAGIC` (2051) or :data:`LABELS_MAGIC` (2049).
+    name : str, optional
+        Name used in error messages (defaults to the path, or ``"<bytes>"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Writable array in native byte order, shape given by the header.
+
+    Raises
+    ------
+    DatasetFormatError
+        (a ``ValueError``) on a corrupt gzip stream, a bad magic number, a truncated file or
+        trailing bytes, always naming the file.
+    DatasetNotFoundError
+        (a ``FileNotFoundError``) when the path does not exist.
+
+    Examples
+    --------
+    >>> data = bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3]) + bytes(range(6))
+    >>> read_idx(data).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    >>> read_idx(data, expect_magic=2051)
+    Traceback (most recent call last):
+    ...
+    spykeflow.datasets.DatasetFormatError: <bytes>: wrong magic number 2050 ...
+    """
+    if name is None and not isinstance(source, (bytes, bytearray, memoryview)):
+        name = str(source)
+    data = read_maybe_gzip(source, name=name)
+    name = name or "<bytes>"
+    if len(data) < 4:
+        raise DatasetFormatError(
+            f"{name}: truncated IDX file: {len(data)} bytes, fewer than the 4-byte magic number."
+        )
+    magic = int.from_bytes(data[:4], "big")
+    if expect_magic is not None and magic != expect_magic:
+        raise DatasetFormatError(
+            f"{name}: wrong magic number {magic} (0x{magic:08X}); expected {expect_magic} "
+            f"(0x{expect_magic:08X}, {_describe_magic(expect_magic)}). "
+            "Is this the right file (images vs labels), and is it an IDX file at all?"
+        )
+    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES or data[3] == 0:
+        raise DatasetFormatError(
+            f"{name}: not an IDX file: magic number {magic} (0x{magic:08X}) does not have the "
+            "form 00 00 <type 08/09/0B/0C/0D/0E> <ndim >= 1>."
+        )
+    dtype = _IDX_TYPES[data[2]]
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DatasetFormatError(
+            f"{name}: truncated IDX header: {ndim} dimensions need {header} bytes, "
+            f"the file has {len(data)}."
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    count = 1
+    for size in shape:
+        count *= size
+    expected = header + count * dtype.itemsize
+    if len(data) < expected:
+        raise DatasetFormatError(
+            f"{name}: truncated IDX file: the header announces shape {shape} of {dtype.name} "
+            f"({expected} bytes with the header) but the file has only {len(data)} bytes. "
+            "Delete it and download it again."
+        )
+    if len(data) > expected:
+        raise DatasetFormatError(
+            f"{name}: {len(data) - expected} unexpected bytes after the data announced by the "
+            f"header (shape {shape} of {dtype.name}, {expected} bytes in total)."
+        )
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
+    return arr.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _describe_magic(magic):
+    if magic == IMAGES_MAGIC:
+        return "uint8 images N x rows x cols"
+    if magic == LABELS_MAGIC:
+        return "uint8 labels N"
+    return "IDX"
+
+
+# ----------------------------------------------------------------------------------------------
+# Dataset definitions
+
+_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_HOW_TO_GET = {
+    "mnist": 'spykeflow.datasets.download("mnist", root) (about 11 MB)',
+    "fashion_mnist": 'spykeflow.datasets.download("fashion_mnist", root) (about 30 MB)',
+    "emnist_balanced": (
+        'spykeflow.datasets.download("emnist_balanced", root) (fetches the 536 MB NIST '
+        "gzip.zip once and extracts the balanced split)"
+    ),
+}
+
+
+def _candidates(stem):
+    """File names tried for one IDX file: gzip first, then raw, then the old dotted name."""
+    dotted = stem.replace("-idx", ".idx")
+    return [stem + ".gz", stem, dotted + ".gz", dotted]
+
+
+def _load_pair(folder, image_names, label_names, dataset, n_classes, root):
+    images_path = find_file(folder, image_names)
+    labels_path = find_file(folder, label_names)
+    missing = [names for names, p in ((image_names, images_path), (label_names, labels_path))
+               if p is None]
+    if missing:
+        looked = [folder / n for names in missing for n in names]
+        raise not_found(dataset, looked, _HOW_TO_GET[dataset], root=root, what="IDX file")
+    images = read_idx(images_path, expect_magic=IMAGES_MAGIC)
+    labels = read_idx(labels_path, expect_magic=LABELS_MAGIC)
+    if images.shape[0] != labels.shape[0]:
+        raise DatasetFormatError(
+            f"Dataset {dataset!r}: image/label count mismatch: {images_path} holds "
+            f"{images.shape[0]} images but {labels_path} holds {labels.shape[0]} labels."
+        )
+    if images.shape[1:] != (28, 28):
+        raise DatasetFormatError(
+            f"{images_path}: expected 28 x 28 images, the header says {images.shape[1:]}."
+        )
+    labels = labels.astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise DatasetFormatError(
+            f"{labels_path}: labels must lie in 0..{n_classes - 1} for {dataset!r}; "
+            f"found values {labels.min()}..{labels.max()}."
+        )
+    logger.debug("Loaded %s: %s images from %s", dataset, images.shape[0], images_path)
+    return images, labels
+
+
+def _load_mnist_like(dataset, folders, split, root):
+    check_split(split, ("train", "test"), dataset)
+    base = data_root(root)
+    looked = [base / f for f in folders]
+    folder = next((p for p in looked if p.is_dir()), None)
+    if folder is None:
+        raise not_found(dataset, looked, _HOW_TO_GET[dataset], root=root)
+    img, lab = _MNIST_FILES[split]
+    return _load_pair(folder, _candidates(img), _candidates(lab), dataset, 10, root)
+
+
+def load_mnist(split="train", root=None):
+    """Load MNIST handwritten digits from ``<root>/mnist/``.
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+        60,000 training or 10,000 test images.
+    root : path, optional
+        Data root (see :func:`spykeflow.datasets.data_root`).
+
+    Returns
+    -------
+    images : uint8 array, shape (N, 28, 28)
+        0 = background, 255 = ink.
+    labels : int64 array, shape (N,)
+        Digits 0-9.
+    """
+    return _load_mnist_like("mnist", ("mnist",), split, root)
+
+
+def load_fashion_mnist(split="train", root=None):
+    """Load Fashion-MNIST from ``<root>/fashion_mnist/`` (same layout and shapes as MNIST).
+
+    Labels: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
+    7 Sneaker, 8 Bag, 9 Ankle boot.
+    """
+    return _load_mnist_like("fashion_mnist", ("fashion_mnist",), split, root)
+
+
+_EMNIST_FOLDERS = ("emnist_balanced", "emnist_balanced_subset")
+
+
+def _emnist_names(split, kind):
+    part = "images-idx3" if kind == "images" else "labels-idx1"
+    official = f"emnist-balanced-{split}-{part}-ubyte"
+    subset = f"emnist-balanced-{split}-subset-{part}-ubyte"
+    return _candidates(official) + _candidates(subset)
+
+
+def _emnist_folder(root):
+    base = data_root(root)
+    looked = [base / f for f in _EMNIST_FOLDERS]
+    for folder in looked:
+        if folder.is_dir() and find_file(folder, _emnist_names("train", "images") +
+                                         _emnist_names("test", "images")):
+            return folder
+    for folder in looked:  # a folder without IDX files: report the missing files there
+        if folder.is_dir():
+            return folder
+    raise not_found("emnist_balanced", looked, _HOW_TO_GET["emnist_balanced"], root=root)
+
+
+def load_emnist_balanced(split="train", root=None, transpose=True):
+    """Load EMNIST Balanced (47 classes: digits, upper-case and some lower-case letters).
+
+    Looks in ``<root>/emnist_balanced/`` (official file names such as
+    ``emnist-balanced-train-images-idx3-ubyte.gz``) and then in
+    ``<root>/emnist_balanced_subset/`` (the ``*-subset-*`` names of the partial subset: 9,120
+    training and 304 test images, which is what the shared data folder holds).
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+    root : path, optional
+    transpose : bool
+        EMNIST files store each image transposed. ``True`` (default) returns the characters
+        upright, like MNIST; ``False`` keeps the storage order.
+
+    Returns
+    -------
+    images : uint8 array, shape (N, 28, 28)
+    labels : int64 array, shape (N,)
+        Class indices 0-46; :func:`emnist_mapping` gives the character of each.
+    """
+    check_split(split, ("train", "test"), "emnist_balanced")
+    folder = _emnist_folder(root)
+    if folder.name.endswith("_subset"):
+        logger.info("EMNIST Balanced: using the partial subset in %s", folder)
+    images, labels = _load_pair(
+        folder, _emnist_names(split, "images"), _emnist_names(split, "labels"),
+        "emnist_balanced", 47, root,
+    )
+    if transpose:
+        images = np.ascontiguousarray(images.transpose(0, 2, 1))
+    return images, labels
+
+
+def emnist_mapping(root=None):
+    """Characters of the 47 EMNIST Balanced classes, read from ``emnist-balanced-mapping.txt``.
+
+    The file has one ``<label> <ASCII code>`` line per class (CRLF or LF line endings).
+
+    Returns
+    -------
+    list of str
+        ``mapping[label]`` is the character, e.g. ``mapping[10] == "A"``.
+    """
+    folder = _emnist_folder(root)
+    path = folder / "emnist-balanced-mapping.txt"
+    if not path.is_file():
+        raise not_found("emnist_balanced", [path], _HOW_TO_GET["emnist_balanced"], root=root,
+                        what="mapping file")
+    text = path.read_bytes().decode("ascii", errors="replace")
+    pairs = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        try:
+            label, code = int(parts[0]), int(parts[1])
+            if len(parts) != 2 or not 0 <= code < 0x110000:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise DatasetFormatError(
+                f"{path}, line {lineno}: expected '<label> <ASCII code>', got {line!r}."
+            ) from None
+        pairs[label] = chr(code)
+    if sorted(pairs) != list(range(len(pairs))) or not pairs:
+        raise DatasetFormatError(
+            f"{path}: labels must be 0..n-1 without gaps; found {sorted(pairs)}."
+        )
+    return [pairs[i] for i in range(len(pairs))]
