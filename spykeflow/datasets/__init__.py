@@ -47,6 +47,7 @@ import importlib
 from ._common import DatasetFormatError, DatasetNotFoundError, data_root
 from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_mnist, read_idx
 from .nmnist import EVENT_DTYPE, encode_nmnist_events, load_nmnist, read_nmnist_events
+from .remote import ChecksumError, DownloadError, download
 
 __all__ = [
     "load",
@@ -99,9 +100,6 @@ _LAZY = {
     "load_soli": "soli",
     "soli_metadata": "soli",
     "load_digits": "digits",
-    "download": "download",
-    "ChecksumError": "download",
-    "DownloadError": "download",
 }
 
 

@@ -1,0 +1,198 @@
+"""Image folders: the Caltech faces vs motorbikes task (Kheradpisheh et al. 2018).
+
+Layout under ``<root>/caltech_face_motor/``::
+
+    LearningSet/{Face,Motor}/*.jpg       474 images: unsupervised STDP feature learning
+    TrainingSet/{Face,Motor}/*.jpg       400 images: readout training (subset of LearningSet) --
+      or TrainingSet_subset_of_LearningSet.txt   the same 400 as paths relative to LearningSet/
+    TestingSet/{Face,Motor}/*.jpg        396 images: test
+
+Labels: 0 = Face, 1 = Motor. Images are decoded with Pillow and converted to 8-bit grey.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from ._common import (
+    DatasetFormatError,
+    DatasetNotFoundError,
+    check_split,
+    data_root,
+    not_found,
+    object_array,
+    progress_bar,
+)
+
+__all__ = ["load_caltech_face_motor", "read_grey_image", "CALTECH_CLASSES"]
+
+#: Class names in label order.
+CALTECH_CLASSES = ("Face", "Motor")
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".gif"}
+_TRAIN_LIST = "TrainingSet_subset_of_LearningSet.txt"
+_HOW_TO_GET = (
+    "the Caltech faces and motorbikes (Caltech 101, CC BY 4.0) as preprocessed grey JPEGs for "
+    "Kheradpisheh et al. 2018 (e.g. the datasets/ folder of a public re-implementation): put "
+    "LearningSet/{Face,Motor}/ and TestingSet/{Face,Motor}/ (and TrainingSet/ or "
+    f"{_TRAIN_LIST}) into <root>/caltech_face_motor/."
+)
+_RESAMPLE = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+
+
+def read_grey_image(path, size=None, resample="bilinear") -> np.ndarray:
+    """Decode an image file into a uint8 grey array ``(h, w)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    size : (int, int), optional
+        ``(height, width)`` to resize to, with Pillow's ``resample`` filter.
+    resample : str
+        One of ``nearest, box, bilinear, hamming, bicubic, lanczos``.
+
+    Raises
+    ------
+    DatasetFormatError
+        The file cannot be decoded as an image (the message names the file).
+    DatasetNotFoundError
+        The file does not exist.
+    """
+    from PIL import Image
+
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise DatasetNotFoundError(f"Image file not found: {path}")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            grey = img.convert("L")
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        raise DatasetFormatError(
+            f"{path}: unreadable image ({type(exc).__name__}: {exc}). The file is corrupt, "
+            "truncated or not an image; replace it with a good copy."
+        ) from None
+    if size is not None:
+        method = getattr(Image.Resampling, resample.upper())
+        grey = grey.resize((size[1], size[0]), method)
+    return np.asarray(grey, dtype=np.uint8).copy()
+
+
+def _check_size(size):
+    if size is None:
+        return None
+    try:
+        h, w = size
+        ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                 for v in (h, w))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            "Expected size=(height, width) with two positive integers, or None for the original "
+            f"sizes. Received: size={size!r}."
+        )
+    return int(h), int(w)
+
+
+def _class_folder_files(split_dir):
+    """Sorted (path, label) pairs from ``split_dir/{Face,Motor}/``."""
+    items = []
+    for label, cls in enumerate(CALTECH_CLASSES):
+        sub = split_dir / cls
+        if not sub.is_dir():
+            raise DatasetNotFoundError(
+                f"Dataset 'caltech_face_motor': class folder {sub} is missing "
+                f"(expected {split_dir}/Face/ and {split_dir}/Motor/)."
+            )
+        files = sorted(p for p in sub.iterdir()
+                       if p.suffix.lower() in _IMAGE_SUFFIXES and not p.name.startswith("."))
+        items += [(p, label) for p in files]
+    return items
+
+
+def _list_files(list_path, learning_dir):
+    """(path, label) pairs from the TrainingSet list (paths relative to LearningSet/)."""
+    items = []
+    text = list_path.read_bytes().decode("utf-8", errors="replace")
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        rel = pathlib.PurePosixPath(line.replace("\\", "/"))
+        if rel.is_absolute() or ".." in rel.parts or len(rel.parts) != 2 \
+                or rel.parts[0] not in CALTECH_CLASSES:
+            raise DatasetFormatError(
+                f"{list_path}, line {lineno}: expected a path 'Face/<file>' or 'Motor/<file>' "
+                f"relative to LearningSet/, got {line!r}."
+            )
+        path = learning_dir / rel
+        if not path.is_file():
+            raise DatasetNotFoundError(
+                f"Dataset 'caltech_face_motor': {list_path} (line {lineno}) lists {path}, "
+                "which does not exist."
+            )
+        items.append((path, CALTECH_CLASSES.index(rel.parts[0])))
+    if not items:
+        raise DatasetFormatError(f"{list_path}: the list names no images.")
+    return items
+
+
+def load_caltech_face_motor(split="train", root=None, size=None, resample="bilinear",
+                            progress=None):
+    """Load the Caltech faces (label 0) vs motorbikes (label 1) images.
+
+    Parameters
+    ----------
+    split : {"learn", "train", "test"}
+        ``"learn"``: LearningSet (237 + 237), for unsupervised feature learning;
+        ``"train"``: the 200 + 200 readout training images (a real ``TrainingSet/`` folder if
+        present, else the list ``TrainingSet_subset_of_LearningSet.txt`` into LearningSet);
+        ``"test"``: TestingSet (198 + 198).
+    root : path, optional
+    size : (int, int), optional
+        ``(height, width)``: resize every image (Pillow, ``resample`` filter) and return one
+        uint8 array. ``None`` keeps the original sizes.
+    resample : str
+        Pillow filter for ``size``: nearest, box, bilinear (default), hamming, bicubic, lanczos.
+    progress : bool, optional
+        Show a progress bar (default: only on a terminal).
+
+    Returns
+    -------
+    images : object array (N,) of uint8 (h_i, w_i) arrays, or uint8 array (N, h, w) with ``size``
+    labels : int64 array, shape (N,)
+        Faces first, then motorbikes, each sorted by file name.
+    """
+    check_split(split, ("learn", "train", "test"), "caltech_face_motor")
+    size = _check_size(size)
+    if resample not in _RESAMPLE:
+        raise ValueError(f"Expected resample to be one of {list(_RESAMPLE)}. "
+                         f"Received: resample={resample!r}.")
+    folder = data_root(root) / "caltech_face_motor"
+    learning = folder / "LearningSet"
+    if split == "learn":
+        candidates = [learning]
+    elif split == "test":
+        candidates = [folder / "TestingSet"]
+    else:
+        candidates = [folder / "TrainingSet", folder / _TRAIN_LIST]
+    if split == "train" and candidates[0].is_dir():
+        items = _class_folder_files(candidates[0])
+    elif split == "train" and candidates[1].is_file():
+        items = _list_files(candidates[1], learning)
+    elif split != "train" and candidates[0].is_dir():
+        items = _class_folder_files(candidates[0])
+    else:
+        raise not_found("caltech_face_motor", candidates, _HOW_TO_GET, root=root,
+                        what=f"{split!r} split")
+    images = [read_grey_image(p, size, resample)
+              for p, _ in progress_bar(items, progress, desc=f"Caltech {split}")]
+    labels = np.array([lab for _, lab in items], dtype=np.int64)
+    if size is not None:
+        stacked = np.empty((len(images),) + size, dtype=np.uint8)
+        for i, img in enumerate(images):
+            stacked[i] = img
+        return stacked, labels
+    return object_array(images), labels
