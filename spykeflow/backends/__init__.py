@@ -20,6 +20,11 @@ _BUILTIN = {
     "svm": "spykeflow.backends.svm:LinearSVMBackend",
     "convsnn": "spykeflow.backends.convsnn:ConvSNNBackend",
     "qcfs": "spykeflow.backends.qcfs:QCFSBackend",
+    "s2net": "spykeflow.backends.s2net:S2NetBackend",
+    "seq_cnn": "spykeflow.backends.sequence_ann:CNNStack",
+    "seq_cnn_lstm": "spykeflow.backends.sequence_ann:CNNLSTM",
+    "seq_convlstm": "spykeflow.backends.sequence_ann:ConvLSTM",
+    "seq_c3d": "spykeflow.backends.sequence_ann:C3D",
 }
 
 
