@@ -1,0 +1,256 @@
+"""ConvSNN backend: a convolutional LIF network trained by BPTT with surrogate gradients.
+
+After Safa et al. 2021 ("ConvSNN: a surrogate gradient spiking neural framework for radar gesture
+recognition", ``mini_eCNN``): LIF convolution -> 2x2 max-pool of the spikes -> LIF dense hidden
+layer -> LIF output layer whose spike count is the class score, Gaussian surrogate, learned
+thresholds, reset to zero with the membrane clamped at ``-threshold``, and quantisation-aware
+training of the weights (4 bits by default, straight-through gradient).
+
+Inputs are spike trains (or any real-valued sequences) with time on axis 1:
+
+* ``(N, T, H, W, C)`` -- 2-D maps (event frames, InputLayer spikes, an STDP layer's spikes);
+  the conv blocks use :class:`~spykeflow.layers.lif.LIFConv2D`;
+* ``(N, T, L, C)`` -- 1-D maps, conv blocks use :class:`~spykeflow.layers.lif.LIFConv1D`;
+* ``(N, T, F)`` -- feature sequences, only the dense layers are built.
+
+Hyper-parameters (``Classifier(backend="convsnn", **params)``):
+
+=====================  ==============  ========================================================
+name                   default         meaning
+=====================  ==============  ========================================================
+``conv_filters``       ``(12,)``       filters of each conv LIF block (Safa: 6)
+``kernel_sizes``       ``(5,)``        kernel size of each block (Safa: 13 on 100x48 radar maps)
+``pool``               ``2``           max-pool size after each block (1 = none)
+``hidden``             ``(128,)``      units of the dense LIF hidden layers (Safa: 120)
+``readout``            ``"count"``     ``"count"``/``"rate"``: output spikes summed/averaged over
+                                       time (Safa: count); ``"membrane_mean"``,
+                                       ``"membrane_last"``, ``"membrane_max"``: a non-spiking
+                                       leaky-integrator output layer
+``beta``               ``0.9``         membrane decay (1 = IF, Safa's released code)
+``train_beta``         ``False``       learn one decay per channel (kept in [0, 1])
+``threshold``          ``1.0``         initial threshold
+``train_threshold``    ``True``        learn one threshold per channel (Safa: learned)
+``reset``              ``"zero"``      ``"zero"``, ``"subtract"`` or ``"none"``
+``floor``              ``-1.0``        membrane >= floor * threshold (None: unbounded)
+``alpha``              ``None``        synaptic-current decay (None: current-based input)
+``surrogate``          ``"gaussian"``  name or config dict (``{"name": "gaussian", "sigma": .5}``)
+``bits``               ``4``           weight bits for quantisation-aware training (None: float)
+``quant_axis``         ``"layer"``     ``"layer"`` or ``"channel"`` quantisation scale
+``quant_mode``         ``"max"``       ``"max"`` (scale = max|w|/q_max) or ``"unit"`` (grid on [-1,1])
+``padding``            ``"valid"``     convolution padding
+=====================  ==============  ========================================================
+
+``predict_logits(model, x, batch_size, quantized=True)`` evaluates the quantised network (what
+was trained); ``quantized=False`` evaluates the same weights in float.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import keras
+import numpy as np
+
+from ..functional import quantize as Q
+from ..functional import surrogate as S
+from ..layers.lif import LIFConv1D, LIFConv2D, LIFDense
+from ..layers.quantize import export_quantized, with_bits
+from .base import KerasBackend
+
+__all__ = ["ConvSNNBackend"]
+
+_READOUTS = ("count", "rate", "membrane_mean", "membrane_last", "membrane_max")
+_DEFAULTS = dict(
+    conv_filters=(12,),
+    kernel_sizes=(5,),
+    pool=2,
+    hidden=(128,),
+    readout="count",
+    beta=0.9,
+    train_beta=False,
+    threshold=1.0,
+    train_threshold=True,
+    reset="zero",
+    floor=-1.0,
+    alpha=None,
+    surrogate="gaussian",
+    bits=4,
+    quant_axis="layer",
+    quant_mode="max",
+    padding="valid",
+)
+
+
+def _int_tuple(value, name, allow_empty=True):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in value
+    ):
+        raise ValueError(
+            f"Expected {name} to be a list of positive integers. Received: {name}={value!r}."
+        )
+    if not allow_empty and not value:
+        raise ValueError(f"Expected at least one entry in {name}. Received: {name}={value!r}.")
+    return [int(v) for v in value]
+
+
+class ConvSNNBackend(KerasBackend):
+    """Safa et al.'s ``mini_eCNN`` convolutional LIF network (see the module docstring)."""
+
+    name = "convsnn"
+    input_kind = "sequence"
+
+    def __init__(self, **params):
+        unknown = set(params) - set(_DEFAULTS)
+        if unknown:
+            raise ValueError(
+                f"Unknown ConvSNN parameters {sorted(unknown)}. Expected a subset of "
+                f"{sorted(_DEFAULTS)}."
+            )
+        p = {**_DEFAULTS, **params}
+        p["conv_filters"] = _int_tuple(p["conv_filters"], "conv_filters")
+        p["kernel_sizes"] = _int_tuple(p["kernel_sizes"], "kernel_sizes")
+        if len(p["kernel_sizes"]) == 1 and len(p["conv_filters"]) > 1:
+            p["kernel_sizes"] = p["kernel_sizes"] * len(p["conv_filters"])
+        if p["conv_filters"] and len(p["kernel_sizes"]) != len(p["conv_filters"]):
+            raise ValueError(
+                "Expected one kernel size per conv block (or a single one for all). Received: "
+                f"conv_filters={p['conv_filters']}, kernel_sizes={p['kernel_sizes']}."
+            )
+        p["hidden"] = _int_tuple(p["hidden"], "hidden")
+        if isinstance(p["pool"], bool) or not isinstance(p["pool"], numbers.Integral) or p["pool"] < 1:
+            raise ValueError(f"Expected pool to be a positive integer. Received: pool={p['pool']!r}.")
+        p["pool"] = int(p["pool"])
+        if p["readout"] not in _READOUTS:
+            raise ValueError(
+                f"Expected readout to be one of {list(_READOUTS)}. Received: readout={p['readout']!r}."
+            )
+        if p["bits"] is not None:
+            p["bits"] = Q.check_bits(p["bits"])
+        surrogate = S.get(p["surrogate"])  # validates the name/parameters
+        p["surrogate"] = surrogate.get_config()
+        for key in ("beta", "threshold", "alpha"):
+            if isinstance(p[key], tuple):
+                p[key] = list(p[key])
+        super().__init__(**p)
+        # Build one throw-away layer to validate the neuron arguments at construction time.
+        LIFDense(1, **self._neuron_kwargs(spiking=True))
+
+    # ------------------------------------------------------------------------------------------
+    def _neuron_kwargs(self, spiking):
+        p = self.params
+        kw = dict(
+            beta=p["beta"],
+            train_beta=p["train_beta"],
+            alpha=p["alpha"],
+            surrogate=p["surrogate"],
+            bits=p["bits"],
+            quant_axis=p["quant_axis"],
+            quant_mode=p["quant_mode"],
+        )
+        if spiking:
+            kw.update(
+                threshold=p["threshold"],
+                train_threshold=p["train_threshold"],
+                reset=p["reset"],
+                floor=p["floor"],
+            )
+        # Per-channel lists only make sense for one layer size; use their mean elsewhere.
+        for key in ("beta", "threshold", "alpha"):
+            if isinstance(kw.get(key), list):
+                kw[key] = float(np.mean(kw[key]))
+        return kw
+
+    def check_input(self, x):
+        x = np.asarray(x)
+        if x.ndim not in (3, 4, 5):
+            raise ValueError(
+                "Backend 'convsnn' expects sequences (N, T, F), (N, T, L, C) or (N, T, H, W, C) "
+                f"with time on axis 1. Received: shape={x.shape}. Add a channel axis for one "
+                "channel (x[..., None])."
+            )
+        if x.shape[1] < 1:
+            raise ValueError(
+                f"Backend 'convsnn' expects at least one time step (axis 1). Received: shape={x.shape}."
+            )
+        if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+            raise ValueError(
+                "Backend 'convsnn' expects finite inputs. Received "
+                f"{int((~np.isfinite(x)).sum())} NaN/inf values."
+            )
+
+    def build_model(self, input_shape, n_classes, seed):
+        """Uncompiled ``keras.Model``: ``(batch,) + input_shape`` spikes -> logits ``(batch, n_classes)``."""
+        input_shape = tuple(int(s) for s in input_shape)
+        self.check_input(np.zeros((1,) + input_shape, np.float32))
+        n_classes = int(n_classes)
+        if n_classes < 2:
+            raise ValueError(f"Expected n_classes >= 2. Received: n_classes={n_classes}.")
+        p = self.params
+        seeds = iter(range(int(seed) * 1000, int(seed) * 1000 + 100))
+
+        def init():
+            return keras.initializers.GlorotUniform(seed=next(seeds))
+
+        inp = keras.Input(shape=input_shape, name="spikes")
+        h = inp
+        rank = len(input_shape)  # 2: (T, F); 3: (T, L, C); 4: (T, H, W, C)
+        if rank in (3, 4):
+            conv = LIFConv2D if rank == 4 else LIFConv1D
+            pool = keras.layers.MaxPooling2D if rank == 4 else keras.layers.MaxPooling1D
+            for k, (filters, ks) in enumerate(zip(p["conv_filters"], p["kernel_sizes"])):
+                h = conv(
+                    filters,
+                    ks,
+                    padding=p["padding"],
+                    kernel_initializer=init(),
+                    name=f"conv{k + 1}",
+                    **self._neuron_kwargs(spiking=True),
+                )(h)
+                if p["pool"] > 1 and min(h.shape[2:-1]) >= p["pool"]:
+                    h = keras.layers.TimeDistributed(pool(p["pool"]), name=f"pool{k + 1}")(h)
+            h = keras.layers.TimeDistributed(keras.layers.Flatten(), name="flatten")(h)
+        for k, units in enumerate(p["hidden"]):
+            h = LIFDense(
+                units, kernel_initializer=init(), name=f"hidden{k + 1}",
+                **self._neuron_kwargs(spiking=True),
+            )(h)
+        readout = p["readout"]
+        if readout in ("count", "rate"):
+            out = LIFDense(
+                n_classes,
+                return_sequences=False,
+                readout="sum" if readout == "count" else "mean",
+                kernel_initializer=init(),
+                name="output",
+                **self._neuron_kwargs(spiking=True),
+            )(h)
+        else:
+            out = LIFDense(
+                n_classes,
+                spiking=False,
+                return_sequences=False,
+                readout=readout.split("_")[1],
+                kernel_initializer=init(),
+                name="output",
+                **self._neuron_kwargs(spiking=False),
+            )(h)
+        return keras.Model(inp, out, name="convsnn")
+
+    def predict_logits(self, model, x, batch_size, quantized=True, **kwargs):
+        """Logits ``(N, n_classes)``; ``quantized=False`` evaluates the float latent weights."""
+        if kwargs:
+            raise TypeError(
+                "Backend 'convsnn' takes only the prediction option 'quantized'. "
+                f"Received: {sorted(kwargs)}."
+            )
+        if not quantized and self.params["bits"] is not None:
+            model = with_bits(model, None)
+        x = np.asarray(x, np.float32)
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+    def export_quantized(self, model):
+        """Integer kernels and scales of every LIF layer (see
+        :func:`spykeflow.layers.quantize.export_quantized`)."""
+        return export_quantized(model, bits=self.params["bits"])

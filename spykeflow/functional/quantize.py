@@ -1,0 +1,110 @@
+"""Symmetric uniform weight quantisation with a straight-through gradient (TensorFlow).
+
+Quantisation-aware training (QAT) as in Safa et al. 2021 (``low_precision``): the forward pass uses
+weights rounded to ``bits`` bits, the backward pass treats the rounding as the identity
+(straight-through estimator), so the optimiser keeps updating float "latent" weights.
+
+With ``q_max = 2**(bits - 1) - 1`` and a scale ``s`` (per layer, or per output channel)::
+
+    q   = clip(round(w / s), -q_max, q_max)          integers, 2**bits - 1 levels (<= 2**bits)
+    w_q = q * s                                      forward value
+    dL/dw = dL/dw_q                                  straight-through backward
+
+Scale modes:
+
+* ``"max"`` (default): ``s = max|w| / q_max`` over the whole tensor (``axis=None``) or over all
+  axes but ``axis`` (per channel), so the largest weight is represented exactly.
+* ``"unit"``: a fixed grid on [-1, 1], ``s = 1 / q_max``, weights beyond +-1 are clipped. This is
+  the closest to the paper, which rounds to a fixed grid of step ``1/(2**bits - 1)`` on [-1, 1]
+  (``2**(bits+1) - 1`` levels -- effectively one extra sign bit); SpykeFlow keeps at most ``2**bits``
+  levels so that ``bits`` is the real storage width.
+
+>>> w = tf.constant([-0.9, -0.3, 0.05, 0.5, 0.6])
+>>> q, s = quantize_int(w, bits=3)       # q_max = 3, s = max|w| / 3 = 0.3
+>>> q.numpy().tolist()
+[-3, -1, 0, 2, 2]
+>>> [round(v, 3) for v in fake_quantize(w, bits=3).numpy().tolist()]
+[-0.9, -0.3, 0.0, 0.6, 0.6]
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["SCALE_MODES", "check_bits", "qmax", "scale_of", "quantize_int", "fake_quantize",
+           "dequantize"]
+
+#: Accepted scale modes.
+SCALE_MODES = ("max", "unit")
+
+
+def check_bits(bits, name="bits"):
+    """Validate a bit width (an int in [2, 16]) and return it."""
+    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
+        raise TypeError(f"Expected an integer bit width for {name}. Received: {name}={bits!r}.")
+    if not 2 <= bits <= 16:
+        raise ValueError(
+            f"Expected {name} in [2, 16] (symmetric signed quantisation needs at least 2 bits). "
+            f"Received: {name}={bits}."
+        )
+    return int(bits)
+
+
+def qmax(bits):
+    """Largest integer level, ``2**(bits - 1) - 1`` (e.g. 7 for 4 bits)."""
+    return 2 ** (check_bits(bits) - 1) - 1
+
+
+def _reduce_axes(rank, axis):
+    if axis is None:
+        return None
+    axis = axis % rank
+    return [a for a in range(rank) if a != axis]
+
+
+def scale_of(w, bits=4, axis=None, mode="max"):
+    """Quantisation scale: a scalar (``axis=None``) or one value per index of ``axis``
+    (keeping dims, so it broadcasts against ``w``). Never zero (an all-zero tensor gets 1)."""
+    if mode not in SCALE_MODES:
+        raise ValueError(f"Expected mode to be one of {list(SCALE_MODES)}. Received: mode={mode!r}.")
+    w = tf.convert_to_tensor(w)
+    m = float(qmax(bits))
+    if mode == "unit":
+        return tf.constant(1.0 / m, w.dtype)
+    amax = tf.reduce_max(tf.abs(w), axis=_reduce_axes(w.shape.rank, axis), keepdims=axis is not None)
+    amax = tf.stop_gradient(amax)
+    return tf.where(amax > 0, amax / m, tf.ones_like(amax))
+
+
+def quantize_int(w, bits=4, axis=None, mode="max"):
+    """Integer levels and scale: ``(q, scale)`` with ``q`` int32 in ``[-q_max, q_max]`` and
+    ``w ~= q * scale``."""
+    w = tf.convert_to_tensor(w)
+    s = scale_of(w, bits, axis, mode)
+    m = float(qmax(bits))
+    q = tf.clip_by_value(tf.round(w / s), -m, m)
+    return tf.cast(q, tf.int32), s
+
+
+def dequantize(q, scale):
+    """``q * scale`` as float32 (numpy or tensor inputs)."""
+    return tf.cast(q, tf.float32) * tf.cast(scale, tf.float32)
+
+
+def fake_quantize(w, bits=4, axis=None, mode="max"):
+    """Quantised weights in the forward pass, identity gradient in the backward pass.
+
+    Returns ``w + stop_gradient(w_q - w)``: numerically ``w_q``, with ``d/dw = 1`` everywhere
+    (also for weights clipped by ``mode="unit"``)."""
+    w = tf.convert_to_tensor(w)
+    q, s = quantize_int(w, bits, axis, mode)
+    wq = tf.cast(q, w.dtype) * s
+    return w + tf.stop_gradient(wq - w)
+
+
+def count_levels(w):
+    """Number of distinct values of ``w`` (a numpy helper for checks)."""
+    return int(np.unique(np.asarray(w)).size)

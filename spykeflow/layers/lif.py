@@ -1,0 +1,484 @@
+"""Keras 3 layers of LIF neurons over time: ``LIFDense``, ``LIFConv1D``, ``LIFConv2D``.
+
+Each layer takes a sequence ``(N, T, ...)`` (time on axis 1, see :mod:`spykeflow.conventions`),
+computes the synaptic currents of *all* time steps with one matmul/convolution (time folded into
+the batch axis), then runs the neuron dynamics of :mod:`spykeflow.functional.lif` over time with
+one ``tf.scan`` -- so a whole forward pass compiles into one graph (``jit_compile=True`` works).
+
+Shapes::
+
+    LIFDense    (N, T, F)        -> (N, T, units)
+    LIFConv1D   (N, T, L, C)     -> (N, T, L', filters)
+    LIFConv2D   (N, T, H, W, C)  -> (N, T, H', W', filters)
+
+With ``return_sequences=False`` the time axis is reduced by ``readout``:
+
+==================  ================  =============================================
+readout             spiking=True      spiking=False (leaky-integrator output layer)
+==================  ================  =============================================
+``"mean"``          spike rate        mean membrane over time
+``"sum"``           spike count       summed membrane
+``"max"``           any spike (0/1)   max membrane over time
+``"last"``          last step spikes  membrane at the last step
+==================  ================  =============================================
+
+Neuron arguments shared by all three layers:
+
+* ``beta`` (float or per-channel list, in [0, 1]; default 0.9) and ``train_beta`` -- membrane
+  decay; trainable values are kept in [0, 1] by a constraint and clipped in ``call``.
+  ``beta=1`` gives integrate-and-fire.
+* ``threshold`` (float or per-channel list, > 0; default 1.0) and ``train_threshold``.
+* ``reset``: ``"subtract"`` (default), ``"zero"`` or ``"none"``; ``floor``: lower membrane bound
+  as a multiple of the threshold (None; Safa et al. use -1); ``detach_reset``.
+* ``alpha`` (None, float or per-channel list) and ``train_alpha``: synaptic-current decay.
+* ``surrogate``: name, config dict or :class:`~spykeflow.functional.surrogate.Surrogate`
+  (default ``"gaussian"``); subclasses may override :meth:`spike_function` to switch activation.
+* ``spiking`` (True): False makes the layer a non-spiking leaky integrator (readout membrane).
+* ``bits`` (None) and ``quant_axis`` (``"layer"`` or ``"channel"``), ``quant_mode``
+  (``"max"``/``"unit"``): quantisation-aware training of the kernel (see
+  :mod:`spykeflow.functional.quantize`); biases stay float.
+
+Example::
+
+    >>> layer = LIFDense(3, beta=0.5, kernel_initializer="ones", use_bias=False)
+    >>> layer(np.ones((2, 4, 2), "float32")).shape     # 2 samples, 4 steps, 2 inputs
+    TensorShape([2, 4, 3])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..functional import lif as F
+from ..functional import quantize as Q
+from ..functional import surrogate as S
+
+__all__ = ["LIFDense", "LIFConv1D", "LIFConv2D", "READOUTS"]
+
+#: Accepted values of ``readout``.
+READOUTS = ("mean", "sum", "max", "last")
+_QUANT_AXES = ("layer", "channel")
+
+
+def _check_per_channel(value, name, lo, hi, lo_open=False):
+    """Float or list of floats within [lo, hi] (or (lo, hi]) -> float or list."""
+    vals = value if isinstance(value, (list, tuple)) else [value]
+    if not vals:
+        raise ValueError(f"Expected a float or a non-empty list for {name}. Received: {name}=[].")
+    out = []
+    for v in vals:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+            raise TypeError(f"Expected finite real values for {name}. Received: {name}={value!r}.")
+        bad = (v <= lo if lo_open else v < lo) or v > hi
+        if bad:
+            rng = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi}]"
+            raise ValueError(f"Expected {name} in {rng}. Received: {name}={value!r}.")
+        out.append(float(v))
+    return out if isinstance(value, (list, tuple)) else out[0]
+
+
+class _Clip01(keras.constraints.Constraint):
+    """Keep a decay in [0, 1] after each optimiser step."""
+
+    def __call__(self, w):
+        return keras.ops.clip(w, 0.0, 1.0)
+
+
+class _LIFBase(keras.layers.Layer):
+    """Shared neuron logic; subclasses define the synaptic operator."""
+
+    #: Rank of one time step's input without the batch axis (1: F, 2: (L, C), 3: (H, W, C)).
+    _step_rank = 1
+
+    def __init__(
+        self,
+        *,
+        beta=0.9,
+        train_beta=False,
+        threshold=1.0,
+        train_threshold=False,
+        reset="subtract",
+        floor=None,
+        detach_reset=False,
+        alpha=None,
+        train_alpha=False,
+        surrogate="gaussian",
+        spiking=True,
+        return_sequences=True,
+        readout="mean",
+        bits=None,
+        quant_axis="layer",
+        quant_mode="max",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.beta = _check_per_channel(beta, "beta", 0.0, 1.0)
+        self.threshold = _check_per_channel(threshold, "threshold", 0.0, np.inf, lo_open=True)
+        self.alpha = None if alpha is None else _check_per_channel(alpha, "alpha", 0.0, 1.0)
+        if reset not in F.RESETS:
+            raise ValueError(
+                f"Expected reset to be one of {list(F.RESETS)}. Received: reset={reset!r}."
+            )
+        if floor is not None:
+            if isinstance(floor, bool) or not isinstance(floor, numbers.Real) or floor > 0:
+                raise ValueError(
+                    "Expected floor to be None or a real number <= 0 (a multiple of the threshold, "
+                    f"e.g. -1.0). Received: floor={floor!r}."
+                )
+            floor = float(floor)
+        if readout not in READOUTS:
+            raise ValueError(
+                f"Expected readout to be one of {list(READOUTS)}. Received: readout={readout!r}."
+            )
+        if quant_axis not in _QUANT_AXES:
+            raise ValueError(
+                f"Expected quant_axis to be one of {list(_QUANT_AXES)}. "
+                f"Received: quant_axis={quant_axis!r}."
+            )
+        if quant_mode not in Q.SCALE_MODES:
+            raise ValueError(
+                f"Expected quant_mode to be one of {list(Q.SCALE_MODES)}. "
+                f"Received: quant_mode={quant_mode!r}."
+            )
+        self.bits = None if bits is None else Q.check_bits(bits)
+        self.train_beta = bool(train_beta)
+        self.train_threshold = bool(train_threshold)
+        self.train_alpha = bool(train_alpha)
+        self.reset = reset
+        self.floor = floor
+        self.detach_reset = bool(detach_reset)
+        self.surrogate = S.get(surrogate)
+        self.spiking = bool(spiking)
+        self.return_sequences = bool(return_sequences)
+        self.readout = readout
+        self.quant_axis = quant_axis
+        self.quant_mode = quant_mode
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    # -- subclass interface -------------------------------------------------------------------
+    @property
+    def _n_out(self):
+        raise NotImplementedError
+
+    def _kernel_shape(self, in_channels):
+        raise NotImplementedError
+
+    def _step_output_shape(self, step_shape):
+        raise NotImplementedError
+
+    def _synapse(self, x, kernel):
+        raise NotImplementedError
+
+    # -- Keras anatomy ------------------------------------------------------------------------
+    def _check_input_shape(self, input_shape):
+        want = self._step_rank + 2
+        if len(input_shape) != want:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs of rank {want} {self._layout}. "
+                f"Received: input_shape={tuple(input_shape)}."
+            )
+        if input_shape[1] is not None and input_shape[1] < 1:
+            raise ValueError(
+                f"{type(self).__name__} expects at least one time step (axis 1). "
+                f"Received: input_shape={tuple(input_shape)}."
+            )
+        if input_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a known channel/feature size (last axis). "
+                f"Received: input_shape={tuple(input_shape)}."
+            )
+
+    def _channel_weight(self, name, value, trainable, constraint=None):
+        n = self._n_out
+        if isinstance(value, list) and len(value) != n:
+            raise ValueError(
+                f"Expected {name} to be a float or a list of {n} values (one per channel). "
+                f"Received: {len(value)} values."
+            )
+        init = np.broadcast_to(np.asarray(value, "float32"), (n,)).copy()
+        return self.add_weight(
+            name=name,
+            shape=(n,),
+            initializer=keras.initializers.Constant(init),
+            trainable=trainable,
+            constraint=constraint,
+        )
+
+    def build(self, input_shape):
+        self._check_input_shape(input_shape)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self._kernel_shape(int(input_shape[-1])),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self._n_out,), initializer=self.bias_initializer)
+            if self.use_bias
+            else None
+        )
+        self.beta_w = self._channel_weight("beta", self.beta, self.train_beta, _Clip01())
+        if self.alpha is not None:
+            self.alpha_w = self._channel_weight("alpha", self.alpha, self.train_alpha, _Clip01())
+        else:
+            self.alpha_w = None
+        if self.spiking:
+            self.threshold_w = self._channel_weight(
+                "threshold", self.threshold, self.train_threshold, keras.constraints.NonNeg()
+            )
+        else:
+            self.threshold_w = None
+
+    def spike_function(self):
+        """The spike non-linearity ``f(u - threshold)``; override to switch activations."""
+        return self.surrogate
+
+    def quantized_kernel(self):
+        """The kernel used in the forward pass (fake-quantised when ``bits`` is set)."""
+        if self.bits is None:
+            return self.kernel
+        axis = -1 if self.quant_axis == "channel" else None
+        return Q.fake_quantize(self.kernel, self.bits, axis=axis, mode=self.quant_mode)
+
+    def neuron_params(self):
+        """The :class:`~spykeflow.functional.lif.LIFParams` (or ``LIParams``) of this layer."""
+        beta = tf.clip_by_value(self.beta_w, 0.0, 1.0)
+        alpha = None if self.alpha_w is None else tf.clip_by_value(self.alpha_w, 0.0, 1.0)
+        if not self.spiking:
+            return F.LIParams(beta=beta, alpha=alpha)
+        return F.LIFParams(
+            beta=beta,
+            threshold=tf.maximum(self.threshold_w, 1e-6),
+            reset=self.reset,
+            alpha=alpha,
+            spike_fn=self.spike_function(),
+            floor=self.floor,
+            detach_reset=self.detach_reset,
+        )
+
+    def currents(self, inputs):
+        """Synaptic currents ``(N, T, ...)`` of every time step: one matmul/conv on N*T steps."""
+        x = tf.cast(inputs, self.compute_dtype)
+        step_shape = list(x.shape[2:])
+        folded = tf.reshape(x, [-1] + step_shape)
+        cur = self._synapse(folded, tf.cast(self.quantized_kernel(), x.dtype))
+        if self.bias is not None:
+            cur = cur + tf.cast(self.bias, x.dtype)
+        lead = tf.shape(x)[:2]
+        return tf.reshape(cur, tf.concat([lead, tf.shape(cur)[1:]], axis=0))
+
+    def call(self, inputs):
+        cur = self.currents(inputs)
+        params = self.neuron_params()
+        if self.spiking:
+            out, _ = F.lif_sequence(cur, params)
+        else:
+            out, _ = F.li_sequence(cur, params)
+        if self.return_sequences:
+            return out
+        if self.readout == "mean":
+            return tf.reduce_mean(out, axis=1)
+        if self.readout == "sum":
+            return tf.reduce_sum(out, axis=1)
+        if self.readout == "max":
+            return tf.reduce_max(out, axis=1)
+        return out[:, -1]
+
+    def compute_output_shape(self, input_shape):
+        step = tuple(self._step_output_shape(tuple(input_shape[2:])))
+        if self.return_sequences:
+            return (input_shape[0], input_shape[1]) + step
+        return (input_shape[0],) + step
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            beta=self.beta,
+            train_beta=self.train_beta,
+            threshold=self.threshold,
+            train_threshold=self.train_threshold,
+            reset=self.reset,
+            floor=self.floor,
+            detach_reset=self.detach_reset,
+            alpha=self.alpha,
+            train_alpha=self.train_alpha,
+            surrogate=self.surrogate.get_config(),
+            spiking=self.spiking,
+            return_sequences=self.return_sequences,
+            readout=self.readout,
+            bits=self.bits,
+            quant_axis=self.quant_axis,
+            quant_mode=self.quant_mode,
+            use_bias=self.use_bias,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class LIFDense(_LIFBase):
+    """Fully connected LIF layer: ``(N, T, F) -> (N, T, units)`` (see the module docstring).
+
+    Parameters
+    ----------
+    units : int
+        Number of neurons.
+    **kwargs
+        Neuron, readout and quantisation arguments of the module docstring, plus Keras
+        layer arguments (``name``, ``dtype`` ...).
+    """
+
+    _step_rank = 1
+    _layout = "(N, T, F)"
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units < 1:
+            raise ValueError(f"Expected units to be a positive integer. Received: units={units!r}.")
+        self.units = int(units)
+
+    @property
+    def _n_out(self):
+        return self.units
+
+    def _kernel_shape(self, in_channels):
+        return (in_channels, self.units)
+
+    def _step_output_shape(self, step_shape):
+        return (self.units,)
+
+    def _synapse(self, x, kernel):
+        return tf.matmul(x, kernel)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def _tuple(value, n, name):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (int(value),) * n
+    value = tuple(value) if isinstance(value, (list, tuple)) else value
+    if (
+        not isinstance(value, tuple)
+        or len(value) != n
+        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                   for v in value)
+    ):
+        raise ValueError(
+            f"Expected {name} to be a positive int or a tuple of {n} positive ints. "
+            f"Received: {name}={value!r}."
+        )
+    return tuple(int(v) for v in value)
+
+
+def _conv_len(size, k, s, padding):
+    if size is None:
+        return None
+    if padding == "same":
+        return -(-size // s)
+    return (size - k) // s + 1
+
+
+class _LIFConv(_LIFBase):
+    _n_spatial = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters < 1:
+            raise ValueError(
+                f"Expected filters to be a positive integer. Received: filters={filters!r}."
+            )
+        padding = str(padding).lower()
+        if padding not in ("valid", "same"):
+            raise ValueError(
+                f"Expected padding to be 'valid' or 'same'. Received: padding={padding!r}."
+            )
+        self.filters = int(filters)
+        self.kernel_size = _tuple(kernel_size, self._n_spatial, "kernel_size")
+        self.strides = _tuple(strides, self._n_spatial, "strides")
+        self.padding = padding
+
+    @property
+    def _n_out(self):
+        return self.filters
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (in_channels, self.filters)
+
+    def _step_output_shape(self, step_shape):
+        spatial = tuple(
+            _conv_len(size, k, s, self.padding)
+            for size, k, s in zip(step_shape[:-1], self.kernel_size, self.strides)
+        )
+        return spatial + (self.filters,)
+
+    def build(self, input_shape):
+        self._check_input_shape(input_shape)
+        out = self._step_output_shape(tuple(input_shape[2:]))
+        if any(o is not None and o < 1 for o in out[:-1]):
+            raise ValueError(
+                f"{type(self).__name__}: kernel_size={self.kernel_size} does not fit the input "
+                f"(spatial shape {tuple(input_shape[2:-1])}) with padding={self.padding!r}. "
+                "Use a smaller kernel or padding='same'."
+            )
+        super().build(input_shape)
+
+    def _synapse(self, x, kernel):
+        return tf.nn.convolution(x, kernel, strides=self.strides, padding=self.padding.upper())
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+        }
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class LIFConv2D(_LIFConv):
+    """2-D convolutional LIF layer: ``(N, T, H, W, C) -> (N, T, H', W', filters)``.
+
+    Parameters
+    ----------
+    filters : int
+    kernel_size : int or (int, int)
+    strides : int or (int, int)
+    padding : {"valid", "same"}
+    **kwargs
+        Neuron, readout and quantisation arguments (module docstring) and Keras layer arguments.
+
+    >>> layer = LIFConv2D(4, 3, padding="same")
+    >>> layer(np.zeros((1, 5, 8, 8, 2), "float32")).shape
+    TensorShape([1, 5, 8, 8, 4])
+    """
+
+    _step_rank = 3
+    _n_spatial = 2
+    _layout = "(N, T, H, W, C)"
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class LIFConv1D(_LIFConv):
+    """1-D convolutional LIF layer for sequences of 1-D maps: ``(N, T, L, C) -> (N, T, L', filters)``.
+
+    Arguments as :class:`LIFConv2D` with 1-D ``kernel_size`` and ``strides``.
+    """
+
+    _step_rank = 2
+    _n_spatial = 1
+    _layout = "(N, T, L, C)"
