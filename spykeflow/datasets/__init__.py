@@ -37,7 +37,7 @@ Examples
 ['caltech_face_motor', 'digits', 'emnist_balanced']
 >>> x, y = ds.load("digits", split="test")
 >>> x.shape, x.dtype, y.dtype
-((360, 28, 28), dtype('uint8'), dtype('int64'))
+((359, 28, 28), dtype('uint8'), dtype('int64'))
 """
 
 from __future__ import annotations
