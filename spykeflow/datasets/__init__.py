@@ -43,6 +43,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import inspect
 
 from ._common import DatasetFormatError, DatasetNotFoundError, data_root
 from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_mnist, read_idx
@@ -174,7 +175,15 @@ def load(name, split="train", root=None, **options):
     key = _canonical(name)
     module_name, func_name = _REGISTRY[key]
     module = importlib.import_module(f"{__name__}.{module_name}")
-    return getattr(module, func_name)(split=split, root=root, **options)
+    loader = getattr(module, func_name)
+    accepted = [p for p in inspect.signature(loader).parameters if p not in ("split", "root")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"Dataset {key!r} accepts the options {accepted}. Received unknown options "
+            f"{unknown}; see help(spykeflow.datasets.{func_name})."
+        )
+    return loader(split=split, root=root, **options)
 
 
 def __getattr__(attr):
