@@ -83,7 +83,7 @@ def describe_root_source(root=None) -> str:
         return "the root= argument"
     if os.environ.get(ENV_VAR):
         return f"${ENV_VAR}"
-    return f"the default ./{DEFAULT_FOLDER} (neither root= nor ${ENV_VAR} was given)"
+    return f"the default ./{DEFAULT_FOLDER}, as neither root= nor ${ENV_VAR} was given"
 
 
 def not_found(dataset, looked, how_to_get, root=None, what="folder") -> DatasetNotFoundError:

@@ -34,7 +34,7 @@ _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".g
 _TRAIN_LIST = "TrainingSet_subset_of_LearningSet.txt"
 _HOW_TO_GET = (
     "the Caltech faces and motorbikes (Caltech 101, CC BY 4.0) as preprocessed grey JPEGs for "
-    "Kheradpisheh et al. 2018 (e.g. the datasets/ folder of a public re-implementation): put "
+    "Kheradpisheh et al. 2018 (e.g. the datasets/ folder of github.com/npvoid/SDNN_python): put "
     "LearningSet/{Face,Motor}/ and TestingSet/{Face,Motor}/ (and TrainingSet/ or "
     f"{_TRAIN_LIST}) into <root>/caltech_face_motor/."
 )
