@@ -1,0 +1,192 @@
+"""Event-camera recordings -> spike tensors ``(N, T, H, W, 2)``, as pure numpy functions.
+
+An event recording is a structured array with integer fields ``x`` (column), ``y`` (row),
+``p`` (polarity: 1 = ON, 0 = OFF) and ``t`` (timestamp in microseconds), e.g.
+``spykeflow.datasets.EVENT_DTYPE`` as returned by ``spykeflow.datasets.load("nmnist")``.
+:func:`bin_events` cuts each recording's time window into ``time_steps`` equal bins and
+returns one frame per bin, with the channel order of :mod:`spykeflow.conventions`:
+channel 0 = ON events (``p == 1``), channel 1 = OFF events (``p == 0``).
+
+Time window
+-----------
+``window_us=None``: from ``t_start`` (default: the recording's first event) to its last event,
+inclusive. Bin ``b`` holds ``t_start + b * D / T <= t < t_start + (b + 1) * D / T`` with
+``D = t_last - t_start + 1``, so every event falls in a bin; the bin width differs between
+recordings of different durations. ``window_us=D``: a fixed window ``[t_start,
+t_start + D)`` for every recording (bin width ``D / T`` microseconds); events outside it are
+dropped. Bin index: ``floor((t - t_start) * T / D)`` in exact integer arithmetic.
+
+Values
+------
+``mode="binary"``: ``True`` where a pixel/channel had at least one event in the bin (bool).
+``mode="count"``: the number of events (``int32``). ``first_spike_only=True`` keeps only the
+earliest bin of each pixel/channel (at most one spike per input neuron, like the image
+encoder); it can be combined with either mode (a count of 1 at the first bin).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["bin_events", "check_events", "MODES"]
+
+MODES = ("binary", "count")
+_FIELDS = ("x", "y", "p", "t")
+
+
+def check_events(events, name="events"):
+    """Return ``events`` as a list of 1-D structured arrays (one per recording).
+
+    Accepts one structured array (one recording) or a sequence / object array of them.
+    Raises ``TypeError`` for other types or missing fields, ``ValueError`` for an empty batch.
+    """
+    if isinstance(events, np.ndarray) and events.dtype.names is not None:
+        recordings = [events]
+    elif isinstance(events, np.ndarray) and events.dtype == object:
+        recordings = list(events.ravel())
+    elif isinstance(events, (list, tuple)):
+        recordings = list(events)
+    else:
+        raise TypeError(
+            f"Expected {name} to be a structured event array with fields x, y, p, t (one "
+            "recording, e.g. spykeflow.datasets.EVENT_DTYPE) or a list / object array of them. "
+            f"Received: {type(events).__name__}"
+            + (f" with dtype={events.dtype}" if isinstance(events, np.ndarray) else "")
+            + "."
+        )
+    if not recordings:
+        raise ValueError(
+            f"Expected at least one recording in {name}. Received: an empty sequence."
+        )
+    out = []
+    for i, rec in enumerate(recordings):
+        rec = np.asarray(rec)
+        names = rec.dtype.names or ()
+        missing = [f for f in _FIELDS if f not in names]
+        if missing:
+            raise TypeError(
+                f"Expected {name}[{i}] to be a structured array with fields x, y, p, t. "
+                f"Received: dtype={rec.dtype} (missing {missing})."
+            )
+        bad = [f for f in _FIELDS if not np.issubdtype(rec.dtype[f], np.integer)]
+        if bad:
+            raise TypeError(
+                f"Expected integer event fields in {name}[{i}]. Received: non-integer "
+                f"fields {bad} (dtype={rec.dtype}). Cast x, y, p to pixels/polarity and t to "
+                "microseconds."
+            )
+        out.append(rec.ravel())
+    return out
+
+
+def _window(t, t_start, window_us):
+    """Per-recording (start, duration) in microseconds."""
+    if t_start is None:
+        start = int(t.min()) if t.size else 0
+    else:
+        start = int(t_start)
+    if window_us is None:
+        duration = (int(t.max()) - start + 1) if t.size else 1
+        duration = max(duration, 1)
+    else:
+        duration = int(window_us)
+    return start, duration
+
+
+def bin_events(
+    events,
+    sensor_size=(34, 34),
+    time_steps=12,
+    *,
+    window_us=None,
+    t_start=None,
+    mode="binary",
+    first_spike_only=False,
+):
+    """Bin event recordings into ``time_steps`` frames with ON/OFF polarity channels.
+
+    Parameters
+    ----------
+    events : structured array or sequence of structured arrays
+        One recording, or N recordings, with integer fields ``x``, ``y``, ``p``, ``t``.
+    sensor_size : (int, int)
+        ``(height, width)`` of the sensor in pixels: rows index ``y``, columns index ``x``
+        (N-MNIST: ``(34, 34)``).
+    time_steps : int
+        Number of bins ``T``.
+    window_us : int or None
+        Fixed window length in microseconds; None uses each recording's own span.
+    t_start : int or None
+        Window start in microseconds; None uses each recording's first event.
+    mode : {"binary", "count"}
+    first_spike_only : bool
+        Keep only the first bin in which each pixel/channel had an event.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, T, H, W, 2)
+        ``bool`` for ``mode="binary"``, ``int32`` for ``"count"``. Channel 0 = ON (p = 1),
+        channel 1 = OFF (p = 0). No validation beyond :func:`check_events`: callers validate
+        the parameters (see :meth:`spykeflow.InputLayer.transform_events`); events outside the
+        sensor raise ``ValueError``.
+
+    Examples
+    --------
+    >>> from spykeflow.datasets import EVENT_DTYPE
+    >>> ev = np.array([(1, 0, 1, 0), (1, 0, 1, 50), (2, 1, 0, 99)], dtype=EVENT_DTYPE)
+    >>> s = bin_events(ev, sensor_size=(2, 3), time_steps=2, mode="count")
+    >>> s.shape, s.dtype
+    ((1, 2, 2, 3, 2), dtype('int32'))
+    >>> s[0, :, 0, 1, 0].tolist(), s[0, :, 1, 2, 1].tolist()  # ON at (0, 1); OFF at (1, 2)
+    ([1, 1], [0, 1])
+    >>> bin_events(ev, (2, 3), 2, first_spike_only=True)[0, :, 0, 1, 0].tolist()
+    [True, False]
+    """
+    recordings = check_events(events)
+    h, w = (int(s) for s in sensor_size)
+    t_steps = int(time_steps)
+    if mode not in MODES:
+        raise ValueError(f"Expected mode in {list(MODES)}. Received: mode={mode!r}.")
+    if t_steps < 1 or h < 1 or w < 1 or (window_us is not None and int(window_us) < 1):
+        raise ValueError(
+            "Expected time_steps >= 1, sensor_size >= (1, 1) and window_us >= 1 (or None). "
+            f"Received: time_steps={time_steps}, sensor_size={sensor_size}, "
+            f"window_us={window_us}."
+        )
+    n = len(recordings)
+    sizes = np.array([r.size for r in recordings], dtype=np.int64)
+    sample = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    cat = (lambda f: np.concatenate([r[f].astype(np.int64) for r in recordings])
+           if sizes.sum() else np.zeros(0, np.int64))
+    x, y, p, t = cat("x"), cat("y"), cat("p"), cat("t")
+    for field, values, hi in (("x", x, w - 1), ("y", y, h - 1), ("p", p, 1)):
+        if values.size and (values.min() < 0 or values.max() > hi):
+            raise ValueError(
+                f"Expected event field {field!r} in 0..{hi} for sensor_size=(height={h}, "
+                f"width={w}). Received values in {values.min()}..{values.max()}. "
+                "Pass the recording's sensor_size=(height, width)."
+            )
+    windows = [_window(r["t"].astype(np.int64), t_start, window_us) for r in recordings]
+    start = np.array([s for s, _ in windows], np.int64)[sample]
+    duration = np.array([d for _, d in windows], np.int64)[sample]
+    rel = t - start
+    keep = (rel >= 0) & (rel < duration)
+    step = np.zeros_like(rel)
+    step[keep] = (rel[keep] * t_steps) // duration[keep]  # exact integer binning
+    channel = 1 - p  # p = 1 (ON) -> channel 0, p = 0 (OFF) -> channel 1
+    neuron = ((sample * h + y) * w + x) * 2 + channel  # index into (N, H, W, 2)
+    neuron, step = neuron[keep], step[keep]
+    n_neurons = n * h * w * 2
+    if first_spike_only:
+        first = np.full(n_neurons, t_steps, np.int64)
+        np.minimum.at(first, neuron, step)
+        fired = np.flatnonzero(first < t_steps)
+        neuron, step = fired, first[fired]
+    # Flat index into (N, T, H, W, 2): sample-major, then time.
+    sample_of, rest = np.divmod(neuron, h * w * 2)
+    flat = (sample_of * t_steps + step) * (h * w * 2) + rest
+    counts = np.bincount(flat, minlength=n * t_steps * h * w * 2)
+    counts = counts.reshape(n, t_steps, h, w, 2)
+    if mode == "count":
+        return counts.astype(np.int32)
+    return counts > 0
