@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import matplotlib as mpl
 import numpy as np
 
 from ._common import (
@@ -113,8 +114,6 @@ def plot_encoder_view(image, dog, spikes, *, index=0, fig=None, fontsize=FONTSIZ
     ax0.imshow(img, cmap="gray", interpolation="nearest")
     no_ticks(ax0)
     style_axes(ax0, fontsize, title=f"original ({img.shape[0]}x{img.shape[1]})")
-    import matplotlib as mpl
-
     cmap_t = mpl.colormaps["viridis_r"].with_extremes(bad="black")
     for row, name in enumerate(("ON", "OFF")):
         ax = fig.add_subplot(grid[row, 1])

@@ -111,8 +111,9 @@ def plot_spike_raster(spikes, *, index=0, channel_names=None, layer_name="input"
     style_axes(ax, fontsize, xlabel="time step", ylabel=ylabel,
                title=f"Spike raster, {layer_name} ({h}x{w}x{c}, T = {t_steps}), "
                      f"{int((sample != 0).sum())} spikes")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=fontsize - 1,
-              frameon=False, markerscale=2)
+    if colours is not None:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=fontsize - 1,
+                  frameon=False, markerscale=2)
     return fig
 
 

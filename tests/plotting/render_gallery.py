@@ -71,18 +71,23 @@ def encode(img, kernel, theta=50.0):
 
 
 def edge_kernels(n_maps, k=5):
-    """Saturated oriented ON/OFF edge detectors like trained Conv1 maps."""
+    """Saturated oriented ON/OFF bar and edge detectors like trained Conv1 maps: a band of ON
+    synapses beside a band of OFF synapses, the rest depressed to ~0."""
     w = np.zeros((k, k, 2, n_maps))
     r, c = np.mgrid[0:k, 0:k] - (k - 1) / 2
     for m in range(n_maps):
-        ang = np.pi * m / n_maps * 2.3
-        proj = r * np.cos(ang) + c * np.sin(ang) + RNG.normal(0, 0.3)
-        on = 1 / (1 + np.exp(-6 * (proj - 0.4)))
-        off = 1 / (1 + np.exp(6 * (proj + 0.4)))
+        ang = np.pi * (m * 0.382 % 1.0)
+        proj = r * np.cos(ang) + c * np.sin(ang)
+        shift = RNG.uniform(-0.8, 0.8)
+        on = np.abs(proj - shift) < 0.75
+        side = 1.5 if m % 2 else -1.5
+        off = np.abs(proj - shift - side) < 0.75
+        if m % 5 == 4:  # a bar with OFF on both sides
+            off |= np.abs(proj - shift + side) < 0.75
         if m % 3 == 2:
-            on, off = off, on
-        w[..., 0, m], w[..., 1, m] = on, off
-    return np.clip(w + RNG.normal(0, 0.02, w.shape), 0.001, 0.999)
+            on, off = off & ~on, on
+        w[..., 0, m], w[..., 1, m] = 0.97 * on, 0.97 * off
+    return np.clip(w + np.abs(RNG.normal(0, 0.02, w.shape)), 0.001, 0.999)
 
 
 def snapshots_towards(final, n_snap, images_per_snap=200):
@@ -167,7 +172,7 @@ def main(out):
     save(plotting.plot_spike_raster(spikes), out, "04_spike_raster_input", names)
 
     w1 = edge_kernels(30)
-    above, li, comp, winners, pool, pool_li = conv1_pass(spikes, w1)
+    above, li, comp, winners, pool, pool_li = conv1_pass(spikes, w1, theta=10.0)
     save(plotting.plot_spike_raster(li, layer_name="Conv1 after lateral inhibition"), out,
          "05_spike_raster_conv1", names)
     save(plotting.plot_debug_views(spikes, crossings=above, after_inhibition=li,
