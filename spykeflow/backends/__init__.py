@@ -25,6 +25,8 @@ _BUILTIN = {
     "seq_cnn_lstm": "spykeflow.backends.sequence_ann:CNNLSTM",
     "seq_convlstm": "spykeflow.backends.sequence_ann:ConvLSTM",
     "seq_c3d": "spykeflow.backends.sequence_ann:C3D",
+    "sts_convsnn": "spykeflow.backends.sts:STSConvSNN",
+    "sts_resnet": "spykeflow.backends.sts:STSResNet",
 }
 
 

@@ -88,6 +88,7 @@ _REGISTRY = {
     "fsdd": ("audio", "load_fsdd"),
     "soli": ("soli", "load_soli"),
     "digits": ("digits", "load_digits"),
+    "sequences": ("sequence_loader", "load_sequences"),
 }
 _ALIASES = {
     "fashion": "fashion_mnist",

@@ -1,0 +1,489 @@
+"""Switchable LIF layers for STS training (Samadzadeh et al., sections 3.1 and 4.1).
+
+The paper trains a spiking network in two phases without changing its weights or graph:
+
+* **"ann" phase** (first ``n`` epochs): no rest mechanism and the *shifted leaky-ReLU*
+  activation (their Eqs. 6-7)::
+
+      U[t] = alpha U[t-1] + g(O_in[t])
+      f(U) = U            if U >= T
+             -beta U      if U <  T          (beta: "a small constant near zero")
+
+* **"snn" phase** (afterwards): the step activation with a Gaussian surrogate derivative
+  ``N(T, 1/6)`` and, if enabled, the rest mechanism (their Eqs. 1 and 4)::
+
+      U[t] = alpha (1 - O[t-1]) U[t-1] + g(O_in[t])
+      O[t] = 1 if U[t] >= T else 0
+
+The layers here hold the phase in two non-trainable scalar weights read inside ``call``
+(``sts_spiking`` and ``sts_rest``, 0.0 or 1.0), so :func:`set_mode` (and the :class:`STSSwitch`
+callback) flips a compiled model between the phases without rebuilding or retracing it. The
+mode is saved with the weights, so a saved model reloads in the phase it was saved in.
+
+Naming: to stay consistent with :mod:`spykeflow.functional.lif`, the paper's decay ``alpha`` is
+``beta`` here (membrane decay, default 0.5) and the paper's leak slope ``beta`` is ``slope``
+(default 0.01); the paper's threshold ``T`` is ``threshold`` (default 0.5). The dynamics are
+:func:`spykeflow.functional.lif.lif_sequence` with ``reset="zero"`` (rest) or ``"none"`` (no
+rest) and a spike function that mixes the step surrogate and the shifted leaky-ReLU.
+
+Layers (time on axis 1, see :mod:`spykeflow.conventions`):
+
+* :class:`STSSynapse` -- weightless: currents ``(N, T, ...)`` -> activations ``(N, T, ...)``;
+  the paper's "synapse" (thresholding activation) after a layer or on the raw input;
+* :class:`STSConv2D` -- :class:`~spykeflow.layers.lif.LIFConv2D` with switchable dynamics;
+* :class:`STSDense` -- :class:`~spykeflow.layers.lif.LIFDense` with switchable dynamics
+  (``return_sequences=False, readout="mean"`` gives the paper's fire-rate output, Eq. 5).
+
+``ann_activation="spike"`` keeps the step function in the "ann" phase too; the paper does this
+for the output layer ("all layers but the output layer" switch to the leaky-ReLU).
+
+Example::
+
+    >>> syn = STSSynapse(threshold=0.5, beta=0.5, mode="ann")
+    >>> x = np.array([[[0.2], [0.6], [0.1]]], "float32")        # (N=1, T=3, F=1)
+    >>> np.round(syn(x)[0, :, 0].numpy(), 4).tolist()          # U = 0.2, 0.7, 0.45
+    [-0.002, 0.7, -0.0045]
+    >>> set_mode(syn, "snn")
+    >>> syn(x)[0, :, 0].numpy().tolist()
+    [0.0, 1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..functional import lif as F
+from ..functional import surrogate as S
+from .lif import READOUTS, LIFConv2D, LIFDense
+
+__all__ = [
+    "MODES",
+    "ANN_ACTIVATIONS",
+    "DEFAULT_SURROGATE",
+    "shifted_leaky_relu",
+    "sts_sequence",
+    "STSSynapse",
+    "STSConv2D",
+    "STSDense",
+    "STSSwitch",
+    "set_mode",
+    "get_mode",
+    "sts_layers",
+]
+
+logger = logging.getLogger("spykeflow.sts")
+
+#: Training phases: shifted leaky-ReLU without rest ("ann"), spikes with optional rest ("snn").
+MODES = ("ann", "snn")
+#: Activations of the "ann" phase.
+ANN_ACTIVATIONS = ("shifted_leaky_relu", "spike")
+#: The paper's surrogate: Gaussian N(threshold, 1/6) of the membrane (sigma = 1/6).
+DEFAULT_SURROGATE = {"name": "gaussian", "sigma": 1.0 / 6.0}
+
+
+def shifted_leaky_relu(u, threshold, slope):
+    """The paper's Eq. 7: ``u`` where ``u >= threshold``, ``-slope * u`` elsewhere.
+
+    Its derivative is 1 above the threshold and ``-slope`` below (exact, no surrogate).
+
+    >>> np.round(shifted_leaky_relu(tf.constant([-1.0, 0.2, 0.5, 2.0]), 0.5, 0.1), 3).tolist()
+    [0.1, -0.02, 0.5, 2.0]
+    """
+    u = tf.convert_to_tensor(u)
+    return tf.where(u >= threshold, u, -slope * u)
+
+
+def _check_real(value, name, lo, hi, lo_open=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise TypeError(f"Expected {name} to be a finite real number. Received: {name}={value!r}.")
+    bad = (value <= lo if lo_open else value < lo) or value > hi
+    if bad:
+        rng = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi}]"
+        raise ValueError(f"Expected {name} in {rng}. Received: {name}={value!r}.")
+    return float(value)
+
+
+def _check_choice(value, name, options):
+    if value not in options:
+        raise ValueError(f"Expected {name} to be one of {list(options)}. Received: {name}={value!r}.")
+    return value
+
+
+def sts_sequence(currents, params, spiking, rest, slope=0.01, ann_activation="shifted_leaky_relu"):
+    """Run the switchable LIF dynamics over axis 1 of ``currents`` ``(N, T, ...)``.
+
+    Parameters
+    ----------
+    currents : tensor ``(N, T, ...)``
+        Synaptic input ``g(O_in[t])`` of every time step.
+    params : :class:`~spykeflow.functional.lif.LIFParams`
+        ``beta`` (decay, the paper's alpha), ``threshold`` and ``spike_fn`` (the surrogate
+        step); ``reset`` is ignored (chosen from ``rest``).
+    spiking : scalar tensor/float, 0 or 1
+        1: step activation (SNN phase); 0: ``ann_activation``.
+    rest : scalar tensor/float, 0 or 1
+        1: the rest mechanism ``U[t] = beta (1 - O[t-1]) U[t-1] + ...`` -- only applied when
+        ``spiking`` is 1 (in the ANN phase there is never a rest).
+    slope : float
+        The leak slope of the shifted leaky-ReLU (the paper's beta).
+    ann_activation : {"shifted_leaky_relu", "spike"}
+
+    Returns
+    -------
+    outputs : tensor ``(N, T, ...)``
+        Spikes (0/1) in the SNN phase, leaky-ReLU values in the ANN phase.
+
+    >>> p = F.LIFParams(beta=0.5, threshold=0.5, spike_fn=S.get("gaussian", sigma=1 / 6))
+    >>> x = tf.constant([[[0.6], [0.4], [0.4]]])
+    >>> sts_sequence(x, p, spiking=1.0, rest=1.0)[0, :, 0].numpy().tolist()   # U: .6, .4, .6
+    [1.0, 0.0, 1.0]
+    >>> sts_sequence(x, p, spiking=1.0, rest=0.0)[0, :, 0].numpy().tolist()   # U: .6, .7, .75
+    [1.0, 1.0, 1.0]
+    """
+    _check_choice(ann_activation, "ann_activation", ANN_ACTIVATIONS)
+    spike_fn = params.spike_fn if params.spike_fn is not None else S.get(DEFAULT_SURROGATE)
+    theta = params.threshold
+    spiking = tf.cast(spiking, tf.float32)
+    rest = tf.cast(rest, tf.float32)
+
+    if ann_activation == "spike":
+        fn = spike_fn
+    else:
+        def fn(x):  # x = u - theta
+            ann = shifted_leaky_relu(x + theta, theta, slope)
+            return spiking * spike_fn(x) + (1.0 - spiking) * ann
+
+    with_rest = params._replace(reset="zero", spike_fn=fn)
+    without_rest = params._replace(reset="none", spike_fn=fn)
+    use_rest = tf.logical_and(spiking > 0.5, rest > 0.5)
+    return tf.cond(
+        use_rest,
+        lambda: F.lif_sequence(currents, with_rest)[0],
+        lambda: F.lif_sequence(currents, without_rest)[0],
+    )
+
+
+class _STSState:
+    """Mode handling shared by the STS layers (the two switch variables and ``set_mode``)."""
+
+    def _init_sts(self, rest, slope, ann_activation, mode):
+        if not isinstance(rest, (bool, np.bool_)):
+            raise TypeError(f"Expected rest to be a bool. Received: rest={rest!r}.")
+        self.rest = bool(rest)
+        self.slope = _check_real(slope, "slope", 0.0, 1.0)
+        self.ann_activation = _check_choice(ann_activation, "ann_activation", ANN_ACTIVATIONS)
+        self.mode = _check_choice(mode, "mode", MODES)
+
+    def _build_sts(self):
+        snn = self.mode == "snn"
+        self.sts_spiking = self.add_weight(
+            name="sts_spiking", shape=(), trainable=False,
+            initializer=keras.initializers.Constant(1.0 if snn else 0.0),
+        )
+        self.sts_rest = self.add_weight(
+            name="sts_rest", shape=(), trainable=False,
+            initializer=keras.initializers.Constant(1.0 if (snn and self.rest) else 0.0),
+        )
+
+    def set_mode(self, mode, rest=None):
+        """Switch this layer to ``"ann"`` or ``"snn"`` (see :func:`set_mode`)."""
+        _check_choice(mode, "mode", MODES)
+        if rest is not None and not isinstance(rest, (bool, np.bool_)):
+            raise TypeError(f"Expected rest to be None or a bool. Received: rest={rest!r}.")
+        if mode == "ann" and rest:
+            raise ValueError(
+                "The rest mechanism needs binary outputs and exists only in the 'snn' mode. "
+                "Received: mode='ann', rest=True. Use rest=None or False in the 'ann' mode."
+            )
+        self.mode = mode
+        rest_on = mode == "snn" and (self.rest if rest is None else bool(rest))
+        if self.built:
+            self.sts_spiking.assign(1.0 if mode == "snn" else 0.0)
+            self.sts_rest.assign(1.0 if rest_on else 0.0)
+        elif rest is not None:
+            self.rest = bool(rest)
+
+    def get_mode(self):
+        """``"snn"`` or ``"ann"`` as currently stored in the switch variable."""
+        if not self.built:
+            return self.mode
+        return "snn" if float(keras.ops.convert_to_numpy(self.sts_spiking)) > 0.5 else "ann"
+
+    def rest_active(self):
+        """Whether the rest mechanism is currently applied."""
+        if not self.built:
+            return self.mode == "snn" and self.rest
+        return float(keras.ops.convert_to_numpy(self.sts_rest)) > 0.5 and self.get_mode() == "snn"
+
+    def _sts_config(self):
+        return dict(rest=self.rest, slope=self.slope, ann_activation=self.ann_activation,
+                    mode=self.get_mode())
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class STSSynapse(_STSState, keras.layers.Layer):
+    """Weightless switchable LIF population (the paper's "synapse"): ``(N, T, ...)`` -> same.
+
+    Parameters
+    ----------
+    threshold : float > 0, default 0.5
+    beta : float in [0, 1], default 0.5
+        Membrane decay (the paper's alpha).
+    rest : bool, default False
+        Use the rest mechanism in the "snn" phase (the paper's ConvSNN: off).
+    slope : float in [0, 1], default 0.01
+        Shifted leaky-ReLU slope below the threshold (the paper's beta).
+    surrogate : str, dict or Surrogate, default Gaussian with sigma 1/6
+    ann_activation : {"shifted_leaky_relu", "spike"}
+    mode : {"ann", "snn"}, default "snn"
+        Phase at construction; switch later with :func:`set_mode`.
+    return_sequences : bool, default True
+    readout : {"mean", "sum", "max", "last"}
+        Reduction over time when ``return_sequences=False`` ("mean" = fire rate).
+    """
+
+    def __init__(self, threshold=0.5, beta=0.5, rest=False, slope=0.01,
+                 surrogate=None, ann_activation="shifted_leaky_relu", mode="snn",
+                 return_sequences=True, readout="mean", **kwargs):
+        super().__init__(**kwargs)
+        self.threshold = _check_real(threshold, "threshold", 0.0, np.inf, lo_open=True)
+        self.beta = _check_real(beta, "beta", 0.0, 1.0)
+        self.surrogate = S.get(DEFAULT_SURROGATE if surrogate is None else surrogate)
+        self.return_sequences = bool(return_sequences)
+        self.readout = _check_choice(readout, "readout", READOUTS)
+        self._init_sts(rest, slope, ann_activation, mode)
+
+    def build(self, input_shape):
+        if len(input_shape) < 3:
+            raise ValueError(
+                "STSSynapse expects sequences (N, T, ...) with time on axis 1. "
+                f"Received: input_shape={tuple(input_shape)}."
+            )
+        self._build_sts()
+        self.built = True
+
+    def call(self, inputs):
+        x = tf.cast(inputs, self.compute_dtype)
+        params = F.LIFParams(beta=self.beta, threshold=self.threshold, spike_fn=self.surrogate)
+        out = sts_sequence(x, params, self.sts_spiking, self.sts_rest, self.slope,
+                           self.ann_activation)
+        return _readout(out, self.return_sequences, self.readout)
+
+    def compute_output_shape(self, input_shape):
+        if self.return_sequences:
+            return tuple(input_shape)
+        return (input_shape[0],) + tuple(input_shape[2:])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(threshold=self.threshold, beta=self.beta, surrogate=self.surrogate.get_config(),
+                      return_sequences=self.return_sequences, readout=self.readout,
+                      **self._sts_config())
+        return config
+
+
+def _readout(out, return_sequences, readout):
+    if return_sequences:
+        return out
+    if readout == "mean":
+        return tf.reduce_mean(out, axis=1)
+    if readout == "sum":
+        return tf.reduce_sum(out, axis=1)
+    if readout == "max":
+        return tf.reduce_max(out, axis=1)
+    return out[:, -1]
+
+
+class _STSLIF(_STSState):
+    """Mixin turning a :mod:`spykeflow.layers.lif` layer into a switchable STS layer."""
+
+    _lif_only = ("reset", "floor", "spiking", "detach_reset")
+
+    def __init__(self, *args, threshold=0.5, beta=0.5, rest=False, slope=0.01, surrogate=None,
+                 ann_activation="shifted_leaky_relu", mode="snn", **kwargs):
+        for key in self._lif_only:
+            if key in kwargs:
+                raise TypeError(
+                    f"{type(self).__name__} does not take {key!r}: the dynamics are set by "
+                    "rest= and the mode (reset to zero in the 'snn' phase when rest=True)."
+                )
+        surrogate = DEFAULT_SURROGATE if surrogate is None else surrogate
+        super().__init__(*args, threshold=threshold, beta=beta, reset="none", surrogate=surrogate,
+                         **kwargs)
+        self._init_sts(rest, slope, ann_activation, mode)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._build_sts()
+
+    def call(self, inputs):
+        cur = self.currents(inputs)
+        out = sts_sequence(cur, self.neuron_params(), self.sts_spiking, self.sts_rest,
+                           self.slope, self.ann_activation)
+        return _readout(out, self.return_sequences, self.readout)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in self._lif_only:
+            config.pop(key, None)
+        config.update(self._sts_config())
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class STSConv2D(_STSLIF, LIFConv2D):
+    """:class:`~spykeflow.layers.lif.LIFConv2D` with STS-switchable dynamics:
+    ``(N, T, H, W, C) -> (N, T, H', W', filters)``.
+
+    Takes the LIFConv2D arguments (``filters, kernel_size, strides, padding``, ``beta``,
+    ``threshold``, ``train_beta`` ..., quantisation) except ``reset``/``floor``/``spiking``,
+    plus ``rest``, ``slope``, ``ann_activation`` and ``mode`` of :class:`STSSynapse`. Defaults
+    follow the paper: threshold 0.5, decay 0.5, Gaussian surrogate sigma 1/6, no rest.
+
+    >>> layer = STSConv2D(4, 3, padding="same", mode="ann")
+    >>> layer(np.zeros((1, 5, 8, 8, 1), "float32")).shape, layer.get_mode()
+    (TensorShape([1, 5, 8, 8, 4]), 'ann')
+    """
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class STSDense(_STSLIF, LIFDense):
+    """:class:`~spykeflow.layers.lif.LIFDense` with STS-switchable dynamics:
+    ``(N, T, F) -> (N, T, units)`` (or ``(N, units)`` with ``return_sequences=False``).
+
+    Arguments as :class:`STSConv2D` with ``units`` instead of the convolution arguments.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+def sts_layers(model):
+    """All STS layers of ``model`` (a layer or a model; nested models are searched)."""
+    found, seen = [], set()
+
+    def visit(layer):
+        if id(layer) in seen:
+            return
+        seen.add(id(layer))
+        if isinstance(layer, _STSState):
+            found.append(layer)
+        for sub in getattr(layer, "layers", []) or []:
+            visit(sub)
+        inner = getattr(layer, "layer", None)  # TimeDistributed / wrappers
+        if isinstance(inner, keras.layers.Layer):
+            visit(inner)
+
+    visit(model)
+    return found
+
+
+def set_mode(model, mode, rest=None):
+    """Switch every STS layer of ``model`` to ``mode`` without rebuilding it.
+
+    Parameters
+    ----------
+    model : keras.Model or keras.layers.Layer
+    mode : {"ann", "snn"}
+        ``"ann"``: shifted leaky-ReLU (layers with ``ann_activation="spike"`` keep the step)
+        and no rest; ``"snn"``: step activation with surrogate and the rest of every layer
+        built with ``rest=True``.
+    rest : None or bool
+        Override the rest mechanism of all layers in the "snn" mode (None: each layer's own).
+
+    Raises
+    ------
+    ValueError
+        For an unknown mode, ``rest=True`` with ``mode="ann"``, or a model without STS layers.
+    """
+    _check_choice(mode, "mode", MODES)
+    layers = sts_layers(model)
+    if not layers:
+        raise ValueError(
+            f"Expected a model with STS layers (STSSynapse, STSConv2D, STSDense). Received: "
+            f"{type(model).__name__} {getattr(model, 'name', '')!r} without any."
+        )
+    for layer in layers:
+        layer.set_mode(mode, rest=rest)
+
+
+def get_mode(model):
+    """The mode of ``model``'s STS layers: ``"ann"``, ``"snn"`` or ``"mixed"``."""
+    modes = {layer.get_mode() for layer in sts_layers(model)}
+    if not modes:
+        raise ValueError(
+            f"Expected a model with STS layers. Received: {type(model).__name__} without any."
+        )
+    return modes.pop() if len(modes) == 1 else "mixed"
+
+
+class STSSwitch(keras.callbacks.Callback):
+    """Keras callback of STS training: "ann" phase for ``switch_epoch`` epochs, then "snn".
+
+    At the start of training the model is put into the "ann" mode (if ``switch_epoch > 0``);
+    at the beginning of epoch ``switch_epoch`` (0-based) it is switched to the "snn" mode.
+    ``switch_epoch=0`` is plain BPTT from the start. Every epoch's logs get ``sts_snn``
+    (0.0 during the ANN phase, 1.0 after the switch), so the switch is in ``History``; the
+    switch itself is logged at INFO level on the ``spykeflow.sts`` logger.
+
+    Parameters
+    ----------
+    switch_epoch : int >= 0 or None
+        Number of pre-training epochs (the paper: about 50 of >100 on the synthetic sequences).
+        None: ``round(fraction * epochs)`` of the ``fit`` call.
+    rest : None or bool
+        Override of the rest mechanism in the "snn" phase (None: each layer's ``rest``).
+    fraction : float in [0, 1], default 0.5
+        Share of the epochs pre-trained when ``switch_epoch`` is None.
+
+    Attributes
+    ----------
+    switched_at : int or None
+        The epoch at which the switch happened in the last ``fit``.
+    """
+
+    def __init__(self, switch_epoch=None, rest=None, fraction=0.5):
+        super().__init__()
+        if switch_epoch is not None and (
+                isinstance(switch_epoch, bool) or not isinstance(switch_epoch, numbers.Integral)
+                or switch_epoch < 0):
+            raise ValueError(
+                "Expected switch_epoch to be None or an integer >= 0. "
+                f"Received: switch_epoch={switch_epoch!r}."
+            )
+        if rest is not None and not isinstance(rest, (bool, np.bool_)):
+            raise TypeError(f"Expected rest to be None or a bool. Received: rest={rest!r}.")
+        self.fraction = _check_real(fraction, "fraction", 0.0, 1.0)
+        self.switch_epoch = None if switch_epoch is None else int(switch_epoch)
+        self.rest = rest
+        self.switched_at = None
+        self._switch_at = self.switch_epoch
+
+    def on_train_begin(self, logs=None):
+        self.switched_at = None
+        self._switch_at = self.switch_epoch
+        if self._switch_at is None:
+            epochs = int((self.params or {}).get("epochs") or 0)
+            self._switch_at = int(round(self.fraction * epochs))
+        if self._switch_at > 0:
+            set_mode(self.model, "ann")
+            logger.info("STS: pre-training with the shifted leaky-ReLU and no rest for %d epochs",
+                        self._switch_at)
+        else:
+            set_mode(self.model, "snn", rest=self.rest)
+            self.switched_at = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self._switch_at and self.switched_at is None:
+            set_mode(self.model, "snn", rest=self.rest)
+            self.switched_at = epoch
+            rest = any(layer.rest_active() for layer in sts_layers(self.model))
+            logger.info("STS: switched to spikes%s at epoch %d (0-based)",
+                        " with rest" if rest else " (no rest)", epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["sts_snn"] = 1.0 if get_mode(self.model) == "snn" else 0.0
