@@ -1,0 +1,235 @@
+"""Audio front end of the s2net pipeline: log-Mel spectrogram with derivatives (TensorFlow only).
+
+Zimmer et al., section 6.1.1: 40 log-Mel bands between 20 and 4000 Hz from an STFT with a 30 ms
+window and a 10 ms hop (one hop = one simulation time step), plus their first and second time
+derivatives as three input channels, each band rescaled to unit variance over time.
+
+Choices made here (the paper used LibROSA):
+
+* Periodic Hann window of ``round(0.030 * sr)`` samples, FFT length the next power of two,
+  magnitude spectrum (power 1) -> triangular HTK Mel filters
+  (``tf.signal.linear_to_mel_weight_matrix``) -> ``log(mel + 1e-6)``.
+* Derivatives by the standard regression formula over +-2 frames
+  ``d[t] = sum_{k=1..2} k (c[t+k] - c[t-k]) / (2 sum k^2)`` with edge frames repeated.
+* Each band of each channel is standardised over the time frames of the recording: zero mean
+  and unit variance (the paper only states unit variance; centring makes the "silence" of
+  padding equal to the mean level). Bands with zero variance are only centred.
+* Normalisation happens before padding/cropping to the fixed length, so padded frames are 0.
+
+Shapes: a waveform ``(samples,)`` gives features ``(frames, n_mels, 3)``; the batch helpers give
+``(N, T, n_mels, 3)`` -- the ``(N, T, F, C)`` sequence layout of the s2net backend.
+
+>>> import numpy as np
+>>> wave = np.sin(2 * np.pi * 440 * np.arange(8000) / 8000).astype("float32")
+>>> log_mel_features(wave, sample_rate=8000).shape
+TensorShape([98, 40, 3])
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "log_mel_spectrogram",
+    "deltas",
+    "standardize_bands",
+    "log_mel_features",
+    "fix_length",
+    "audio_dataset",
+    "features_array",
+]
+
+logger = logging.getLogger(__name__)
+
+_LOG_OFFSET = 1e-6
+
+
+def _frame_params(sample_rate, window_ms, hop_ms):
+    frame_length = int(round(sample_rate * window_ms / 1000.0))
+    frame_step = int(round(sample_rate * hop_ms / 1000.0))
+    if frame_length < 2 or frame_step < 1:
+        raise ValueError(
+            "Expected window_ms and hop_ms giving at least 2 and 1 samples at this sample_rate. "
+            f"Received: sample_rate={sample_rate}, window_ms={window_ms}, hop_ms={hop_ms}."
+        )
+    fft_length = 1 << (frame_length - 1).bit_length()
+    return frame_length, frame_step, fft_length
+
+
+def log_mel_spectrogram(
+    waveform,
+    sample_rate=8000,
+    n_mels=40,
+    fmin=20.0,
+    fmax=4000.0,
+    window_ms=30.0,
+    hop_ms=10.0,
+):
+    """Log-Mel spectrogram ``(frames, n_mels)`` of a waveform ``(samples,)`` (float, any scale).
+
+    Frames: ``1 + (samples - window) // hop`` (``tf.signal.stft`` without padding); a waveform
+    shorter than one window is zero-padded to one window.
+    """
+    if fmax > sample_rate / 2 + 1e-9 or not 0 <= fmin < fmax:
+        raise ValueError(
+            "Expected 0 <= fmin < fmax <= sample_rate / 2. "
+            f"Received: fmin={fmin}, fmax={fmax}, sample_rate={sample_rate}."
+        )
+    frame_length, frame_step, fft_length = _frame_params(sample_rate, window_ms, hop_ms)
+    x = tf.convert_to_tensor(waveform, tf.float32)
+    if x.shape.rank != 1:
+        raise ValueError(f"Expected a 1-D waveform (samples,). Received: shape={x.shape}.")
+    short = tf.maximum(0, frame_length - tf.shape(x)[0])
+    x = tf.pad(x, [[0, short]])
+    stft = tf.signal.stft(
+        x, frame_length, frame_step, fft_length=fft_length, window_fn=tf.signal.hann_window
+    )
+    mags = tf.abs(stft)
+    mel = tf.signal.linear_to_mel_weight_matrix(
+        n_mels, fft_length // 2 + 1, sample_rate, float(fmin), float(fmax)
+    )
+    return tf.math.log(tf.matmul(mags, mel) + _LOG_OFFSET)
+
+
+def deltas(features, width=2):
+    """Regression time derivative of ``features`` ``(frames, ...)`` over +-``width`` frames.
+
+    >>> deltas(tf.constant([[0.0], [1.0], [2.0], [3.0], [4.0]])).numpy().ravel().tolist()
+    [0.5, 0.800000011920929, 1.0, 0.800000011920929, 0.5]
+    """
+    x = tf.convert_to_tensor(features, tf.float32)
+    n = tf.shape(x)[0]
+    denom = 2.0 * sum(k * k for k in range(1, width + 1))
+    out = tf.zeros_like(x)
+    idx = tf.range(n)
+    for k in range(1, width + 1):
+        ahead = tf.gather(x, tf.minimum(idx + k, n - 1))
+        behind = tf.gather(x, tf.maximum(idx - k, 0))
+        out = out + k * (ahead - behind)
+    return out / denom
+
+
+def standardize_bands(features, eps=1e-8):
+    """Zero mean and unit variance over time (axis 0) of every band/channel of ``features``.
+
+    >>> z = standardize_bands(tf.constant([[1.0, 5.0], [3.0, 5.0]]))
+    >>> z.numpy().tolist()
+    [[-1.0, 0.0], [1.0, 0.0]]
+    """
+    x = tf.convert_to_tensor(features, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[0], keepdims=True)
+    std = tf.sqrt(var)
+    return (x - mean) / tf.where(std > eps, std, tf.ones_like(std))
+
+
+def log_mel_features(waveform, sample_rate=8000, n_mels=40, fmin=20.0, fmax=4000.0,
+                     window_ms=30.0, hop_ms=10.0):
+    """Standardised log-Mel, delta and delta-delta as channels: ``(frames, n_mels, 3)``."""
+    logmel = log_mel_spectrogram(waveform, sample_rate, n_mels, fmin, fmax, window_ms, hop_ms)
+    d1 = deltas(logmel)
+    d2 = deltas(d1)
+    return tf.stack([standardize_bands(c) for c in (logmel, d1, d2)], axis=-1)
+
+
+def fix_length(features, length, align="start"):
+    """Pad with zeros or crop ``features`` ``(frames, ...)`` to exactly ``length`` frames.
+
+    ``align="start"`` keeps the first frames and pads at the end; ``"center"`` crops or pads
+    symmetrically.
+
+    >>> fix_length(tf.ones((3, 2)), 5).numpy()[:, 0].tolist()
+    [1.0, 1.0, 1.0, 0.0, 0.0]
+    >>> fix_length(tf.range(6.0)[:, None], 2, align="center").numpy().ravel().tolist()
+    [2.0, 3.0]
+    """
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"Expected length as an int >= 1. Received: length={length!r}.")
+    if align not in ("start", "center"):
+        raise ValueError(f"Expected align 'start' or 'center'. Received: align={align!r}.")
+    x = tf.convert_to_tensor(features)
+    n = tf.shape(x)[0]
+    excess = tf.maximum(n - length, 0)
+    start = excess // 2 if align == "center" else tf.constant(0)
+    x = x[start:start + length]
+    missing = length - tf.shape(x)[0]
+    before = missing // 2 if align == "center" else tf.constant(0)
+    pads = tf.concat([[[before, missing - before]], tf.zeros([tf.rank(x) - 1, 2], tf.int32)], 0)
+    x = tf.pad(x, pads)
+    return tf.ensure_shape(x, [length] + x.shape.as_list()[1:])
+
+
+def _ragged(waveforms):
+    arrays = [np.asarray(w, dtype=np.float32).ravel() for w in waveforms]
+    if not arrays:
+        raise ValueError("Expected at least one waveform. Received: an empty sequence.")
+    lengths = [len(a) for a in arrays]
+    if min(lengths) == 0:
+        raise ValueError("Expected non-empty waveforms. Received a waveform of length 0.")
+    return tf.RaggedTensor.from_row_lengths(np.concatenate(arrays), lengths)
+
+
+def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels=40,
+                  fmin=20.0, fmax=4000.0, window_ms=30.0, hop_ms=10.0, align="start",
+                  cache=None, batch_size=None):
+    """``tf.data`` pipeline: waveforms -> fixed-length log-Mel features ``(length, n_mels, 3)``.
+
+    Parameters
+    ----------
+    waveforms : sequence of 1-D arrays
+        Raw audio of varying lengths (any scale; int16 is fine).
+    labels : array-like (N,), optional
+        If given, elements are ``(features, label)``.
+    length : int
+        Frames (time steps of ``hop_ms``) after padding/cropping.
+    cache : None, "memory" or path
+        ``"memory"`` caches features in RAM after the first pass; a path caches them in files
+        with that prefix (the caller chooses the location; the directory must exist). The cache
+        key is the caller's responsibility: use a different path for different settings.
+    batch_size : int, optional
+        Batch the dataset (after the cache).
+    """
+    ragged = _ragged(waveforms)
+    ds = tf.data.Dataset.from_tensor_slices(ragged)
+
+    def featurize(w):
+        f = log_mel_features(w, sample_rate, n_mels, fmin, fmax, window_ms, hop_ms)
+        return fix_length(f, length, align)
+
+    ds = ds.map(featurize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if len(labels) != ragged.nrows():
+            raise ValueError(
+                f"Expected one label per waveform. Received: {len(labels)} labels for "
+                f"{int(ragged.nrows())} waveforms."
+            )
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(labels)))
+    if cache == "memory":
+        ds = ds.cache()
+    elif cache is not None:
+        cache = os.fspath(cache)
+        parent = os.path.dirname(cache) or "."
+        if not os.path.isdir(parent):
+            raise ValueError(
+                f"Expected cache to be None, 'memory' or a path in an existing directory. "
+                f"Received: cache={cache!r}."
+            )
+        ds = ds.cache(cache)
+    if batch_size is not None:
+        ds = ds.batch(int(batch_size))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def features_array(waveforms, **kwargs):
+    """All features as one array ``(N, length, n_mels, 3)`` float32 (via :func:`audio_dataset`).
+
+    >>> features_array([np.ones(800), np.zeros(4000)], length=10).shape
+    (2, 10, 40, 3)
+    """
+    kwargs.setdefault("batch_size", 256)
+    ds = audio_dataset(waveforms, **kwargs)
+    return np.concatenate([b.numpy() for b in ds], axis=0)

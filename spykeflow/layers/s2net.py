@@ -1,0 +1,485 @@
+"""Keras layers of the s2net model (Zimmer et al.): spiking dense / convolutional layers with
+Denève lateral connections and a time-averaged readout.
+
+Each spiking layer computes the feed-forward currents of all time steps at once (one matmul or
+one causal convolution over ``(time, space...)``), then runs the neuron dynamics of
+:mod:`spykeflow.functional.s2net` in one ``tf.scan`` over time. Outputs are spike trains of
+0./1. floats, time on axis 1 (see :mod:`spykeflow.conventions`).
+
+Naming follows the spatial rank of one time step, the convolution always also spans time
+(the paper's "1D (0D + time), 2D (1D + time), 3D (2D + time)"):
+
+======================  ========================  =======================  =================
+layer                   input                     kernel                   convolution
+======================  ========================  =======================  =================
+:class:`S2NetDense`     ``(N, T, F)``             ``(F, units)``           none (per step)
+:class:`S2NetConv1D`    ``(N, T, L, C_in)``       ``(k_t, k_l, C_in, C)``  2-D over (T, L)
+:class:`S2NetConv2D`    ``(N, T, H, W, C_in)``    ``(k_t, k_h, k_w, ...)`` 3-D over (T, H, W)
+======================  ========================  =======================  =================
+
+The time axis is padded causally (a neuron at step ``n`` sees inputs ``n - (k_t - 1) d_t ... n``;
+the temporal kernel acts as conduction delays); space uses ``padding`` ("same" or "valid").
+
+Trainable ``beta`` (one per layer, clipped to [0, 1]) and per-channel thresholds ``b`` (>= 0)
+are held in range by Keras constraints, which the optimizer applies after every step. The spike
+regulariser ``spike_regularization * 1/2 mean(S^2)`` is added with ``add_loss``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+from ..functional import s2net as F
+from ..functional import surrogate as _surrogate
+
+__all__ = [
+    "ClipConstraint",
+    "S2NetDense",
+    "S2NetConv1D",
+    "S2NetConv2D",
+    "S2NetReadout",
+    "SPIKING_LAYERS",
+]
+
+_PKG = "spykeflow"
+
+
+def _check_bool(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(f"Expected a bool for {name}. Received: {name}={value!r}.")
+    return value
+
+
+def _check_nonneg_float(value, name, upper=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TypeError(f"Expected a finite number for {name}. Received: {name}={value!r}.")
+    if value < 0 or (upper is not None and value > upper):
+        rng = f"[0, {upper}]" if upper is not None else ">= 0"
+        raise ValueError(f"Expected {name} in {rng}. Received: {name}={value!r}.")
+    return float(value)
+
+
+def _check_int_tuple(value, name, n):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,) * n
+    value = tuple(value) if isinstance(value, (list, tuple)) else value
+    if (
+        not isinstance(value, tuple)
+        or len(value) != n
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+    ):
+        raise ValueError(
+            f"Expected {name} as an int >= 1 or a tuple of {n} ints >= 1 (time first). "
+            f"Received: {name}={value!r}."
+        )
+    return value
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class ClipConstraint(keras.constraints.Constraint):
+    """Clip a weight to ``[min_value, max_value]`` after each optimizer step."""
+
+    def __init__(self, min_value=0.0, max_value=1.0):
+        if not min_value <= max_value:
+            raise ValueError(
+                f"Expected min_value <= max_value. Received: {min_value!r} > {max_value!r}."
+            )
+        self.min_value = float(min_value)
+        self.max_value = float(max_value)
+
+    def __call__(self, w):
+        return tf.clip_by_value(w, self.min_value, self.max_value)
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value}
+
+
+class _S2NetSpiking(keras.layers.Layer):
+    """Shared machinery: beta, thresholds, lateral/recurrent options, scan and regulariser."""
+
+    _spatial_rank = 0  # number of spatial axes between time and channels
+
+    def __init__(
+        self,
+        lateral=True,
+        recurrent=False,
+        beta=0.7,
+        train_beta=True,
+        threshold=1.0,
+        train_threshold=True,
+        surrogate="sigmoid",
+        surrogate_params=None,
+        spike_regularization=0.0,
+        eps=F.EPS,
+        kernel_initializer=None,
+        recurrent_initializer="orthogonal",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if kernel_initializer is None:
+            # uniform(+-0.3/sqrt(fan_in)). The scale matters: a neuron fires when the projection
+            # of its input on W_c / ||W_c|| reaches b ||W_c||, so larger weights fire less. With
+            # PyTorch's +-1/sqrt(fan_in) the 2nd and 3rd layers are silent at initialisation on
+            # sparse spike inputs (no surrogate gradient reaches them).
+            kernel_initializer = keras.initializers.VarianceScaling(
+                0.03, mode="fan_in", distribution="uniform"
+            )
+        self.lateral = _check_bool(lateral, "lateral")
+        self.recurrent = _check_bool(recurrent, "recurrent")
+        self.beta_init = _check_nonneg_float(beta, "beta", upper=1.0)
+        self.train_beta = _check_bool(train_beta, "train_beta")
+        self.threshold_init = _check_nonneg_float(threshold, "threshold")
+        self.train_threshold = _check_bool(train_threshold, "train_threshold")
+        self.surrogate_params = dict(surrogate_params or {})
+        if isinstance(surrogate, dict):
+            surrogate = dict(surrogate)
+            self.surrogate_params = {
+                **{k: v for k, v in surrogate.items() if k != "name"},
+                **self.surrogate_params,
+            }
+            surrogate = surrogate.get("name")
+        self.spike_fn = _surrogate.get(surrogate, **self.surrogate_params)
+        self.surrogate = surrogate
+        self.spike_regularization = _check_nonneg_float(
+            spike_regularization, "spike_regularization"
+        )
+        self.eps = _check_nonneg_float(eps, "eps")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"Expected an int or None for seed. Received: seed={seed!r}.")
+        self.seed = seed
+
+    # -- weights ---------------------------------------------------------------------------
+    def _init_with_seed(self, init, offset):
+        if self.seed is None:
+            return init
+        config = init.get_config()
+        if "seed" in config:
+            config["seed"] = self.seed + offset
+            return init.__class__.from_config(config)
+        return init
+
+    def _build_dynamics(self, channels):
+        self.beta = self.add_weight(
+            name="beta",
+            shape=(),
+            initializer=keras.initializers.Constant(self.beta_init),
+            constraint=ClipConstraint(0.0, 1.0),
+            trainable=self.train_beta,
+        )
+        self.threshold = self.add_weight(
+            name="threshold",
+            shape=(channels,),
+            initializer=keras.initializers.Constant(self.threshold_init),
+            constraint=keras.constraints.NonNeg(),
+            trainable=self.train_threshold,
+        )
+        if self.recurrent:
+            self.recurrent_kernel = self.add_weight(
+                name="recurrent_kernel",
+                shape=(channels, channels),
+                initializer=self._init_with_seed(self.recurrent_initializer, 1),
+            )
+        else:
+            self.recurrent_kernel = None
+
+    def dynamics_params(self):
+        """The :class:`~spykeflow.functional.s2net.S2NetParams` of the current weights."""
+        return F.s2net_params(
+            self.kernel,
+            beta=self.beta,
+            threshold=self.threshold,
+            lateral=self.lateral,
+            recurrent=self.recurrent_kernel,
+            eps=self.eps,
+        )
+
+    # -- forward ---------------------------------------------------------------------------
+    def _check_input(self, input_shape):
+        want = 3 + self._spatial_rank
+        if len(input_shape) != want:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs of rank {want} "
+                f"{self._layout}. Received: input_shape={tuple(input_shape)}."
+            )
+        if input_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a known channel/feature axis. "
+                f"Received: input_shape={tuple(input_shape)}."
+            )
+
+    def currents(self, inputs):
+        """Feed-forward currents ``(N, T, ..., C)`` of all time steps."""
+        raise NotImplementedError
+
+    def call(self, inputs):
+        x = tf.cast(inputs, self.compute_dtype)
+        spikes = F.s2net_scan(self.currents(x), self.dynamics_params(), self.spike_fn)
+        if self.spike_regularization > 0:
+            self.add_loss(self.spike_regularization * F.spike_count_loss(spikes))
+        return spikes
+
+    def run(self, inputs):
+        """Spikes and membrane potentials ``(N, T, ..., C)`` (for analysis; no loss added)."""
+        if not self.built:
+            self.build(tuple(inputs.shape))
+        x = tf.cast(inputs, self.compute_dtype)
+        return F.s2net_scan(
+            self.currents(x), self.dynamics_params(), self.spike_fn, return_potentials=True
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            lateral=self.lateral,
+            recurrent=self.recurrent,
+            beta=self.beta_init,
+            train_beta=self.train_beta,
+            threshold=self.threshold_init,
+            train_threshold=self.train_threshold,
+            surrogate=self.surrogate,
+            surrogate_params=dict(self.spike_fn.params),
+            spike_regularization=self.spike_regularization,
+            eps=self.eps,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            recurrent_initializer=keras.initializers.serialize(self.recurrent_initializer),
+            seed=self.seed,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class S2NetDense(_S2NetSpiking):
+    """Fully-connected s2net spiking layer: ``(N, T, F) -> (N, T, units)`` spikes.
+
+    Parameters
+    ----------
+    units : int
+        Number of neurons ``C`` (all share the receptive field, so with ``lateral=True`` they
+        all reset each other through ``W^T W``).
+    lateral, recurrent : bool
+        Denève lateral reset (else self-reset by ``||W_c||^2``); recurrent weights ``V``.
+    beta : float in [0, 1]
+        Initial decay ``exp(-dt / tau_mem)``; trainable unless ``train_beta=False``; clipped
+        to [0, 1] after each optimizer step.
+    threshold : float >= 0
+        Initial relative threshold ``b`` (per channel; the paper uses 1); kept >= 0.
+    surrogate, surrogate_params
+        Surrogate name and parameters (default the paper's ``sigmoid`` with scale 10).
+    spike_regularization : float >= 0
+        Weight of ``1/2 mean(S^2)`` added to the model's loss.
+
+    >>> layer = S2NetDense(4, seed=0)
+    >>> layer(tf.ones((2, 5, 3))).shape
+    TensorShape([2, 5, 4])
+    """
+
+    _layout = "(N, T, F)"
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"Expected units as an int >= 1. Received: units={units!r}.")
+        self.units = units
+
+    def build(self, input_shape):
+        self._check_input(input_shape)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(int(input_shape[-1]), self.units),
+            initializer=self._init_with_seed(self.kernel_initializer, 0),
+        )
+        self._build_dynamics(self.units)
+
+    def currents(self, inputs):
+        return tf.tensordot(inputs, self.kernel, axes=[[-1], [0]])
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+class _S2NetConv(_S2NetSpiking):
+    """Causal-in-time convolution over ``(T, space...)`` followed by s2net dynamics."""
+
+    def __init__(self, filters, kernel_size, dilation_rate=1, padding="same", **kwargs):
+        super().__init__(**kwargs)
+        n = self._spatial_rank + 1
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
+            raise ValueError(f"Expected filters as an int >= 1. Received: filters={filters!r}.")
+        self.filters = filters
+        self.kernel_size = _check_int_tuple(kernel_size, "kernel_size", n)
+        self.dilation_rate = _check_int_tuple(dilation_rate, "dilation_rate", n)
+        if padding not in ("same", "valid"):
+            raise ValueError(
+                f"Expected padding 'same' or 'valid' (spatial axes; time is always causal). "
+                f"Received: padding={padding!r}."
+            )
+        self.padding = padding
+
+    def build(self, input_shape):
+        self._check_input(input_shape)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self.kernel_size + (int(input_shape[-1]), self.filters),
+            initializer=self._init_with_seed(self.kernel_initializer, 0),
+        )
+        self._build_dynamics(self.filters)
+
+    def _pads(self):
+        pads = [[0, 0]]
+        for axis, (k, d) in enumerate(zip(self.kernel_size, self.dilation_rate)):
+            total = (k - 1) * d
+            if axis == 0:
+                pads.append([total, 0])  # causal in time
+            elif self.padding == "same":
+                pads.append([total // 2, total - total // 2])
+            else:
+                pads.append([0, 0])
+        pads.append([0, 0])
+        return pads
+
+    def currents(self, inputs):
+        x = tf.pad(inputs, self._pads())
+        return tf.nn.convolution(
+            x, self.kernel, strides=1, padding="VALID", dilations=list(self.dilation_rate)
+        )
+
+    def compute_output_shape(self, input_shape):
+        shape = [input_shape[0], input_shape[1]]
+        for i, (k, d) in enumerate(zip(self.kernel_size[1:], self.dilation_rate[1:])):
+            size = input_shape[2 + i]
+            if size is not None and self.padding == "valid":
+                size = size - (k - 1) * d
+            shape.append(size)
+        return tuple(shape) + (self.filters,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "dilation_rate": list(self.dilation_rate),
+            "padding": self.padding,
+        }
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class S2NetConv1D(_S2NetConv):
+    """s2net convolutional layer over (time, 1 spatial axis): ``(N, T, L, C_in) -> (N, T, L', C)``.
+
+    The lateral reset acts between the ``filters`` channels at each position (neurons with the
+    same receptive field), with ``G = W~ W~^T`` over the vectorised ``(k_t, k_l, C_in)`` kernels.
+
+    Parameters
+    ----------
+    filters : int
+        Output channels ``C``.
+    kernel_size, dilation_rate : int or (time, space) tuple
+        Kernel extent and dilation; time is padded causally.
+    padding : {"same", "valid"}
+        Spatial padding.
+    **kwargs
+        Dynamics options of :class:`S2NetDense` (``lateral``, ``recurrent``, ``beta`` ...).
+
+    >>> layer = S2NetConv1D(8, (4, 3), dilation_rate=(2, 1), padding="valid", seed=0)
+    >>> layer(tf.ones((2, 10, 40, 3))).shape
+    TensorShape([2, 10, 38, 8])
+    """
+
+    _spatial_rank = 1
+    _layout = "(N, T, L, C)"
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class S2NetConv2D(_S2NetConv):
+    """s2net convolutional layer over (time, height, width): ``(N, T, H, W, C_in) -> (N, T, H',
+    W', C)`` (the paper's "3D (2D + time)" convolution). Options as :class:`S2NetConv1D`.
+
+    >>> S2NetConv2D(2, (1, 3, 3), seed=0)(tf.ones((1, 4, 5, 5, 2))).shape
+    TensorShape([1, 4, 5, 5, 2])
+    """
+
+    _spatial_rank = 2
+    _layout = "(N, T, H, W, C)"
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class S2NetReadout(keras.layers.Layer):
+    """Time-averaged readout: a time-distributed dense layer averaged over time (section 5.3.3).
+
+    ``logits = 1/T sum_n (flatten(S[n]) @ W + bias)``; input ``(N, T, ...)``, output
+    ``(N, units)``. No spikes, reset or lateral connections.
+
+    >>> S2NetReadout(10, seed=0)(tf.ones((2, 7, 4, 3))).shape
+    TensorShape([2, 10])
+    """
+
+    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform", seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"Expected units as an int >= 1. Received: units={units!r}.")
+        self.units = units
+        self.use_bias = _check_bool(use_bias, "use_bias")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.seed = seed
+
+    def build(self, input_shape):
+        if len(input_shape) < 3:
+            raise ValueError(
+                "S2NetReadout expects inputs (N, T, ...) with rank >= 3. "
+                f"Received: input_shape={tuple(input_shape)}."
+            )
+        features = 1
+        for d in input_shape[2:]:
+            if d is None:
+                raise ValueError(
+                    "S2NetReadout needs known non-time axes. "
+                    f"Received: input_shape={tuple(input_shape)}."
+                )
+            features *= int(d)
+        init = self.kernel_initializer
+        if self.seed is not None and "seed" in init.get_config():
+            init = init.__class__.from_config({**init.get_config(), "seed": self.seed})
+        self.kernel = self.add_weight(name="kernel", shape=(features, self.units),
+                                      initializer=init)
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+            if self.use_bias
+            else None
+        )
+        self._features = features
+
+    def call(self, inputs):
+        x = tf.cast(inputs, self.compute_dtype)
+        shape = tf.shape(x)
+        x = tf.reshape(x, tf.stack([shape[0], shape[1], self._features]))
+        # mean over time commutes with the affine map: average first, one matmul.
+        out = tf.matmul(tf.reduce_mean(x, axis=1), self.kernel)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "seed": self.seed,
+        }
+
+
+#: The spiking layer classes (for collecting spikes / firing rates from a model).
+SPIKING_LAYERS = (S2NetDense, S2NetConv1D, S2NetConv2D)
