@@ -26,7 +26,13 @@ import numpy as np
 from matplotlib import animation as mpl_animation
 
 from .plotting._common import FONTSIZE, check_int, grid_shape, new_figure, onoff_legend_handles
-from .plotting.features import _check_snapshots, _select_maps, kernel_mosaic, snapshot_rgb
+from .plotting.features import (
+    _check_snapshots,
+    _select_maps,
+    draw_mosaic,
+    kernel_mosaic,
+    snapshot_rgb,
+)
 
 __all__ = ["weight_evolution_frames", "weight_evolution_animation", "animation_to_html",
            "writer_for"]
@@ -100,16 +106,8 @@ def weight_evolution_animation(snapshots, images_seen, *, lower_weights=None, ma
         figsize = (width, min(12.0, (width - 1.0) * h_px / w_px + 1.6))
     fig = new_figure(figsize, fig)
     ax = fig.add_subplot()
-    image = ax.imshow(frames[0], interpolation="nearest", vmin=0, vmax=1)
-    cell_h = (h_px + 1) / nrows
-    cell_w = (w_px + 1) / ncols
-    ax.set_xticks(np.arange(ncols) * cell_w + (cell_w - 2) / 2, [f"+{c}" for c in range(ncols)])
-    ax.set_yticks(np.arange(nrows) * cell_h + (cell_h - 2) / 2,
-                  [str(idx[r * ncols]) for r in range(nrows)])
-    ax.tick_params(labelsize=fontsize - 2, length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    ax.set_xlabel("map index = row label + column offset", fontsize=fontsize - 1)
+    kernel_hw = ((h_px + 1) // nrows - 1, (w_px + 1) // ncols - 1)
+    image = draw_mosaic(ax, frames[0], kernel_hw, ncols, idx, fontsize)
     recon = " (reconstructed in input space)" if lower_weights is not None else ""
     title = ax.set_title("", fontsize=fontsize + 1)
     if lower_weights is not None or np.asarray(snapshots[0]).shape[2] == 2:

@@ -27,7 +27,12 @@ convergence), :mod:`.debug` (per-image debug views), :mod:`.classifier` (confusi
 per-class accuracy, training curves, misclassified images).
 """
 
-from ._common import EMNIST_BALANCED_LABELS, EMNIST_BYCLASS_LABELS, latency_image
+from ._common import (
+    EMNIST_BALANCED_LABELS,
+    EMNIST_BYCLASS_LABELS,
+    EMNIST_COLLAPSED_GROUPS,
+    latency_image,
+)
 from .classifier import (
     confusion_counts,
     plot_confusion_matrix,
@@ -38,6 +43,7 @@ from .classifier import (
 from .debug import plot_debug_views, summed_activity
 from .encoder import plot_dog_kernels, plot_encoder_view
 from .features import (
+    draw_mosaic,
     features_rgb,
     kernel_mosaic,
     kernels_rgb,
@@ -64,6 +70,8 @@ from .statistics import (
 __all__ = [
     "EMNIST_BALANCED_LABELS",
     "EMNIST_BYCLASS_LABELS",
+    "EMNIST_COLLAPSED_GROUPS",
+    "draw_mosaic",
     "class_map_counts",
     "confusion_counts",
     "convergence_metric",

@@ -18,6 +18,13 @@ FONTSIZE = 10
 #: Character labels of EMNIST *balanced* (47 classes), in label order 0..46.
 EMNIST_BALANCED_LABELS = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt")
 
+#: Classes the EMNIST paper counts as one in its "collapsed" accuracy (label indices of
+#: EMNIST balanced): {f,F}, {0,O}, {q,9}, {1,I,L}, {S,5}, {2,Z}.
+EMNIST_COLLAPSED_GROUPS = tuple(
+    tuple(EMNIST_BALANCED_LABELS.index(ch) for ch in group)
+    for group in (("f", "F"), ("0", "O"), ("q", "9"), ("1", "I", "L"), ("S", "5"), ("2", "Z"))
+)
+
 #: Character labels of EMNIST *bymerge*/*byclass* digits+letters (62 classes), label order.
 EMNIST_BYCLASS_LABELS = tuple(
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

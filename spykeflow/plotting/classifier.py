@@ -16,6 +16,7 @@ import numpy as np
 
 from ._common import (
     EMNIST_BALANCED_LABELS,
+    EMNIST_COLLAPSED_GROUPS,
     FONTSIZE,
     as_array,
     axes_or_new,
@@ -131,9 +132,14 @@ def plot_confusion_matrix(y_true, y_pred, *, classes=None, class_names=None, nor
     return fig
 
 
-def plot_per_class_accuracy(y_true, y_pred, *, classes=None, class_names=None, ax=None,
-                            fontsize=FONTSIZE, title=None):
+def plot_per_class_accuracy(y_true, y_pred, *, classes=None, class_names=None, equivalent=None,
+                            ax=None, fontsize=FONTSIZE, title=None):
     """Accuracy per class as bars in class order with the overall accuracy (Figs 9, 11, 14).
+
+    ``equivalent`` (sequence of groups of labels, or ``"emnist"`` for
+    :data:`EMNIST_COLLAPSED_GROUPS`) gives the "collapsed" variant: a prediction counts as
+    correct when it lies in the same group as the label. The conditioned variant is the same
+    plot of a classifier's conditioned predictions.
 
     Returns
     -------
@@ -143,10 +149,25 @@ def plot_per_class_accuracy(y_true, y_pred, *, classes=None, class_names=None, a
     """
     ti, pi, cls, names = _labels(y_true, y_pred, classes, class_names)
     k = len(cls)
+    group = np.arange(k)                      # class position -> group id
+    if equivalent is not None:
+        if isinstance(equivalent, str):
+            if equivalent != "emnist":
+                raise ValueError(
+                    "Expected equivalent to be groups of labels or 'emnist'. "
+                    f"Received: {equivalent!r}."
+                )
+            equivalent = EMNIST_COLLAPSED_GROUPS
+        pos = {c: i for i, c in enumerate(cls.tolist())}
+        for g in equivalent:
+            members = [pos[c] for c in g if c in pos]
+            if members:
+                group[members] = k + min(members)
+    hit = group[ti] == group[pi]
     n = np.bincount(ti, minlength=k)
-    correct = np.bincount(ti[ti == pi], minlength=k)
+    correct = np.bincount(ti[hit], minlength=k)
     acc = 100.0 * correct / np.where(n > 0, n, 1)
-    overall = 100.0 * float((ti == pi).mean())
+    overall = 100.0 * float(hit.mean())
     fig, ax = axes_or_new(ax, (min(16.0, max(6.0, 0.25 * k + 3)), 4.0))
     ax.bar(np.arange(k), acc, color="tab:blue", width=0.8)
     ax.axhline(overall, color="k", ls="--", lw=1, label=f"overall {overall:.2f} %")
@@ -155,7 +176,8 @@ def plot_per_class_accuracy(y_true, y_pred, *, classes=None, class_names=None, a
     ax.set_ylim(0, 109)
     tick_fs = fontsize - 1 if k <= 26 else max(6, fontsize - 3)
     style_axes(ax, fontsize, xlabel="class", ylabel="accuracy (%)",
-               title=title or "Accuracy per class")
+               title=title or ("Accuracy per class" + (" (equivalent classes counted as correct)"
+                                                       if equivalent is not None else "")))
     ax.tick_params(axis="x", labelsize=tick_fs)
     if k <= 20:
         for i, v in enumerate(acc):

@@ -46,6 +46,7 @@ __all__ = [
     "plot_kernel_evolution",
     "kernel_mosaic",
     "snapshot_rgb",
+    "draw_mosaic",
 ]
 
 
@@ -287,9 +288,29 @@ def _select_maps(maps, n_maps):
     return idx
 
 
+def draw_mosaic(ax, mosaic, kernel_hw, ncols, maps, fontsize=FONTSIZE):
+    """Draw a :func:`kernel_mosaic` image on ``ax``, labelled by map index.
+
+    Rows are labelled with the index of their first map, columns with the offset added to it.
+    Returns the AxesImage (its data can be replaced frame by frame).
+    """
+    h, w = kernel_hw
+    nrows = int(np.ceil(len(maps) / ncols))
+    image = ax.imshow(mosaic, interpolation="nearest", vmin=0, vmax=1)
+    ax.set_xticks(np.arange(ncols) * (w + 1) + (w - 1) / 2, [f"+{c}" for c in range(ncols)])
+    ystep = max(1, int(np.ceil(nrows / 30)))
+    ax.set_yticks(np.arange(0, nrows, ystep) * (h + 1) + (h - 1) / 2,
+                  [str(maps[r * ncols]) for r in range(0, nrows, ystep)])
+    ax.tick_params(labelsize=fontsize - 2, length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_xlabel("map index = row label + column offset", fontsize=fontsize - 1)
+    return image
+
+
 def plot_feature_grid(layer_weights, *, maps=None, ncols=None, pool_size=2, pool_stride=None,
                       threshold=0.3, kernel_rgb="off_red", normalize="auto", title=None,
-                      fig=None, fontsize=FONTSIZE, panel_size=0.9):
+                      layout="auto", fig=None, fontsize=FONTSIZE, panel_size=0.9):
     """One panel per map of a layer's learned kernels, ON/OFF colour-coded, with a legend.
 
     Parameters
@@ -306,26 +327,41 @@ def plot_feature_grid(layer_weights, *, maps=None, ncols=None, pool_size=2, pool
         Colour mapping of ON/OFF (default R = OFF, G = ON, B = 0).
     normalize : {"auto", "per_map", "global", None}
         See :func:`kernels_rgb`.
+    layout : {"auto", "panels", "mosaic"}
+        "panels": one Axes per map titled with its index; "mosaic": one tiled image with rows
+        labelled by their first map index (fast for hundreds of maps); "auto": panels up to
+        64 maps, mosaic beyond.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One image Axes per map (titled with its index) plus a figure legend.
+        One image Axes per map (titled with its index), or one mosaic Axes, plus a figure
+        legend of the ON/OFF colours.
     """
     ws = _check_chain(layer_weights)
     rgb = kernels_rgb(ws, pool_size, pool_stride, threshold, kernel_rgb, normalize)
     idx = _select_maps(maps, rgb.shape[0])
+    check_choice(layout, "layout", ("auto", "panels", "mosaic"))
+    if layout == "auto":
+        layout = "panels" if len(idx) <= 64 else "mosaic"
     nrows, ncols = grid_shape(len(idx), ncols, aspect=1.5)
-    fig = new_figure((max(4.0, ncols * panel_size), nrows * panel_size * 1.1 + 0.9), fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    small = max(6, fontsize - 3)
-    for k, ax in enumerate(axes.flat):
-        if k >= len(idx):
-            ax.set_axis_off()
-            continue
-        ax.imshow(rgb[idx[k]], interpolation="nearest", vmin=0, vmax=1)
-        no_ticks(ax)
-        ax.set_title(f"{idx[k]}", fontsize=small, pad=2)
+    if layout == "mosaic":
+        width = min(16.0, max(5.0, 0.55 * ncols + 1.2))
+        h, w = rgb.shape[1:3]
+        fig = new_figure((width, min(20.0, (width - 1.0) * nrows * (h + 1) / (ncols * (w + 1)) + 1.5)), fig)
+        draw_mosaic(fig.add_subplot(), kernel_mosaic(rgb[idx], ncols), (h, w), ncols, idx,
+                    fontsize)
+    else:
+        fig = new_figure((max(4.0, ncols * panel_size), nrows * panel_size * 1.1 + 0.9), fig)
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        small = max(6, fontsize - 3)
+        for k, ax in enumerate(axes.flat):
+            if k >= len(idx):
+                ax.set_axis_off()
+                continue
+            ax.imshow(rgb[idx[k]], interpolation="nearest", vmin=0, vmax=1)
+            no_ticks(ax)
+            ax.set_title(f"{idx[k]}", fontsize=small, pad=2)
     if title is None:
         size = rgb.shape[1]
         title = (
@@ -338,7 +374,8 @@ def plot_feature_grid(layer_weights, *, maps=None, ncols=None, pool_size=2, pool
     if ws[0].shape[2] == 2:
         fig.legend(handles=onoff_legend_handles(kernel_rgb), loc="outside lower center",
                    ncols=3, fontsize=fontsize - 1, frameon=False,
-                   title="panel title = map index", title_fontsize=fontsize - 1)
+                   title="panel title = map index" if layout == "panels" else None,
+                   title_fontsize=fontsize - 1)
     return fig
 
 

@@ -120,3 +120,13 @@ def test_misclassified_grid_titles_and_spike_rebuild():
     assert pic[2, 2] == 1.0 and pic[0, 0] == -0.5
     none = plotting.plot_misclassified(imgs, y, y)
     assert "no misclassified" in none.axes[0].texts[0].get_text()
+
+
+def test_per_class_accuracy_collapsed_groups():
+    y = np.array([0, 0, 24, 24])           # EMNIST '0' and 'O'
+    p = np.array([24, 0, 0, 5])
+    plain = plotting.plot_per_class_accuracy(y, p, classes=[0, 5, 24])
+    np.testing.assert_allclose([b.get_height() for b in plain.axes[0].patches], [50, 0, 0])
+    collapsed = plotting.plot_per_class_accuracy(y, p, classes=[0, 5, 24], equivalent="emnist")
+    np.testing.assert_allclose([b.get_height() for b in collapsed.axes[0].patches], [100, 0, 50])
+    assert plotting.EMNIST_COLLAPSED_GROUPS[1] == (0, 24)

@@ -166,3 +166,15 @@ def test_kernel_evolution_of_a_deeper_layer(rng=np.random.default_rng(3)):
     assert fig.axes[0].images[0].get_array().shape == (2 * 15 - 1, 3 * 15 - 1, 3)
     with pytest.raises(ValueError, match="images_seen"):
         plotting.plot_kernel_evolution(snaps, [0, 100, 200], lower_weights=[w1])
+
+
+def test_feature_grid_mosaic_layout_for_many_maps(rng=np.random.default_rng(4)):
+    w = rng.uniform(size=(5, 5, 2, 70))
+    fig = plotting.plot_feature_grid(w, ncols=10)        # auto -> mosaic beyond 64 maps
+    (ax,) = fig.axes
+    mosaic = ax.images[0].get_array()
+    assert mosaic.shape == (7 * 6 - 1, 10 * 6 - 1, 3)
+    np.testing.assert_allclose(mosaic[6:11, 12:17, 1], w[:, :, 0, 12])   # map 12 = row 1, +2
+    assert [t.get_text() for t in ax.get_yticklabels()] == [str(10 * r) for r in range(7)]
+    panels = plotting.plot_feature_grid(w[..., :3], layout="mosaic")
+    assert len(panels.axes) == 1
