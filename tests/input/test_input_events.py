@@ -1,0 +1,113 @@
+"""Event path: N-MNIST-style event recordings binned into (N, T, H, W, 2) spike frames."""
+
+import numpy as np
+import pytest
+
+from spykeflow import InputLayer, conventions
+from spykeflow.datasets import EVENT_DTYPE
+from spykeflow.functional import events as ev_fn
+
+
+def _rec(rows, offset=0):
+    """rows of (x, y, p, t)."""
+    return np.array([(x, y, p, t + offset) for x, y, p, t in rows], dtype=EVENT_DTYPE)
+
+
+A = [(0, 0, 1, 0), (3, 2, 0, 10), (0, 0, 1, 60), (1, 2, 1, 99), (0, 0, 1, 99)]
+
+
+def test_binning_and_polarity_hand_case():
+    assert (conventions.ON, conventions.OFF) == (0, 1)
+    s = ev_fn.bin_events(_rec(A), sensor_size=(3, 4), time_steps=2, mode="count")
+    assert s.shape == (1, 2, 3, 4, 2) and s.dtype == np.int32
+    # span 0..99 -> D = 100, bin = floor(2 t / 100): t = 0, 10 -> 0; 60, 99 -> 1.
+    assert s[0, :, 0, 0, 0].tolist() == [1, 2]  # ON (p = 1) -> channel 0, row y = 0, col x = 0
+    assert s[0, :, 2, 3, 1].tolist() == [1, 0]  # OFF (p = 0) -> channel 1, row y = 2, col x = 3
+    assert s[0, :, 2, 1, 0].tolist() == [0, 1]
+    assert s.sum() == len(A), "every event lands in exactly one bin"
+    binary = ev_fn.bin_events(_rec(A), (3, 4), 2)
+    assert binary.dtype == bool
+    np.testing.assert_array_equal(binary, s > 0)
+
+
+def test_first_spike_only_keeps_the_earliest_bin():
+    s = ev_fn.bin_events(_rec(A), (3, 4), 2, first_spike_only=True)
+    assert s[0, :, 0, 0, 0].tolist() == [True, False]
+    assert s[0, :, 2, 1, 0].tolist() == [False, True]
+    assert s.sum(axis=1).max() == 1, "at most one spike per input neuron"
+    c = ev_fn.bin_events(_rec(A), (3, 4), 2, first_spike_only=True, mode="count")
+    assert c.max() == 1 and c.sum() == 3
+
+
+def test_window_and_start():
+    rec = _rec(A, offset=1000)
+    # Default: window starts at the first event, so the offset does not matter.
+    np.testing.assert_array_equal(ev_fn.bin_events(rec, (3, 4), 2), ev_fn.bin_events(_rec(A), (3, 4), 2))
+    # Fixed window [0, 2000): every event (t >= 1000) falls in the second half.
+    s = ev_fn.bin_events(rec, (3, 4), 2, window_us=2000, t_start=0, mode="count")
+    assert s[0, 0].sum() == 0 and s[0, 1].sum() == 5
+    # Window of 50 us from the first event: t = 1000, 1010 only (bins of 25 us).
+    s = ev_fn.bin_events(rec, (3, 4), 2, window_us=50, mode="count")
+    assert s.sum() == 2 and s[0, 0, 0, 0, 0] == 1 and s[0, 0, 2, 3, 1] == 1
+
+
+def test_batch_of_recordings_with_different_spans():
+    b = _rec([(2, 1, 0, 0), (2, 1, 0, 1000)])
+    s = ev_fn.bin_events([_rec(A), b], (3, 4), 4, mode="count")
+    assert s.shape == (2, 4, 3, 4, 2)
+    np.testing.assert_array_equal(s[0], ev_fn.bin_events(_rec(A), (3, 4), 4, mode="count")[0])
+    assert s[1, :, 1, 2, 1].tolist() == [1, 0, 0, 1]
+    obj = np.empty(2, dtype=object)
+    obj[0], obj[1] = _rec(A), b
+    np.testing.assert_array_equal(ev_fn.bin_events(obj, (3, 4), 4, mode="count"), s)
+
+
+def test_empty_recording_gives_no_spikes():
+    s = ev_fn.bin_events([np.zeros(0, EVENT_DTYPE), _rec(A)], (3, 4), 3)
+    assert not s[0].any() and s[1].any()
+
+
+def test_input_layer_event_path_defaults_and_validation():
+    layer = InputLayer()
+    s = layer.transform_events(_rec(A), sensor_size=(3, 4))
+    assert s.shape == (1, layer.time_steps, 3, 4, 2) and s.dtype == bool
+    with pytest.raises(ValueError, match="time_steps >= 1"):
+        layer.transform_events(_rec(A), (3, 4), time_steps=0)
+    with pytest.raises(ValueError, match="sensor_size"):
+        layer.transform_events(_rec(A), sensor_size=(3,))
+    with pytest.raises(ValueError, match="mode"):
+        layer.transform_events(_rec(A), (3, 4), mode="rate")
+    with pytest.raises(ValueError, match="window_us >= 1"):
+        layer.transform_events(_rec(A), (3, 4), window_us=0)
+    with pytest.raises(TypeError, match="first_spike_only"):
+        layer.transform_events(_rec(A), (3, 4), first_spike_only="yes")
+    with pytest.raises(ValueError, match=r"'x' in 0..2 .*sensor_size"):
+        layer.transform_events(_rec(A), sensor_size=(3, 3))
+    with pytest.raises(TypeError, match="fields x, y, p, t"):
+        layer.transform_events(np.zeros(3, dtype=[("x", "u2"), ("y", "u2")]), (3, 4))
+    with pytest.raises(TypeError, match="structured event array"):
+        layer.transform_events(np.zeros((3, 4)), (3, 4))
+    with pytest.raises(ValueError, match="at least one recording"):
+        layer.transform_events([], (3, 4))
+    bad = np.zeros(2, dtype=[("x", "f4"), ("y", "u2"), ("p", "u1"), ("t", "u4")])
+    with pytest.raises(TypeError, match="integer event fields"):
+        layer.transform_events(bad, (3, 4))
+
+
+@pytest.mark.realdata
+def test_nmnist_recordings_bin_every_event(data_root):
+    from spykeflow import datasets
+
+    try:
+        x, y = datasets.load("nmnist", split="test", root=data_root)
+    except FileNotFoundError:
+        pytest.skip("N-MNIST not under the data root")
+    recs = list(x[:5])
+    s = InputLayer().transform_events(recs, sensor_size=(34, 34), time_steps=10, mode="count")
+    assert s.shape == (5, 10, 34, 34, 2)
+    for i, r in enumerate(recs):
+        assert s[i].sum() == r.size
+        assert s[i, ..., 0].sum() == int((r["p"] == 1).sum())  # ON channel 0
+        assert s[i, ..., 1].sum() == int((r["p"] == 0).sum())
+    first = InputLayer().transform_events(recs, time_steps=10, first_spike_only=True)
+    assert first.sum(axis=1).max() == 1
