@@ -1,0 +1,575 @@
+"""ANN -> SNN conversion: QCFS (Bu et al., ICLR 2022) and the classic data-normalised method.
+
+:func:`convert` turns a trained Keras model into a :class:`SpikingModel` of integrate-and-fire
+(IF) neurons with reset by subtraction (:func:`spykeflow.functional.qcfs.if_step`):
+
+* every :class:`~spykeflow.layers.QCFS` activation becomes IF neurons with threshold
+  ``theta = lambda`` and initial membrane ``phi * theta`` (Bu et al. 2022);
+* every ReLU (a ``ReLU`` / ``Activation("relu")`` layer or ``activation="relu"`` of a
+  Conv2D / Dense) becomes IF neurons whose threshold is the ``percentile``-th percentile of that
+  layer's positive ReLU activations on calibration data (max-activation normalisation, Diehl et
+  al. 2015, with ``percentile=100``; robust normalisation, Rueckauer et al. 2017, with 99.9) and
+  initial membrane ``relu_shift * theta`` (0 in those papers). Scaling the threshold and the
+  spike amplitude by ``lambda_l`` is the same as the papers' weight normalisation
+  ``W_l <- W_l lambda_{l-1} / lambda_l``, ``b_l <- b_l / lambda_l`` with unit thresholds;
+* Conv2D / Dense are applied to the spikes of the previous layer (weighted by its threshold)
+  at every time step, biases added every step; a BatchNormalization that directly follows a
+  Conv2D / Dense is folded into it (:func:`spykeflow.functional.qcfs.fold_batch_norm`);
+* AveragePooling2D and Flatten are linear and kept as they are; Dropout (and other
+  inference-time identities) is dropped;
+* MaxPooling2D: the max of rates is not the rate of the max of spikes. Bu et al. (and Rueckauer
+  et al.) train with average pooling instead, which is what :mod:`spykeflow.backends.qcfs` builds.
+  For models that do use max pooling, ``max_pool="gate"`` (default) uses the gating of Rueckauer
+  et al. 2017: each pooling window passes, at every step, the current input of the unit with the
+  largest *accumulated* input so far (a running estimate of the max rate); ``max_pool="error"``
+  refuses such models.
+* the last layer (Dense / Conv2D without a spiking activation; a final ``softmax`` is dropped)
+  is the read-out: its current is averaged over time, so the SNN output after ``T`` steps is
+  ``(1/T) sum_t (W o(t) + b)``, directly comparable with the ANN's logits.
+
+Inputs: an image batch ``(N, H, W, C)`` is applied as a constant input current at every step
+(the usual "analog input" of conversion papers); a frame sequence ``(N, T_in, H, W, C)`` is fed one
+frame per step (cycling when ``T > T_in``), e.g. event frames from :func:`events_to_frames`.
+
+:meth:`SpikingModel.simulate` runs the whole time loop inside one ``tf.function`` and returns the
+cumulative mean output at every requested ``T`` from a single run.
+
+Examples
+--------
+>>> import keras, numpy as np
+>>> from spykeflow.layers.qcfs import QCFS
+>>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, use_bias=False),
+...                           QCFS(levels=4, initial_threshold=1.0),
+...                           keras.layers.Dense(1, use_bias=False)])
+>>> model.set_weights([np.eye(2, dtype="float32"), np.array(1.0, "float32"),
+...                    np.ones((2, 1), "float32")])
+>>> snn = convert(model)
+>>> x = np.array([[0.3, 0.6]], "float32")
+>>> float(model(x)[0, 0]), float(snn.simulate(x, 4)[0, 0, 0])   # T = L: exact
+(0.75, 0.75)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from ._validation import check_finite_array, check_in, check_positive_int
+from .functional import qcfs as F
+
+__all__ = [
+    "SUPPORTED_LAYERS",
+    "SpikingModel",
+    "convert",
+    "events_to_frames",
+    "events_to_frame_sequences",
+]
+
+log = logging.getLogger(__name__)
+
+#: Keras layer classes :func:`convert` understands.
+SUPPORTED_LAYERS = (
+    "InputLayer",
+    "Conv2D",
+    "Dense",
+    "AveragePooling2D",
+    "MaxPooling2D",
+    "BatchNormalization",
+    "Flatten",
+    "Dropout",
+    "SpatialDropout2D",
+    "QCFS",
+    "ReLU",
+    "Activation (relu / linear)",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Operations of the converted network
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Op:
+    kind: str  # conv | dense | avgpool | maxpool | flatten | if
+    name: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def stateful(self):
+        return self.kind in ("if", "maxpool")
+
+    # analog (ANN) evaluation -----------------------------------------------------------------
+    def analog(self, h):
+        p = self.params
+        if self.kind == "if":
+            if p["source"] == "qcfs":
+                return F.qcfs(h, p["threshold"], p["levels"], p["shift"])
+            return tf.nn.relu(h)
+        if self.kind == "maxpool":
+            return tf.nn.max_pool2d(h, p["pool"], p["strides"], p["padding"])
+        return self.linear(h)
+
+    # stateless linear maps ----------------------------------------------------------------------
+    def linear(self, h):
+        p = self.params
+        if self.kind == "conv":
+            h = tf.nn.conv2d(h, p["kernel"], p["strides"], p["padding"], dilations=p["dilation"])
+            return tf.nn.bias_add(h, p["bias"])
+        if self.kind == "dense":
+            return tf.tensordot(h, p["kernel"], 1) + p["bias"]
+        if self.kind == "avgpool":
+            return tf.nn.avg_pool2d(h, p["pool"], p["strides"], p["padding"])
+        if self.kind == "flatten":
+            return tf.reshape(h, (tf.shape(h)[0], -1))
+        raise RuntimeError(f"op {self.kind} is not linear")  # pragma: no cover
+
+    # spiking step -------------------------------------------------------------------------------
+    def init_state(self, batch, shape):
+        full = tf.concat([[batch], tf.constant(shape, tf.int32)], 0)
+        if self.kind == "if":
+            return tf.fill(full, tf.cast(self.params["shift"] * self.params["threshold"],
+                                         tf.float32))
+        return tf.zeros(full, tf.float32)  # maxpool: accumulated input
+
+    def step(self, h, state):
+        p = self.params
+        if self.kind == "if":
+            out, st = F.if_step(h, F.IFState(state), p["threshold"])
+            return out, st.v
+        # max-pool gating (Rueckauer et al. 2017): pass the current input of the unit with the
+        # largest accumulated input in each window.
+        acc = state + h
+        _, arg = tf.nn.max_pool_with_argmax(
+            acc, p["pool"], p["strides"], p["padding"], include_batch_in_index=True
+        )
+        return tf.gather(tf.reshape(h, [-1]), arg), acc
+
+    def describe(self):
+        d = {"kind": self.kind, "name": self.name}
+        if self.kind == "if":
+            d.update(threshold=float(self.params["threshold"]), shift=self.params["shift"],
+                     source=self.params["source"])
+            if self.params["source"] == "qcfs":
+                d["levels"] = self.params["levels"]
+        return d
+
+
+class SpikingModel:
+    """A converted network of IF neurons (see the module docstring).
+
+    Built by :func:`convert`; holds constants only (no Keras model), so it is cheap to keep.
+
+    Attributes
+    ----------
+    ops : list
+        The operations in order (``describe()`` gives a readable summary).
+    input_shape : tuple
+        Shape of one static input (without the batch axis), e.g. ``(28, 28, 1)``.
+    """
+
+    def __init__(self, ops, input_shape):
+        self.ops = list(ops)
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self._state_shapes = self._infer_state_shapes()
+        self._runner = None
+
+    # ------------------------------------------------------------------------------------------
+    def describe(self):
+        """List of dicts (kind, name, threshold ...) of the operations, in order."""
+        return [op.describe() for op in self.ops]
+
+    @property
+    def thresholds(self):
+        """Thresholds ``theta`` of the IF layers, in order."""
+        return [float(op.params["threshold"]) for op in self.ops if op.kind == "if"]
+
+    def _infer_state_shapes(self):
+        h = tf.zeros((1,) + self.input_shape, tf.float32)
+        shapes = []
+        for op in self.ops:
+            if op.stateful:
+                shapes.append(tuple(int(d) for d in h.shape[1:]))
+            h = op.analog(h)
+        self.output_shape = tuple(int(d) for d in h.shape[1:])
+        return shapes
+
+    # ------------------------------------------------------------------------------------------
+    def _check_x(self, x, sequence_ok=True):
+        x = check_finite_array(x, "x", min_ndim=1)
+        n_static = len(self.input_shape) + 1
+        if x.ndim == n_static and x.shape[1:] == self.input_shape:
+            return x, False
+        if sequence_ok and x.ndim == n_static + 1 and x.shape[2:] == self.input_shape:
+            return x, True
+        raise ValueError(
+            f"Expected x of shape (N, {', '.join(map(str, self.input_shape))}) (static input) or "
+            f"(N, T_in, {', '.join(map(str, self.input_shape))}) (one frame per time step). "
+            f"Received: x.shape={x.shape}."
+        )
+
+    def analog(self, x, batch_size=256):
+        """The ANN the SNN approximates (BatchNorm folded, QCFS / ReLU activations).
+
+        Parameters
+        ----------
+        x : ndarray (N, *input_shape)
+
+        Returns
+        -------
+        ndarray (N, *output_shape), float32: equals the source model's output (logits).
+        """
+        x, _ = self._check_x(x, sequence_ok=False)
+        batch_size = check_positive_int(batch_size, "batch_size")
+        outs = []
+        for i in range(0, len(x), batch_size):
+            h = tf.constant(x[i:i + batch_size])
+            for op in self.ops:
+                h = op.analog(h)
+            outs.append(h.numpy())
+        return np.concatenate(outs)
+
+    def _build_runner(self):
+        ops, shapes = self.ops, self._state_shapes
+
+        def run(x, scale, t_max, sequence):
+            batch = tf.shape(x)[0]
+            states = tuple(op.init_state(batch, s) for op, s in
+                           zip([o for o in ops if o.stateful], shapes))
+            n_in = tf.shape(x)[1] if sequence else 1
+            acc0 = tf.zeros(tf.concat([[batch], tf.constant(self.output_shape, tf.int32)], 0))
+            ta0 = tf.TensorArray(tf.float32, size=t_max)
+
+            def body(t, states, acc, ta):
+                if sequence:
+                    h = tf.cast(tf.gather(x, t % n_in, axis=1), tf.float32) * scale
+                else:
+                    h = x
+                new_states, i = [], 0
+                for op in ops:
+                    if op.stateful:
+                        h, s = op.step(h, states[i])
+                        new_states.append(s)
+                        i += 1
+                    else:
+                        h = op.linear(h)
+                acc = acc + h
+                ta = ta.write(t, acc / tf.cast(t + 1, tf.float32))
+                return t + 1, tuple(new_states), acc, ta
+
+            _, _, _, ta = tf.while_loop(
+                lambda t, *_: t < t_max, body, (tf.constant(0), states, acc0, ta0)
+            )
+            return ta.stack()
+
+        return tf.function(run, reduce_retracing=True)
+
+    def simulate(self, x, timesteps, record=None, batch_size=128, scale=1.0, progress=False):
+        """Run the SNN for ``timesteps`` steps; cumulative mean output at each recorded ``T``.
+
+        Parameters
+        ----------
+        x : ndarray
+            Static inputs ``(N, *input_shape)`` (constant current every step) or frame sequences
+            ``(N, T_in, *input_shape)`` (frame ``t mod T_in`` at step ``t``; integer event counts
+            may be passed as ``uint8`` and are multiplied by ``scale`` inside the loop).
+        timesteps : int
+            ``T_max``, steps to simulate.
+        record : sequence of int, optional
+            Steps ``T`` (1 <= T <= T_max) at which to report the mean output over steps 1..T;
+            default ``[T_max]``.
+        batch_size : int
+        scale : float
+            Multiplies sequence frames (ignored for static inputs).
+        progress : bool
+            Show a tqdm bar over batches.
+
+        Returns
+        -------
+        ndarray (len(record), N, *output_shape), float32
+            ``out[k] = (1/T_k) sum_{t=1}^{T_k} y(t)``, ``y(t)`` the read-out current of step t.
+        """
+        x, sequence = self._check_x(x)
+        timesteps = check_positive_int(timesteps, "timesteps")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        record = [timesteps] if record is None else [int(r) for r in record]
+        bad = [r for r in record if not 1 <= r <= timesteps]
+        if bad or not record:
+            raise ValueError(
+                f"Expected record to be a non-empty list of steps in [1, timesteps={timesteps}]. "
+                f"Received: record={record}."
+            )
+        if self._runner is None:
+            self._runner = self._build_runner()
+        idx = tf.constant(np.asarray(record) - 1, tf.int32)
+        out = []
+        batches = range(0, len(x), batch_size)
+        for i in tqdm(batches, desc="SNN", disable=not progress, leave=False):
+            xb = tf.constant(x[i:i + batch_size])
+            stack = self._runner(xb, tf.constant(scale, tf.float32), tf.constant(timesteps),
+                                 sequence)
+            out.append(tf.gather(stack, idx).numpy())
+        return np.concatenate(out, axis=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Conversion
+# --------------------------------------------------------------------------------------------
+
+
+def _unsupported(layer, why=""):
+    return ValueError(
+        f"Cannot convert layer {layer.name!r} of type {type(layer).__name__} to a spiking "
+        f"network{': ' + why if why else ''}. Supported layers: {', '.join(SUPPORTED_LAYERS)}."
+    )
+
+
+def _activation_name(layer):
+    act = getattr(layer, "activation", None)
+    return getattr(act, "__name__", str(act)) if act is not None else "linear"
+
+
+def _chain(model):
+    """The model's layers in order, checking that they form a single chain."""
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if not isinstance(model, keras.Sequential):
+        prev = None
+        for layer in layers:
+            try:
+                inp = layer.input
+            except (AttributeError, ValueError) as err:  # shared layers / several inputs
+                raise ValueError(
+                    f"convert supports models whose layers form one chain; layer {layer.name!r} "
+                    f"is used more than once or has several inputs ({err})."
+                ) from None
+            if isinstance(inp, (list, tuple)) or (
+                prev is not None and inp is not prev.output
+            ):
+                raise ValueError(
+                    "convert supports models whose layers form one chain (Sequential-like). "
+                    f"Received a branching model: layer {layer.name!r} does not take the output of "
+                    "the layer before it."
+                )
+            prev = layer
+    return layers
+
+
+def convert(model, calibration=None, percentile=99.9, relu_shift=0.0, max_pool="gate",
+            batch_size=256):
+    """Convert a trained Keras model to a :class:`SpikingModel` of IF neurons.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Sequential or single-chain functional model of the layers in :data:`SUPPORTED_LAYERS`
+        (channels-last). QCFS activations convert without data.
+    calibration : ndarray (N, *input_shape), optional
+        Training inputs used to set the thresholds of ReLU activations (classic conversion);
+        required when the model has ReLUs.
+    percentile : float in (0, 100]
+        Percentile of the positive ReLU activations used as threshold: 100 = max-activation
+        normalisation (Diehl et al. 2015), 99.9 = robust normalisation (Rueckauer et al. 2017).
+    relu_shift : float in [0, 1]
+        Initial membrane of converted ReLU neurons as a fraction of the threshold (0 classic,
+        0.5 = the QCFS shift applied to the classic method).
+    max_pool : {"gate", "error"}
+        How to convert MaxPooling2D (see the module docstring).
+    batch_size : int
+        Batch size of the calibration pass.
+
+    Returns
+    -------
+    SpikingModel
+
+    Raises
+    ------
+    ValueError
+        On an unsupported layer (the message names it and lists the supported ones), a
+        BatchNormalization not directly after a Conv2D / Dense, a ReLU without calibration data,
+        or an activation other than QCFS / ReLU / linear.
+    """
+    import keras
+
+    from .layers.qcfs import QCFS
+
+    check_in(max_pool, "max_pool", ("gate", "error"))
+    if not (0 < float(percentile) <= 100):
+        raise ValueError(f"Expected percentile in (0, 100]. Received: percentile={percentile!r}.")
+    if not 0.0 <= float(relu_shift) <= 1.0:
+        raise ValueError(f"Expected relu_shift in [0, 1]. Received: relu_shift={relu_shift!r}.")
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"Expected a keras.Model. Received: model of type {type(model).__name__}.")
+    if not model.built or not model.inputs:
+        raise ValueError("Expected a built model with a known input shape (keras.Input(...)).")
+
+    layers = _chain(model)
+    ops: list[_Op] = []
+    relu_slots = []
+
+    def add_relu(name):
+        relu_slots.append(len(ops))
+        ops.append(_Op("if", name, {"source": "relu", "threshold": None, "shift": float(relu_shift)}))
+
+    def check_activation(layer, is_last):
+        act = _activation_name(layer)
+        if act == "relu":
+            add_relu(layer.name + "/relu")
+        elif act == "softmax" and is_last:
+            log.info("convert: dropping the final softmax of %s (the SNN returns logits)",
+                     layer.name)
+        elif act != "linear":
+            raise _unsupported(layer, f"activation {act!r} (use QCFS, relu or linear)")
+
+    for pos, layer in enumerate(layers):
+        is_last = pos == len(layers) - 1
+        kind = type(layer).__name__
+        if getattr(layer, "data_format", "channels_last") != "channels_last":
+            raise _unsupported(layer, "only data_format='channels_last' is supported")
+        if isinstance(layer, keras.layers.Conv2D) and kind == "Conv2D":
+            if layer.groups != 1:
+                raise _unsupported(layer, "grouped convolution")
+            kernel = layer.kernel.numpy()
+            bias = layer.bias.numpy() if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
+            ops.append(_Op("conv", layer.name, {
+                "kernel": kernel, "bias": bias, "strides": tuple(layer.strides),
+                "padding": layer.padding.upper(), "dilation": tuple(layer.dilation_rate)}))
+            check_activation(layer, is_last)
+        elif kind == "Dense":
+            kernel = layer.kernel.numpy()
+            bias = layer.bias.numpy() if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
+            ops.append(_Op("dense", layer.name, {"kernel": kernel, "bias": bias}))
+            check_activation(layer, is_last)
+        elif kind == "BatchNormalization":
+            prev = ops[-1] if ops else None
+            axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
+            if prev is None or prev.kind not in ("conv", "dense") or axis not in (-1, len(
+                    layer.input.shape) - 1):
+                raise _unsupported(
+                    layer, "a BatchNormalization is folded into the Conv2D / Dense right before "
+                    "it (over the channel axis); put it directly after one")
+            if len(ops) - 1 in relu_slots:  # pragma: no cover - activation inside the conv
+                raise _unsupported(layer, "BatchNormalization after an activation")
+            k, b = F.fold_batch_norm(
+                prev.params["kernel"], prev.params["bias"],
+                layer.gamma.numpy() if layer.scale else None,
+                layer.beta.numpy() if layer.center else None,
+                layer.moving_mean.numpy(), layer.moving_variance.numpy(), layer.epsilon)
+            prev.params["kernel"], prev.params["bias"] = k, b
+            prev.name += "+" + layer.name
+        elif kind == "AveragePooling2D":
+            ops.append(_Op("avgpool", layer.name, {
+                "pool": tuple(layer.pool_size), "strides": tuple(layer.strides),
+                "padding": layer.padding.upper()}))
+        elif kind == "MaxPooling2D":
+            if max_pool == "error":
+                raise _unsupported(layer, "max_pool='error'; train with AveragePooling2D or pass "
+                                          "max_pool='gate'")
+            ops.append(_Op("maxpool", layer.name, {
+                "pool": tuple(layer.pool_size), "strides": tuple(layer.strides),
+                "padding": layer.padding.upper()}))
+        elif kind == "Flatten":
+            ops.append(_Op("flatten", layer.name))
+        elif kind in ("Dropout", "SpatialDropout2D"):
+            continue
+        elif isinstance(layer, QCFS):
+            ops.append(_Op("if", layer.name, {
+                "source": "qcfs", "threshold": float(layer.threshold.numpy()),
+                "levels": layer.levels, "shift": layer.shift}))
+        elif kind == "ReLU":
+            if (layer.max_value is not None or float(layer.negative_slope) != 0.0
+                    or float(layer.threshold) != 0.0):
+                raise _unsupported(layer, "only the plain ReLU (no max_value, slope or threshold)")
+            add_relu(layer.name)
+        elif kind == "Activation":
+            check_activation(layer, is_last)
+        else:
+            raise _unsupported(layer)
+
+    input_shape = tuple(model.inputs[0].shape[1:])
+    if relu_slots:
+        if calibration is None:
+            raise ValueError(
+                "The model has ReLU activations, whose thresholds come from data (max / "
+                "percentile normalisation). Pass calibration=<training inputs>. "
+                "Received: calibration=None."
+            )
+        _calibrate(ops, relu_slots, calibration, input_shape, float(percentile), batch_size)
+    snn = SpikingModel(ops, input_shape)
+    log.info("convert: %d ops, thresholds %s", len(ops), snn.thresholds)
+    return snn
+
+
+def _calibrate(ops, slots, x, input_shape, percentile, batch_size):
+    x = check_finite_array(x, "calibration", min_ndim=2)
+    if x.shape[1:] != input_shape:
+        raise ValueError(
+            f"Expected calibration of shape (N, {input_shape}). Received: shape={x.shape}."
+        )
+    collected = {i: [] for i in slots}
+    for i in range(0, len(x), batch_size):
+        h = tf.constant(x[i:i + batch_size])
+        for j, op in enumerate(ops):
+            h = op.analog(h)
+            if j in collected:
+                v = h.numpy().ravel()
+                collected[j].append(v[v > 0])
+    for j in slots:
+        vals = np.concatenate(collected[j])
+        theta = float(np.percentile(vals, percentile)) if vals.size else 1.0
+        ops[j].params["threshold"] = theta if theta > 0 else 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Event data
+# --------------------------------------------------------------------------------------------
+
+
+def events_to_frames(events, sensor_size=(34, 34), bin_us=1000, duration_us=300_000):
+    """Bin one event recording into ON/OFF count frames ``(n_bins, H, W, 2)`` (uint8).
+
+    Events with ``t >= duration_us`` are dropped; ``n_bins = ceil(duration_us / bin_us)``. Channel
+    0 counts ON events (``p = 1``), channel 1 OFF events (``p = 0``), see
+    :mod:`spykeflow.conventions`. Counts saturate at 255.
+
+    Parameters
+    ----------
+    events : structured ndarray with fields x, y (pixels), p (polarity), t (microseconds)
+    sensor_size : (H, W)
+    bin_us, duration_us : int
+        Bin width and recording window in microseconds.
+
+    >>> ev = np.array([(1, 0, 1, 10), (1, 0, 0, 1500), (0, 1, 1, 1999)],
+    ...               dtype=[("x", "<u2"), ("y", "<u2"), ("p", "u1"), ("t", "<u4")])
+    >>> f = events_to_frames(ev, (2, 2), bin_us=1000, duration_us=2000)
+    >>> f.shape, int(f[0, 0, 1, 0]), int(f[1, 0, 1, 1]), int(f[1, 1, 0, 0])
+    ((2, 2, 2, 2), 1, 1, 1)
+    """
+    h, w = sensor_size
+    bin_us = check_positive_int(bin_us, "bin_us")
+    duration_us = check_positive_int(duration_us, "duration_us")
+    n_bins = math.ceil(duration_us / bin_us)
+    t = np.asarray(events["t"], np.int64)
+    keep = t < duration_us
+    b = t[keep] // bin_us
+    y = np.asarray(events["y"], np.int64)[keep]
+    x = np.asarray(events["x"], np.int64)[keep]
+    c = 1 - (np.asarray(events["p"], np.int64)[keep] > 0)
+    if ((x < 0) | (x >= w) | (y < 0) | (y >= h)).any():
+        raise ValueError(f"Expected event coordinates inside sensor_size={sensor_size}.")
+    flat = ((b * h + y) * w + x) * 2 + c
+    counts = np.bincount(flat, minlength=n_bins * h * w * 2)
+    return np.minimum(counts, 255).astype(np.uint8).reshape(n_bins, h, w, 2)
+
+
+def events_to_frame_sequences(samples, sensor_size=(34, 34), bin_us=1000, duration_us=300_000):
+    """:func:`events_to_frames` for a list / object array of recordings -> ``(N, n_bins, H, W, 2)``
+    uint8. Sum over axis 1 gives the accumulated frame of each recording (the ANN input before
+    normalisation); the SNN sees the bins one per step."""
+    return np.stack([events_to_frames(ev, sensor_size, bin_us, duration_us) for ev in samples])
