@@ -55,6 +55,9 @@ from .features import (
     snapshot_rgb,
 )
 from .spikes import plot_input_spikes, plot_spike_raster, raster_coordinates
+
+#: Alias of :func:`plot_input_spikes` (the name ``main/main.py`` first used).
+input_spikes = plot_input_spikes
 from .statistics import (
     class_map_counts,
     convergence_metric,
@@ -76,6 +79,7 @@ __all__ = [
     "confusion_counts",
     "convergence_metric",
     "features_rgb",
+    "input_spikes",
     "kernel_mosaic",
     "kernels_rgb",
     "latency_image",

@@ -82,10 +82,13 @@ def plot_debug_views(input_spikes, *, crossings=None, after_inhibition=None,
     after_inhibition : array, optional
         Spikes after lateral inhibition (at most one per position).
     after_competition : array, optional
-        Spikes of the STDP winners.
+        Spikes of the STDP winners (default: built from ``winners`` when those are given
+        together with ``crossings`` or ``after_inhibition``).
     winners : int array ``(K, 3)``, optional
         Winners as (row, col, map); drawn as circles labelled with the map and listed in the
-        title as (X, Y, Z) = (column, row, map).
+        title as (X, Y, Z) = (column, row, map). From ``Network.history_["layers"][i]["winners"]``
+        rows ``[image, map, row, col, step]``: ``w = np.concatenate(h["winners"]);
+        w[w[:, 0] == i][:, [2, 3, 1]]``.
     pool_before, pool_after : array, optional
         Pool spikes before and after pool lateral inhibition.
 
@@ -101,6 +104,21 @@ def plot_debug_views(input_spikes, *, crossings=None, after_inhibition=None,
             f"Expected input_spikes with 2 channels (ON, OFF). Received: shape={sample.shape}."
         )
     w = _winner_rows(winners)
+    if after_competition is None and len(w):
+        # the winners alone define the competition panel: one spike at each (row, col, map)
+        ref = crossings if crossings is not None else after_inhibition
+        if ref is not None:
+            ref_shape = np.shape(ref)
+            if len(ref_shape) == 5:
+                ref_shape = ref_shape[1:]
+            h, wd, m = ref_shape[-3:]
+            if w[:, 0].max() >= h or w[:, 1].max() >= wd or w[:, 2].max() >= m:
+                raise ValueError(
+                    f"Expected winners inside the conv map ({h}, {wd}, {m}). "
+                    f"Received: max (row, col, map) = {tuple(w.max(axis=0))}."
+                )
+            after_competition = np.zeros((h, wd, m), bool)
+            after_competition[w[:, 0], w[:, 1], w[:, 2]] = True
     stages = [
         (f"input ON ({int((sample[..., 0] != 0).sum())} spikes)", sample[..., :1], False, "spikes"),
         (f"input OFF ({int((sample[..., 1] != 0).sum())} spikes)", sample[..., 1:], False, "spikes"),

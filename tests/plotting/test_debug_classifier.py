@@ -130,3 +130,14 @@ def test_per_class_accuracy_collapsed_groups():
     collapsed = plotting.plot_per_class_accuracy(y, p, classes=[0, 5, 24], equivalent="emnist")
     np.testing.assert_allclose([b.get_height() for b in collapsed.axes[0].patches], [100, 0, 50])
     assert plotting.EMNIST_COLLAPSED_GROUPS[1] == (0, 24)
+
+
+def test_debug_competition_panel_built_from_winners():
+    inp, above, li, _ = _debug_inputs()
+    fig = plotting.plot_debug_views(inp, after_inhibition=li, winners=[(3, 1, 4), (0, 0, 2)])
+    comp_ax = [ax for ax in fig.axes if "competition" in ax.get_title()][0]
+    expected = np.zeros((4, 4), int)
+    expected[3, 1] = expected[0, 0] = 1
+    np.testing.assert_array_equal(comp_ax.images[0].get_array(), expected)
+    with pytest.raises(ValueError, match="inside the conv map"):
+        plotting.plot_debug_views(inp, after_inhibition=li, winners=[(9, 0, 0)])
