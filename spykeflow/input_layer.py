@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from spykeflow import conventions
 from spykeflow.functional import dog as dog_fn
@@ -292,7 +292,7 @@ class InputLayer(TransformerMixin, BaseEstimator):
         # The matrix products are small; a multi-threaded BLAS only adds synchronisation
         # (up to 10x slower on a busy machine), so BLAS runs single-threaded here and the
         # chunks are spread over n_jobs threads instead (numpy releases the GIL).
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        with _single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
             results = pool.map(encode_chunk, starts) if workers > 1 else map(encode_chunk, starts)
             if self.verbose:
                 from tqdm.auto import tqdm
@@ -515,6 +515,16 @@ class InputLayer(TransformerMixin, BaseEstimator):
                 f"DoG maps. Received: border_size={self.border_size}. Use a smaller border_size."
             )
         return x
+
+
+_BLAS = []  # a ThreadpoolController, created on first use (library discovery costs ~5 ms)
+
+
+def _single_threaded_blas():
+    """Context manager limiting the BLAS libraries of the process to one thread."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _n_workers(n_jobs, n_chunks):

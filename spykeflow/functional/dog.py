@@ -35,8 +35,10 @@ Implementation notes
   deterministically (equal responses in equal neighbourhoods give bit-identical values; the
   rank coder then breaks such ties by flat index).
 * The original SpykeFlow filtered in float32 (``cv2.filter2D``); responses here are float64.
-  The two differ by less than 1e-4, which can only swap the order of two responses that are
-  equal to within that precision.
+  On 2,000 MNIST images the two differ by at most 2e-4 (responses up to ~590), which can only
+  swap the order of two responses equal to within that precision; the encodings of the first
+  1,000 MNIST training images are identical spike for spike to an OpenCV-based run of the
+  original algorithm, and the resize matches ``cv2.resize`` on all 2,000.
 """
 
 from __future__ import annotations

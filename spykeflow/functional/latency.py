@@ -94,9 +94,12 @@ def rank_order_bins(values, n_bins=10):
     tied = ((sorted_key[:, 1:] == sorted_key[:, :-1]) & (sorted_key[:, 1:] < 0)).any(axis=1)
     if tied.any():
         order[tied] = np.argsort(key[tied], axis=1, kind="stable")[:, :n_max]
-    rank = np.arange(1, n_max + 1, dtype=np.int32)
-    bins = (n_bins * rank[None, :] - 1) // np.maximum(n, 1).astype(np.int32)[:, None]
-    bins[rank[None, :] > n[:, None]] = NO_SPIKE
+    # b = (n_bins r - 1) div n, computed as a float quotient: exact, because a non-integer
+    # quotient of integers below 2**31 is at least 1/n away from the next integer.
+    rank = np.arange(1, n_max + 1, dtype=np.float64)
+    n_f = np.maximum(n, 1).astype(np.float64)[:, None]
+    bins = np.floor((n_bins * rank[None, :] - 1.0) / n_f)
+    bins = np.where(rank[None, :] <= n[:, None], bins, NO_SPIKE).astype(out.dtype)
     out.ravel()[order + rows] = bins
     return out.reshape(v.shape)
 
