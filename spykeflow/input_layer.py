@@ -34,6 +34,7 @@ form (:meth:`InputLayer.transform_compact`) stores the first-spike step as ``int
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import numbers
 import os
@@ -250,12 +251,11 @@ class InputLayer(TransformerMixin, BaseEstimator):
     def responses(self, X):
         """The float ON/OFF maps ``(N, H', W', 2)`` that the latency code ranks.
 
-        Thresholded, rounded and locally normalised DoG responses (0 = no spike); useful for
-        plots and for checking the encoder.
+        Thresholded, rounded and locally normalised DoG responses (0 = no spike; float64,
+        ``N * H' * W' * 16`` bytes); useful for plots and for checking the encoder.
         """
-        self._validate_params()
-        x = self._check_images(X)
-        return dog_fn.dog_responses(x, **self._dog_kwargs())
+        maps = self._run(X, lambda inner: inner, np.float64, fill=0.0)
+        return maps
 
     def _dog_kwargs(self):
         return dict(
@@ -274,10 +274,18 @@ class InputLayer(TransformerMixin, BaseEstimator):
 
     def _encode(self, X):
         """First-spike bins (N, H', W', 2), int8 (int32 if n_bins > 127)."""
+        method, n_bins = self.latency, int(self.n_bins)
+        dtype = np.int8 if n_bins <= np.iinfo(np.int8).max else np.int32
+        return self._run(
+            X, lambda inner: latency_fn.latency_bins(inner, method, n_bins), dtype,
+            fill=conventions.NO_SPIKE,
+        )
+
+    def _run(self, X, per_chunk, dtype, fill):
+        """Apply ``per_chunk`` to the inner DoG maps of each chunk; assemble (N, H', W', 2)."""
         self._validate_params()
         x = self._check_images(X)
         kwargs = self._dog_kwargs()
-        method, n_bins = self.latency, int(self.n_bins)
         n = x.shape[0]
         b = kwargs["border"]
         step = int(self.chunk_size)
@@ -285,23 +293,24 @@ class InputLayer(TransformerMixin, BaseEstimator):
 
         def encode_chunk(start):
             inner, full = dog_fn.dog_responses_inner(x[start : start + step], **kwargs)
-            return start, latency_fn.latency_bins(inner, method, n_bins), full
+            return start, per_chunk(inner), full
 
         workers = _n_workers(self.n_jobs, len(starts))
         out = None
         # The matrix products are small; a multi-threaded BLAS only adds synchronisation
-        # (up to 10x slower on a busy machine), so BLAS runs single-threaded here and the
+        # (up to 9x slower on a busy machine), so BLAS runs single-threaded here and the
         # chunks are spread over n_jobs threads instead (numpy releases the GIL).
-        with _single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
-            results = pool.map(encode_chunk, starts) if workers > 1 else map(encode_chunk, starts)
+        pool = ThreadPoolExecutor(workers) if workers > 1 else None
+        with _single_threaded_blas(), pool or contextlib.nullcontext():
+            results = pool.map(encode_chunk, starts) if pool else map(encode_chunk, starts)
             if self.verbose:
                 from tqdm.auto import tqdm
 
                 results = tqdm(results, total=len(starts), desc="InputLayer", unit="chunk")
-            for start, bins, (h, w) in results:
+            for start, values, (h, w) in results:
                 if out is None:
-                    out = np.full((n, h, w, 2), conventions.NO_SPIKE, bins.dtype)
-                out[start : start + step, b : h - b, b : w - b, :] = bins.transpose(0, 2, 3, 1)
+                    out = np.full((n, h, w, 2), fill, dtype)
+                out[start : start + step, b : h - b, b : w - b, :] = values.transpose(0, 2, 3, 1)
         return out
 
     # ----------------------------------------------------------------------------------------
