@@ -29,7 +29,8 @@
 
 Inputs: an image batch ``(N, H, W, C)`` is applied as a constant input current at every step
 (the usual "analog input" of conversion papers); a frame sequence ``(N, T_in, H, W, C)`` is fed one
-frame per step (cycling when ``T > T_in``), e.g. event frames from :func:`events_to_frames`.
+frame per step (cycling when ``T > T_in``), e.g. event count frames from
+:func:`spykeflow.functional.events.bin_events` (``mode="count"``) times a scale.
 
 :meth:`SpikingModel.simulate` runs the whole time loop inside one ``tf.function`` and returns the
 cumulative mean output at every requested ``T`` from a single run.
@@ -52,7 +53,6 @@ Examples
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,8 +66,6 @@ __all__ = [
     "SUPPORTED_LAYERS",
     "SpikingModel",
     "convert",
-    "events_to_frames",
-    "events_to_frame_sequences",
 ]
 
 log = logging.getLogger(__name__)
@@ -201,8 +199,12 @@ class SpikingModel:
 
     # ------------------------------------------------------------------------------------------
     def _check_x(self, x, sequence_ok=True):
-        x = check_finite_array(x, "x", min_ndim=1)
         n_static = len(self.input_shape) + 1
+        arr = np.asarray(x)
+        if sequence_ok and arr.dtype == np.uint8 and arr.ndim == n_static + 1 and len(arr):
+            x = arr  # event counts stay compact (uint8); cast to float32 step by step
+        else:
+            x = check_finite_array(x, "x", min_ndim=1)
         if x.ndim == n_static and x.shape[1:] == self.input_shape:
             return x, False
         if sequence_ok and x.ndim == n_static + 1 and x.shape[2:] == self.input_shape:
@@ -267,7 +269,18 @@ class SpikingModel:
             )
             return ta.stack()
 
-        return tf.function(run, reduce_retracing=True)
+        shape = list(self.input_shape)
+        scalar_f, scalar_i = tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.int32)
+        # one trace per input kind and dtype, whatever the batch size or sequence length
+        return {
+            (False, None): tf.function(
+                lambda x, s, t: run(x, s, t, False),
+                input_signature=[tf.TensorSpec([None] + shape, tf.float32), scalar_f, scalar_i]),
+            **{(True, dt): tf.function(
+                lambda x, s, t: run(x, s, t, True),
+                input_signature=[tf.TensorSpec([None, None] + shape, dt), scalar_f, scalar_i])
+               for dt in (tf.float32, tf.uint8)},
+        }
 
     def simulate(self, x, timesteps, record=None, batch_size=128, scale=1.0, progress=False):
         """Run the SNN for ``timesteps`` steps; cumulative mean output at each recorded ``T``.
@@ -311,8 +324,8 @@ class SpikingModel:
         batches = range(0, len(x), batch_size)
         for i in tqdm(batches, desc="SNN", disable=not progress, leave=False):
             xb = tf.constant(x[i:i + batch_size])
-            stack = self._runner(xb, tf.constant(scale, tf.float32), tf.constant(timesteps),
-                                 sequence)
+            runner = self._runner[(sequence, xb.dtype if sequence else None)]
+            stack = runner(xb, tf.constant(scale, tf.float32), tf.constant(timesteps))
             out.append(tf.gather(stack, idx).numpy())
         return np.concatenate(out, axis=1)
 
@@ -524,52 +537,3 @@ def _calibrate(ops, slots, x, input_shape, percentile, batch_size):
         vals = np.concatenate(collected[j])
         theta = float(np.percentile(vals, percentile)) if vals.size else 1.0
         ops[j].params["threshold"] = theta if theta > 0 else 1.0
-
-
-# --------------------------------------------------------------------------------------------
-# Event data
-# --------------------------------------------------------------------------------------------
-
-
-def events_to_frames(events, sensor_size=(34, 34), bin_us=1000, duration_us=300_000):
-    """Bin one event recording into ON/OFF count frames ``(n_bins, H, W, 2)`` (uint8).
-
-    Events with ``t >= duration_us`` are dropped; ``n_bins = ceil(duration_us / bin_us)``. Channel
-    0 counts ON events (``p = 1``), channel 1 OFF events (``p = 0``), see
-    :mod:`spykeflow.conventions`. Counts saturate at 255.
-
-    Parameters
-    ----------
-    events : structured ndarray with fields x, y (pixels), p (polarity), t (microseconds)
-    sensor_size : (H, W)
-    bin_us, duration_us : int
-        Bin width and recording window in microseconds.
-
-    >>> ev = np.array([(1, 0, 1, 10), (1, 0, 0, 1500), (0, 1, 1, 1999)],
-    ...               dtype=[("x", "<u2"), ("y", "<u2"), ("p", "u1"), ("t", "<u4")])
-    >>> f = events_to_frames(ev, (2, 2), bin_us=1000, duration_us=2000)
-    >>> f.shape, int(f[0, 0, 1, 0]), int(f[1, 0, 1, 1]), int(f[1, 1, 0, 0])
-    ((2, 2, 2, 2), 1, 1, 1)
-    """
-    h, w = sensor_size
-    bin_us = check_positive_int(bin_us, "bin_us")
-    duration_us = check_positive_int(duration_us, "duration_us")
-    n_bins = math.ceil(duration_us / bin_us)
-    t = np.asarray(events["t"], np.int64)
-    keep = t < duration_us
-    b = t[keep] // bin_us
-    y = np.asarray(events["y"], np.int64)[keep]
-    x = np.asarray(events["x"], np.int64)[keep]
-    c = 1 - (np.asarray(events["p"], np.int64)[keep] > 0)
-    if ((x < 0) | (x >= w) | (y < 0) | (y >= h)).any():
-        raise ValueError(f"Expected event coordinates inside sensor_size={sensor_size}.")
-    flat = ((b * h + y) * w + x) * 2 + c
-    counts = np.bincount(flat, minlength=n_bins * h * w * 2)
-    return np.minimum(counts, 255).astype(np.uint8).reshape(n_bins, h, w, 2)
-
-
-def events_to_frame_sequences(samples, sensor_size=(34, 34), bin_us=1000, duration_us=300_000):
-    """:func:`events_to_frames` for a list / object array of recordings -> ``(N, n_bins, H, W, 2)``
-    uint8. Sum over axis 1 gives the accumulated frame of each recording (the ANN input before
-    normalisation); the SNN sees the bins one per step."""
-    return np.stack([events_to_frames(ev, sensor_size, bin_us, duration_us) for ev in samples])

@@ -30,9 +30,9 @@ def test_build_predict_ann_and_snn():
     assert kinds.count("QCFS") == 5 and kinds.count("AveragePooling2D") == 2
     assert "MaxPooling2D" not in kinds
     x = np.random.default_rng(0).uniform(0, 1, (6, 8, 8, 1)).astype("float32")
-    ann = b.predict_logits(model, x, batch_size=4)
+    ann = b.predict_logits(model, x, batch_size=6)
     np.testing.assert_allclose(ann, model(x).numpy(), rtol=1e-5, atol=1e-6)
-    snn = b.predict_logits(model, x, batch_size=4, timesteps=8)
+    snn = b.predict_logits(model, x, batch_size=6, timesteps=8)
     assert snn.shape == (6, 3)
     curve = b.predict_curve(model, x, 8, [4, 8])
     np.testing.assert_allclose(curve[1], snn, rtol=1e-6, atol=1e-6)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from spykeflow.conversion import convert, events_to_frames
+from spykeflow.conversion import convert
 from spykeflow.functional import qcfs as F
 from spykeflow.layers.qcfs import QCFS
 
@@ -189,11 +189,10 @@ def test_simulate_validates_arguments():
         snn.simulate(x, 2.5)
 
 
-def test_events_to_frames_channels_bins_and_window():
-    ev = np.array([(0, 0, 1, 0), (0, 0, 1, 999), (1, 0, 0, 1000), (1, 1, 0, 2500)],
-                  dtype=[("x", "<u2"), ("y", "<u2"), ("p", "u1"), ("t", "<u4")])
-    f = events_to_frames(ev, (2, 2), bin_us=1000, duration_us=2000)
-    assert f.shape == (2, 2, 2, 2) and f.dtype == np.uint8
-    assert f[0, 0, 0, 0] == 2                 # two ON events in bin 0 at (y=0, x=0), channel 0
-    assert f[1, 0, 1, 1] == 1                 # OFF event -> channel 1
-    assert f.sum() == 3                       # t = 2500 is outside the 2 ms window
+def test_uint8_event_counts_are_scaled_inside_the_loop():
+    model, _ = _tiny_deep(10)
+    snn = convert(model)
+    counts = np.random.default_rng(0).integers(0, 3, (7, 5, 6, 6, 1)).astype(np.uint8)
+    a = snn.simulate(counts, 9, record=[2, 9], scale=0.5, batch_size=4)
+    b = snn.simulate(counts.astype("float32") * 0.5, 9, record=[2, 9], batch_size=4)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
