@@ -128,7 +128,7 @@ class Network(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, layers=None, seed=0, feature_values="binary", feature_layer=-1,
-                 batch_size=500, chunk_size=500, checkpoint_path=None, checkpoint_every=1000,
+                 batch_size=256, chunk_size=500, checkpoint_path=None, checkpoint_every=1000,
                  monitors=None, progress=True, jit="auto"):
         self.layers = layers
         self.seed = seed

@@ -70,7 +70,7 @@ def a_plus_for_image(image_index, a_plus=0.004, double_every=500, a_plus_max=0.1
     """
     if double_every is None:
         return float(a_plus)
-    a = float(a_plus) * 2.0 ** (int(image_index) // int(double_every))
+    a = float(a_plus) * 2.0 ** min(int(image_index) // int(double_every), 64)
     return a if a_plus_max is None else min(a, float(a_plus_max))
 
 

@@ -91,7 +91,7 @@ class STDPConv:
         Initial weights; they take effect (bug B7 not reproduced). Must lie in [0, 1].
     n_images : int or None
         Training images for this layer (the first ``n_images`` of the data given to ``fit``);
-        None: all.
+        None: all; 0: not trained (keeps ``weights`` or the seeded initialisation).
     epochs : int
         Passes over those images (2.6): per-sample state, the homeostasis blocks and the
         snapshot schedule restart each epoch; the LR schedule continues.
@@ -145,7 +145,7 @@ class STDPConv:
         self.w_init_mean = _check_float(w_init_mean, "w_init_mean", 0, 1, low_open=True)
         self.w_init_std = _check_float(w_init_std, "w_init_std", 0)
         self.weights = None if weights is None else self._check_weights(weights)
-        self.n_images = None if n_images is None else check_positive_int(n_images, "n_images")
+        self.n_images = None if n_images is None else check_positive_int(n_images, "n_images", minimum=0)
         self.epochs = check_positive_int(epochs, "epochs")
         self.snapshot_every = check_positive_int(snapshot_every, "snapshot_every")
         self.snapshot_schedule = check_in(snapshot_schedule, "snapshot_schedule", SNAPSHOT_SCHEDULES)
