@@ -32,6 +32,7 @@ __all__ = ["bin_events", "check_events", "MODES"]
 
 MODES = ("binary", "count")
 _FIELDS = ("x", "y", "p", "t")
+_GROUP_EVENTS = 1_000_000  # events binned per vectorised step
 
 
 def check_events(events, name="events"):
@@ -154,39 +155,64 @@ def bin_events(
             f"window_us={window_us}."
         )
     n = len(recordings)
-    sizes = np.array([r.size for r in recordings], dtype=np.int64)
-    sample = np.repeat(np.arange(n, dtype=np.int64), sizes)
-    cat = (lambda f: np.concatenate([r[f].astype(np.int64) for r in recordings])
-           if sizes.sum() else np.zeros(0, np.int64))
-    x, y, p, t = cat("x"), cat("y"), cat("p"), cat("t")
+    hw2 = h * w * 2
+    size = n * t_steps * hw2
+    if first_spike_only:
+        first = np.full(n * hw2, t_steps, np.int64)  # first bin per (sample, y, x, channel)
+    else:
+        spikes = np.zeros(size, np.int32 if mode == "count" else bool)
+    # Recordings are processed in groups of about a million events: vectorised, bounded memory.
+    group, n_events = [], 0
+    for i, rec in enumerate(recordings):
+        group.append(i)
+        n_events += rec.size
+        if n_events < _GROUP_EVENTS and i + 1 < n:
+            continue
+        idx, step, sample = _bin_group([recordings[j] for j in group], group, (h, w), t_steps,
+                                       t_start, window_us)
+        if first_spike_only:
+            np.minimum.at(first, sample * hw2 + idx, step)
+        else:
+            flat = (sample * t_steps + step) * hw2 + idx  # into (N, T, H, W, 2)
+            if mode == "count" and flat.size:
+                lo = int(flat.min())
+                counts = np.bincount(flat - lo)
+                spikes[lo : lo + counts.size] += counts.astype(np.int32)
+            else:
+                spikes[flat] = True
+        group, n_events = [], 0
+    if first_spike_only:
+        fired = np.flatnonzero(first < t_steps)
+        sample, idx = np.divmod(fired, hw2)
+        spikes = np.zeros(size, np.int32 if mode == "count" else bool)
+        spikes[(sample * t_steps + first[fired]) * hw2 + idx] = 1
+    return spikes.reshape(n, t_steps, h, w, 2)
+
+
+def _bin_group(recordings, ids, sensor, t_steps, t_start, window_us):
+    """Events of some recordings -> (pixel-channel index, time bin, sample id), kept only."""
+    h, w = sensor
+    sizes = [r.size for r in recordings]
+    if not sum(sizes):
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    sample = np.repeat(np.asarray(ids, np.int64), sizes)
+    x, y, p = (np.concatenate([r[f] for r in recordings]).astype(np.int64) for f in "xyp")
     for field, values, hi in (("x", x, w - 1), ("y", y, h - 1), ("p", p, 1)):
-        if values.size and (values.min() < 0 or values.max() > hi):
+        if values.min() < 0 or values.max() > hi:
             raise ValueError(
                 f"Expected event field {field!r} in 0..{hi} for sensor_size=(height={h}, "
                 f"width={w}). Received values in {values.min()}..{values.max()}. "
                 "Pass the recording's sensor_size=(height, width)."
             )
     windows = [_window(r["t"].astype(np.int64), t_start, window_us) for r in recordings]
-    start = np.array([s for s, _ in windows], np.int64)[sample]
-    duration = np.array([d for _, d in windows], np.int64)[sample]
-    rel = t - start
-    keep = (rel >= 0) & (rel < duration)
-    step = np.zeros_like(rel)
-    step[keep] = (rel[keep] * t_steps) // duration[keep]  # exact integer binning
-    channel = 1 - p  # p = 1 (ON) -> channel 0, p = 0 (OFF) -> channel 1
-    neuron = ((sample * h + y) * w + x) * 2 + channel  # index into (N, H, W, 2)
-    neuron, step = neuron[keep], step[keep]
-    n_neurons = n * h * w * 2
-    if first_spike_only:
-        first = np.full(n_neurons, t_steps, np.int64)
-        np.minimum.at(first, neuron, step)
-        fired = np.flatnonzero(first < t_steps)
-        neuron, step = fired, first[fired]
-    # Flat index into (N, T, H, W, 2): sample-major, then time.
-    sample_of, rest = np.divmod(neuron, h * w * 2)
-    flat = (sample_of * t_steps + step) * (h * w * 2) + rest
-    counts = np.bincount(flat, minlength=n * t_steps * h * w * 2)
-    counts = counts.reshape(n, t_steps, h, w, 2)
-    if mode == "count":
-        return counts.astype(np.int32)
-    return counts > 0
+    start = np.repeat(np.array([s for s, _ in windows], np.int64), sizes)
+    duration = np.repeat(np.array([d for _, d in windows], np.int64), sizes)
+    rel = np.concatenate([r["t"] for r in recordings]).astype(np.int64) - start
+    # Channel 0 = ON (p = 1), channel 1 = OFF (p = 0); index into (H, W, 2).
+    idx = (y * w + x) * 2 + (1 - p)
+    if t_start is not None or window_us is not None:
+        keep = (rel >= 0) & (rel < duration)
+        idx, rel, duration, sample = idx[keep], rel[keep], duration[keep], sample[keep]
+    step = (rel * t_steps) // duration  # exact integer binning
+    return idx, step, sample

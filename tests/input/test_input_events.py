@@ -62,6 +62,22 @@ def test_batch_of_recordings_with_different_spans():
     np.testing.assert_array_equal(ev_fn.bin_events(obj, (3, 4), 4, mode="count"), s)
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(mode="count"), dict(first_spike_only=True),
+                                dict(window_us=400, t_start=100, mode="count")])
+def test_grouped_binning_equals_one_recording_at_a_time(monkeypatch, rng, kw):
+    recs = []
+    for i in range(7):
+        k = int(rng.integers(0, 40))
+        recs.append(np.array(list(zip(rng.integers(0, 5, k), rng.integers(0, 4, k),
+                                      rng.integers(0, 2, k), np.sort(rng.integers(0, 1000, k)))),
+                             dtype=EVENT_DTYPE) if k else np.zeros(0, EVENT_DTYPE))
+    single = np.concatenate([ev_fn.bin_events(r, (4, 5), 6, **kw) for r in recs])
+    monkeypatch.setattr(ev_fn, "_GROUP_EVENTS", 25)  # several recordings per group
+    np.testing.assert_array_equal(ev_fn.bin_events(recs, (4, 5), 6, **kw), single)
+    monkeypatch.setattr(ev_fn, "_GROUP_EVENTS", 1)  # one recording per group
+    np.testing.assert_array_equal(ev_fn.bin_events(recs, (4, 5), 6, **kw), single)
+
+
 def test_empty_recording_gives_no_spikes():
     s = ev_fn.bin_events([np.zeros(0, EVENT_DTYPE), _rec(A)], (3, 4), 3)
     assert not s[0].any() and s[1].any()
