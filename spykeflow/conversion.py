@@ -467,8 +467,6 @@ def convert(model, calibration=None, percentile=99.9, relu_shift=0.0, max_pool="
                 raise _unsupported(
                     layer, "a BatchNormalization is folded into the Conv2D / Dense right before "
                     "it (over the channel axis); put it directly after one")
-            if len(ops) - 1 in relu_slots:  # pragma: no cover - activation inside the conv
-                raise _unsupported(layer, "BatchNormalization after an activation")
             k, b = F.fold_batch_norm(
                 prev.params["kernel"], prev.params["bias"],
                 layer.gamma.numpy() if layer.scale else None,
