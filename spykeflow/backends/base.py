@@ -87,6 +87,12 @@ class KerasBackend(Backend):
             )
         return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
+    def compile_kwargs(self) -> dict:
+        """Extra keyword arguments for ``model.compile`` (e.g. ``{"jit_compile": False}``,
+        ``{"steps_per_execution": 8}``). The facade sets optimizer, loss and the
+        ``"accuracy"`` metric itself."""
+        return {}
+
     def custom_objects(self) -> dict:
         """Classes needed to load the saved ``.keras`` model (layers registered as serialisable
         normally make this unnecessary)."""
@@ -101,4 +107,12 @@ class EstimatorBackend(Backend):
 
     def decision(self, x) -> np.ndarray:  # pragma: no cover - interface
         """Scores ``(N, n_classes)``; larger means more likely."""
+        raise NotImplementedError
+
+    def get_state(self) -> dict:  # pragma: no cover - interface
+        """Learned state as a dict of numeric numpy arrays (saved as ``.npz``, no pickle)."""
+        raise NotImplementedError
+
+    def set_state(self, arrays: dict) -> None:  # pragma: no cover - interface
+        """Restore the learned state from :meth:`get_state`'s arrays."""
         raise NotImplementedError

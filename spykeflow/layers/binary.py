@@ -1,0 +1,322 @@
+"""Layers of the binary-activation readout (Vaila et al., SpykeFlow; reference section 4).
+
+The published readout is ``x (binary features) -> z2 = x W2 + b2 -> dropout -> a2 = 1[z2 >= 0]
+-> z3 = floor(a2 W3 + b3) -> softmax cross-entropy``, trained by back-propagation where the
+derivative of the step ``a2 = 1[z2 >= 0]`` is replaced by a surrogate ``g(z2)`` (surrogate 1:
+``1[0 <= z2 <= 0.125]``; surrogate 2: ``g = a2``) and the floor passes gradients straight
+through.
+
+Pure functions (each one TensorFlow expression, testable on tiny tensors):
+
+* :func:`floor_ste` -- ``floor(x)`` forward, identity backward (straight-through);
+* :func:`force_off_dropout` -- the reference dropout: dropped pre-activations become ``-1``
+  (the unit cannot fire and gets no gradient), no ``1/(1-p)`` rescaling;
+* :func:`inverted_dropout` -- standard dropout (kept values scaled by ``1/(1-p)``);
+* :func:`event_matmul` -- ``x @ kernel`` computed from the active inputs only (a gather of
+  kernel rows and a segment sum: "multiplication replaced by addition", paper eq. 19).
+
+Thin Keras layers (registered as serialisable under the package ``"spykeflow"``, so a saved
+model loads with ``safe_mode=True``):
+
+* :class:`BinaryDense` -- dense pre-activation (dense or event-driven), dropout on the
+  pre-activation, then the spike ``1[z >= 0]`` with a named surrogate gradient (or ReLU for the
+  actual-gradient baseline);
+* :class:`FloorLogits` -- the floored logits (optional at evaluation);
+* :class:`StraightThroughReLU` -- ``max(z, 0)`` forward with identity backward (the MNIST
+  notebooks' output layer, whose delta omits ReLU').
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from ..functional import surrogate as _surrogate
+
+__all__ = [
+    "floor_ste",
+    "force_off_dropout",
+    "inverted_dropout",
+    "event_matmul",
+    "BinaryDense",
+    "FloorLogits",
+    "StraightThroughReLU",
+    "DROPOUT_MODES",
+    "ACTIVATIONS",
+]
+
+#: Values of ``dropout_mode``.
+DROPOUT_MODES = ("force_off", "inverted")
+#: Values of :class:`BinaryDense` ``activation``.
+ACTIVATIONS = ("spike", "relu")
+#: Values of :class:`BinaryDense` ``input_mode``.
+INPUT_MODES = ("dense", "event")
+
+
+@tf.custom_gradient
+def floor_ste(x):
+    """``floor(x)`` with the straight-through gradient ``d floor(x) / dx := 1``.
+
+    >>> floor_ste(tf.constant([-0.5, 0.0, 1.7])).numpy().tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    x = tf.convert_to_tensor(x)
+
+    def grad(upstream):
+        return upstream
+
+    return tf.floor(x), grad
+
+
+@tf.custom_gradient
+def _relu_ste(x):
+    def grad(upstream):
+        return upstream
+
+    return tf.nn.relu(x), grad
+
+
+def force_off_dropout(z, rate, seed):
+    """The reference readout's dropout on pre-activations ``z`` (reference C3 step 2).
+
+    Each element is dropped independently with probability ``rate``; a dropped element is set
+    to ``-1`` (below the firing threshold 0, and outside every surrogate window that starts at
+    0, so it neither fires nor receives gradient). Kept elements are unchanged: there is **no**
+    ``1/(1-rate)`` rescaling.
+
+    Parameters
+    ----------
+    z : Tensor, float
+        Pre-activations, any shape.
+    rate : float in [0, 1)
+        Drop probability.
+    seed : keras.random.SeedGenerator or int
+        Randomness source.
+
+    >>> z = tf.constant([[0.3, -0.2, 0.0, 2.0]])
+    >>> force_off_dropout(z, 0.0, seed=1).numpy().tolist()
+    [[0.30000001192092896, -0.20000000298023224, 0.0, 2.0]]
+    """
+    if rate <= 0:
+        return z
+    keep = keras.random.uniform(tf.shape(z), dtype=z.dtype, seed=seed) >= rate
+    return tf.where(keep, z, tf.constant(-1.0, z.dtype))
+
+
+def inverted_dropout(z, rate, seed):
+    """Standard ("inverted") dropout: dropped elements become 0, kept ones are scaled by
+    ``1 / (1 - rate)``, so the expectation is unchanged."""
+    if rate <= 0:
+        return z
+    keep = keras.random.uniform(tf.shape(z), dtype=z.dtype, seed=seed) >= rate
+    return tf.where(keep, z / (1.0 - rate), tf.zeros_like(z))
+
+
+def event_matmul(x, kernel):
+    """``x @ kernel`` from the active (non-zero) inputs only.
+
+    For every sample the rows of ``kernel`` belonging to its non-zero inputs are gathered and
+    summed (``tf.math.unsorted_segment_sum``), scaled by the input value (1 for binary
+    features, so only additions remain). The cost is ``O(nnz * units)`` instead of
+    ``O(N * F * units)``; the gradient w.r.t. ``kernel`` is an ``IndexedSlices`` touching only
+    the active rows.
+
+    Parameters
+    ----------
+    x : Tensor ``(N, F)``
+        Inputs (bool or numeric); mostly zeros.
+    kernel : Tensor ``(F, units)``
+
+    Returns
+    -------
+    Tensor ``(N, units)`` in ``kernel``'s dtype.
+
+    >>> x = tf.constant([[0., 1., 1.], [0., 0., 0.]])
+    >>> w = tf.reshape(tf.range(6, dtype=tf.float32), (3, 2))
+    >>> event_matmul(x, w).numpy().tolist()
+    [[6.0, 8.0], [0.0, 0.0]]
+    """
+    x = tf.convert_to_tensor(x)
+    active = tf.where(tf.not_equal(x, tf.zeros((), x.dtype)))  # (nnz, 2): sample, input
+    rows, cols = active[:, 0], active[:, 1]
+    contrib = tf.gather(kernel, cols)  # (nnz, units)
+    if x.dtype != tf.bool:
+        values = tf.cast(tf.gather_nd(x, active), kernel.dtype)
+        contrib = contrib * values[:, None]
+    return tf.math.unsorted_segment_sum(contrib, rows, tf.shape(x, out_type=rows.dtype)[0])
+
+
+def _check_rate(rate, name="dropout"):
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        raise ValueError(f"Expected {name} in [0, 1). Received: {name}={rate!r}.")
+    return float(rate)
+
+
+def _check_choice(value, name, options):
+    if value not in options:
+        raise ValueError(f"Expected {name} to be one of {list(options)}. Received: {name}={value!r}.")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class BinaryDense(keras.layers.Layer):
+    """Hidden layer of the binary readout: ``a = S(dropout(x W + b))``.
+
+    ``S`` is the spike ``1[z >= 0]`` (a unit with ``z == 0`` fires) whose derivative in the
+    backward pass is the named surrogate ``g(z)`` from :mod:`spykeflow.functional.surrogate`
+    (``"sg1"``: ``1[0 <= z <= 0.125]``, ``"sg2"``: ``1[z >= 0]``, or any registry name/config).
+    With ``activation="relu"`` it is the actual-gradient baseline ``a = max(z, 0)``.
+
+    Parameters
+    ----------
+    units : int
+        Number of hidden units H.
+    activation : {"spike", "relu"}
+    surrogate : str, dict or Surrogate
+        Surrogate of the spike (ignored for ``"relu"``).
+    dropout : float in [0, 1)
+        Drop probability during training (reference: 0.5).
+    dropout_mode : {"force_off", "inverted"}
+        ``"force_off"`` (reference): dropped ``z := -1``, no rescaling; ``"inverted"``: standard.
+    input_mode : {"dense", "event"}
+        ``"dense"``: ``x @ W``; ``"event"``: :func:`event_matmul` (same result; faster for
+        sparse binary inputs).
+    kernel_stddev : float
+        Std of the truncated-normal initialisation (cut at 2 std; reference 0.01).
+    seed : int or None
+        Seed of the initialiser and of the dropout stream.
+
+    Input shape ``(N, F)``; output shape ``(N, units)``, float32 in {0, 1} for ``"spike"``.
+
+    >>> layer = BinaryDense(3, seed=0)
+    >>> layer(tf.zeros((2, 4))).numpy().tolist()   # z = 0 exactly: every unit fires
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="spike",
+        surrogate="sg1",
+        dropout=0.5,
+        dropout_mode="force_off",
+        input_mode="dense",
+        kernel_stddev=0.01,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"Expected units to be a positive int. Received: units={units!r}.")
+        self.units = units
+        self.activation = _check_choice(activation, "activation", ACTIVATIONS)
+        self.surrogate = _surrogate.get(surrogate)
+        self.dropout = _check_rate(dropout)
+        self.dropout_mode = _check_choice(dropout_mode, "dropout_mode", DROPOUT_MODES)
+        self.input_mode = _check_choice(input_mode, "input_mode", INPUT_MODES)
+        if not kernel_stddev > 0:
+            raise ValueError(
+                f"Expected kernel_stddev > 0. Received: kernel_stddev={kernel_stddev!r}."
+            )
+        self.kernel_stddev = float(kernel_stddev)
+        self.seed = seed
+        self._dropout_seed = keras.random.SeedGenerator(
+            None if seed is None else int(seed) + 7919
+        )
+
+    def build(self, input_shape):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(
+                f"BinaryDense expects inputs (N, F) with a known F. Received: shape={input_shape}."
+            )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(int(input_shape[-1]), self.units),
+            initializer=keras.initializers.TruncatedNormal(stddev=self.kernel_stddev, seed=self.seed),
+        )
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+
+    def preactivation(self, x):
+        """``z = x W + b`` (no dropout)."""
+        if self.input_mode == "event":
+            z = event_matmul(x, self.kernel)
+        else:
+            z = tf.matmul(tf.cast(x, self.kernel.dtype), self.kernel)
+        return z + self.bias
+
+    def call(self, x, training=False):
+        z = self.preactivation(x)
+        if training and self.dropout > 0:
+            drop = force_off_dropout if self.dropout_mode == "force_off" else inverted_dropout
+            z = drop(z, self.dropout, self._dropout_seed)
+        if self.activation == "relu":
+            return tf.nn.relu(z)
+        return self.surrogate(z)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=self.activation,
+            surrogate=self.surrogate.get_config(),
+            dropout=self.dropout,
+            dropout_mode=self.dropout_mode,
+            input_mode=self.input_mode,
+            kernel_stddev=self.kernel_stddev,
+            seed=self.seed,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class FloorLogits(keras.layers.Layer):
+    """``floor(z)`` with a straight-through gradient (reference C3 step 4).
+
+    Parameters
+    ----------
+    at_inference : bool
+        Apply the floor also outside training (reference: yes). ``False`` floors only while
+        training.
+    enabled : bool
+        ``False`` makes the layer the identity.
+
+    >>> FloorLogits()(tf.constant([[1.9, -0.1]])).numpy().tolist()
+    [[1.0, -1.0]]
+    """
+
+    def __init__(self, at_inference=True, enabled=True, **kwargs):
+        super().__init__(**kwargs)
+        self.at_inference = bool(at_inference)
+        self.enabled = bool(enabled)
+
+    def call(self, z, training=False):
+        if not self.enabled or (not training and not self.at_inference):
+            return z
+        return floor_ste(z)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(at_inference=self.at_inference, enabled=self.enabled)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class StraightThroughReLU(keras.layers.Layer):
+    """``max(z, 0)`` forward, identity backward: the MNIST "actual gradient" notebooks'
+    output layer, whose quadratic-cost delta is ``a3 - y`` without ``ReLU'(z3)``.
+
+    >>> StraightThroughReLU()(tf.constant([[-1.0, 2.0]])).numpy().tolist()
+    [[0.0, 2.0]]
+    """
+
+    def call(self, z):
+        return _relu_ste(z)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

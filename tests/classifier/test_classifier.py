@@ -1,0 +1,227 @@
+"""The Classifier facade: learning, determinism, save/load, validation split, schedules,
+restore-best, early stopping, evaluation, parameters and bad-input errors."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from spykeflow import Classifier
+from spykeflow.training import split_validation
+
+FAST = dict(epochs=6, batch_size=16, optimizer="adam", learning_rate=0.01, progress=False)
+
+
+def small(backend="binary", **kw):
+    params = dict(FAST)
+    params.update(kw)
+    if backend in ("binary", "relu"):
+        params.setdefault("hidden", 24)
+    return Classifier(backend, **params)
+
+
+@pytest.mark.parametrize("backend, extra, target", [
+    ("binary", {}, 0.95),
+    pytest.param("binary", {"surrogate": "sg2"}, 0.85,  # surrogate 2 learns slower (paper too)
+                 marks=pytest.mark.slow),
+    pytest.param("binary", {"input_mode": "event", "dropout_mode": "inverted"}, 0.95,
+                 marks=pytest.mark.slow),
+    ("relu", {"run_eagerly": True}, 0.95),  # the eager path
+    pytest.param("relu", {"cost": "quadratic"}, 0.95, marks=pytest.mark.slow),
+    ("svm", {}, 0.95),
+])
+def test_tiny_learnable_problem(toy, backend, extra, target):
+    xtr, ytr, xte, yte = toy
+    kw = {} if backend == "svm" else dict(FAST, hidden=48, epochs=15)
+    clf = Classifier(backend, **{**kw, **extra}).fit(xtr, ytr)
+    assert clf.score(xte, yte) >= target
+    proba = clf.predict_proba(xte)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-9)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(1)], clf.predict(xte))
+
+
+def test_binary_logits_are_floored(toy):
+    xtr, ytr, xte, _ = toy
+    clf = small().fit(xtr, ytr)
+    s = clf.decision_scores(xte)
+    np.testing.assert_array_equal(s, np.floor(s))
+    s2 = small(floor_at_inference=False).fit(xtr, ytr).decision_scores(xte)
+    assert not np.array_equal(s2, np.floor(s2))
+
+
+def test_same_seed_same_predictions_and_history(toy):
+    xtr, ytr, xte, _ = toy
+    a = small(seed=3).fit(xtr, ytr)
+    b = small(seed=3).fit(xtr, ytr)
+    np.testing.assert_array_equal(a.decision_scores(xte), b.decision_scores(xte))
+    assert a.history_["loss"] == b.history_["loss"]
+    c = small(seed=4).fit(xtr, ytr)
+    assert not np.array_equal(a.model_.get_weights()[0], c.model_.get_weights()[0])
+
+
+@pytest.mark.parametrize("backend, extra", [
+    ("binary", {"surrogate": {"name": "box", "hi": 0.25}}),
+    ("relu", {"cost": "quadratic"}),
+    ("svm", {}),
+])
+def test_save_load_round_trip(toy, tmp_path, backend, extra):
+    xtr, ytr, xte, _ = toy
+    labels = np.array(["cat", "dog", "emu", "fox"])[ytr]
+    clf = (Classifier("svm", **extra) if backend == "svm" else small(backend, **extra))
+    clf.fit(xtr, labels)
+    clf.save(tmp_path / "clf")
+    clf.save(tmp_path / "clf")  # overwriting an existing save is fine
+    loaded = Classifier.load(tmp_path / "clf")
+    np.testing.assert_array_equal(loaded.decision_scores(xte), clf.decision_scores(xte))
+    np.testing.assert_array_equal(loaded.predict(xte), clf.predict(xte))
+    assert loaded.classes_.tolist() == ["cat", "dog", "emu", "fox"]
+    assert loaded.get_params()["backend_params"] == clf.backend_.get_config()
+    assert (tmp_path / "clf" / "metadata.json").is_file()
+    assert not list(tmp_path.glob(".clf*"))  # no temporary leftovers
+
+
+def test_load_missing_folder_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="metadata.json"):
+        Classifier.load(tmp_path / "nothing")
+
+
+def test_string_labels_and_classes(toy):
+    xtr, ytr, xte, yte = toy
+    names = np.array(["d", "c", "b", "a"])
+    clf = small().fit(xtr, names[ytr])
+    assert clf.classes_.tolist() == ["a", "b", "c", "d"]
+    assert clf.score(xte, names[yte]) >= 0.95
+
+
+def test_validation_split_modes():
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    tr, va = split_validation(y, 0.1, "first", seed=0)
+    assert va.tolist() == list(range(10)) and len(tr) == 90
+    tr, va = split_validation(y, 0.1, "stratified", seed=0)
+    assert np.bincount(y[va]).tolist() == [5, 3, 2]
+    assert len(np.intersect1d(tr, va)) == 0 and len(tr) + len(va) == 100
+    tr2, va2 = split_validation(y, 0.1, "stratified", seed=0)
+    assert va.tolist() == va2.tolist()
+    assert split_validation(y, 0.1, "stratified", seed=1)[1].tolist() != va.tolist()
+    assert len(split_validation(y, 0.1, "random", seed=0)[1]) == 10
+    # a class with one sample stays in training
+    tr, va = split_validation(np.array([0, 0, 0, 0, 1]), 0.5, "stratified")
+    assert 4 in tr
+    with pytest.raises(ValueError, match="validation_mode"):
+        split_validation(y, 0.1, "last")
+    with pytest.raises(ValueError, match="validation_split"):
+        split_validation(y, 1.0)
+
+
+def test_restore_best_keeps_best_validation_epoch(toy):
+    xtr, ytr, xte, yte = toy
+    clf = small(epochs=6, learning_rate=0.05).fit(xtr, ytr, validation_data=(xte, yte))
+    h = clf.history_
+    assert h["monitor"] == "val_accuracy"
+    assert h["best_epoch"] == int(np.argmax(h["val_accuracy"]))
+    assert clf.score(xte, yte) == pytest.approx(max(h["val_accuracy"]), abs=1e-6)
+    assert len(h["epoch_time"]) == 6 and all(t > 0 for t in h["epoch_time"])
+
+
+def test_step_schedule_and_early_stopping(toy):
+    xtr, ytr, _, _ = toy
+    clf = small(epochs=5, learning_rate=0.01, lr_schedule="step",
+                lr_schedule_params={"step_size": 2, "gamma": 0.5}).fit(xtr, ytr)
+    np.testing.assert_allclose(clf.history_["learning_rate"],
+                               [0.01, 0.01, 0.005, 0.005, 0.0025], rtol=1e-6)
+    # a learning rate so small that validation accuracy never improves: stops after patience
+    clf = small(epochs=8, learning_rate=1e-12, early_stopping=2).fit(xtr, ytr)
+    assert len(clf.history_["loss"]) == 3
+    clf = small(epochs=3, lr_schedule="plateau",
+                lr_schedule_params={"patience": 0, "factor": 0.5}, learning_rate=1e-12).fit(xtr, ytr)
+    assert clf.history_["learning_rate"][-1] < 1e-12
+    with pytest.raises(ValueError, match="lr_schedule_params"):
+        small(lr_schedule="step", lr_schedule_params={"steps": 3}).fit(xtr, ytr)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        small(lr_schedule="cosine").fit(xtr, ytr)
+
+
+def test_sgd_reference_style_options(toy):
+    xtr, ytr, xte, yte = toy
+    clf = Classifier.reference("mnist", "sg1", hidden=32, epochs=3, progress=False)
+    assert clf.optimizer == "sgd" and clf.batch_size == 5 and clf.shuffle is False
+    assert clf.backend_params["surrogate"] == "sg1"
+    clf.set_params(learning_rate=0.05).fit(xtr, ytr)
+    assert clf.score(xte, yte) >= 0.9
+    assert Classifier.reference("mnist", "relu").backend_params["cost"] == "quadratic"
+
+
+def test_evaluate_returns_metrics_as_data(toy):
+    xtr, ytr, xte, yte = toy
+    clf = small().fit(xtr, ytr)
+    ev = clf.evaluate(xte, yte)
+    assert ev["accuracy"] == pytest.approx(clf.score(xte, yte))
+    cm = ev["confusion_matrix"]
+    assert cm.shape == (4, 4) and cm.sum() == len(yte)
+    np.testing.assert_allclose(ev["per_class_accuracy"], np.diag(cm) / cm.sum(1))
+    ev = clf.evaluate(xte, yte, groups=[0, 0, 1, 1])
+    assert ev["conditioned_accuracy"] >= ev["accuracy"]
+
+
+def test_params_clone_and_backend_kwargs():
+    clf = Classifier("binary", hidden=7, epochs=2)
+    assert clf.get_params()["backend_params"] == {"hidden": 7}
+    c2 = clone(clf)
+    assert c2.get_params()["backend_params"] == {"hidden": 7} and c2.epochs == 2
+    c2.set_params(hidden=9, surrogate="sg2", epochs=3)
+    assert c2.backend_params == {"hidden": 9, "surrogate": "sg2"} and c2.epochs == 3
+    assert clf.backend_params == {"hidden": 7}  # the original is untouched
+
+
+def test_tensorboard_and_progress(toy, tmp_path):
+    import importlib.util
+
+    xtr, ytr, _, _ = toy
+    small(epochs=1, progress=True).fit(xtr, ytr)
+    if importlib.util.find_spec("tensorboard") is None:
+        with pytest.raises(ImportError, match="tensorboard"):
+            small(epochs=1, tensorboard_dir=str(tmp_path / "tb")).fit(xtr, ytr)
+        return
+    small(epochs=1, tensorboard_dir=str(tmp_path / "tb")).fit(xtr, ytr)
+    assert any((tmp_path / "tb").rglob("*tfevents*"))
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_input_errors(toy):
+    xtr, ytr, xte, _ = toy
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        small().fit(xtr, ytr[:-1])
+    bad = xtr.astype(np.float32)
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        small().fit(bad, ytr)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        small().fit(xtr, np.zeros(len(xtr)))
+    with pytest.raises(ValueError, match=r"Unknown backend 'nope'. Expected one of \[.*'binary'"):
+        Classifier("nope").fit(xtr, ytr)
+    with pytest.raises(ValueError, match="hidden"):
+        small(hidden=0).fit(xtr, ytr)
+    with pytest.raises(ValueError, match="takes"):
+        small(hiden=10).fit(xtr, ytr)
+    with pytest.raises(ValueError, match="epochs"):
+        small(epochs=0).fit(xtr, ytr)
+    with pytest.raises(ValueError, match="learning_rate"):
+        small(learning_rate=-1.0).fit(xtr, ytr)
+    with pytest.raises(ValueError, match="optimizer"):
+        small(optimizer="nesterov-magic").fit(xtr, ytr)
+    with pytest.raises(ValueError, match="feature vectors"):
+        small().fit(xtr.reshape(len(xtr), 4, 10), ytr)
+
+
+def test_predict_errors(toy):
+    from sklearn.exceptions import NotFittedError
+
+    xtr, ytr, xte, yte = toy
+    with pytest.raises(NotFittedError):
+        small().predict(xte)
+    clf = Classifier("svm").fit(xtr, ytr)
+    with pytest.raises(ValueError, match="X has 39 features, but Classifier is expecting 40"):
+        clf.predict(xte[:, :-1])
+    with pytest.raises(ValueError, match="not seen in fit"):
+        clf.evaluate(xte, yte + 10)
+    with pytest.raises(ValueError, match="samples"):
+        clf.evaluate(xte, yte[:-1])
