@@ -80,7 +80,8 @@ def _check_kernel_args(kind, size, sigmas):
         raise ValueError(
             f"Expected dog_kernel to be one of {list(KERNEL_KINDS)}. Received: dog_kernel={kind!r}."
         )
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 3 or size % 2 == 0:
+    if (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 3
+            or size % 2 == 0):
         raise ValueError(
             f"Expected dog_size to be an odd integer >= 3. Received: dog_size={size!r}."
         )

@@ -105,7 +105,8 @@ _CV2_OUT = [[192, 160, 118, 87, 49, 43, 29], [88, 183, 188, 174, 148, 214, 151],
 def test_area_resize_matches_opencv_bit_for_bit():
     x = np.array([_CV2_IN], np.uint8)
     assert dog.resize_area(x, 7)[0].tolist() == _CV2_OUT
-    naive = np.rint(dog.area_resize_weights(8, 7) @ x[0].astype(float) @ dog.area_resize_weights(8, 7).T)
+    w = dog.area_resize_weights(8, 7)
+    naive = np.rint(w @ x[0].astype(float) @ w.T)
     assert naive[5, 5] != 200, "the golden case must exercise OpenCV's float32 rounding"
 
 
@@ -245,3 +246,17 @@ def test_pipeline_normalisation_equals_the_formula():
         local = (dog.box_sum(x, 17) + 1e-4) / 289.0
         np.testing.assert_allclose(normed[..., c], x / local, rtol=1e-12, atol=0)
     assert ((normed > 0) == (plain > 0)).all(), "normalisation keeps zeros and positives"
+
+
+@pytest.mark.parametrize("shape,size", [((28, 28), 27), ((30, 20), (7, 13)), ((9, 12), (9, 5)),
+                                        ((8, 8), 27), ((28, 28), 14), ((27, 27), 27)])
+def test_uint8_resize_is_the_rounded_area_mean(rng, shape, size):
+    x = rng.integers(0, 256, size=(20,) + shape).astype(np.uint8)
+    exact = dog.resize_area(x.astype(np.float64), size)  # float path: exact weights, no rounding
+    out = dog.resize_area(x, size)
+    assert out.dtype == np.uint8 and out.shape == exact.shape
+    # Shrinking: rounded to the nearest grey level (only near-halves may go either way).
+    # Enlarging: OpenCV's coefficients, rounded in float (within one grey level).
+    shrink = shape[0] >= out.shape[1] and shape[1] >= out.shape[2]
+    assert np.abs(out - exact).max() <= (0.5 + 1e-3 if shrink else 1.0)
+    np.testing.assert_allclose(exact.mean(axis=(1, 2)), x.mean(axis=(1, 2)), rtol=0.05)

@@ -42,7 +42,8 @@ def test_first_spike_only_keeps_the_earliest_bin():
 def test_window_and_start():
     rec = _rec(A, offset=1000)
     # Default: window starts at the first event, so the offset does not matter.
-    np.testing.assert_array_equal(ev_fn.bin_events(rec, (3, 4), 2), ev_fn.bin_events(_rec(A), (3, 4), 2))
+    np.testing.assert_array_equal(ev_fn.bin_events(rec, (3, 4), 2),
+                                  ev_fn.bin_events(_rec(A), (3, 4), 2))
     # Fixed window [0, 2000): every event (t >= 1000) falls in the second half.
     s = ev_fn.bin_events(rec, (3, 4), 2, window_us=2000, t_start=0, mode="count")
     assert s[0, 0].sum() == 0 and s[0, 1].sum() == 5

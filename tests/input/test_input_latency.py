@@ -97,7 +97,8 @@ def test_rank_properties_hypothesis(v, n_bins):
 def test_inverse_latency_hand_case_and_monotone():
     assert latency.inverse_latency(np.array([4.0, 0.0, 0.5])).tolist() == [0.25, np.inf, 2.0]
     # tau = 1, 0.5, 0.25 -> 4 (tau - 0.25) / 0.75 = 4 (clipped to 3), 1.33, 0.
-    assert latency.inverse_latency_bins(np.array([[1.0, 2.0, 4.0, 0.0]]), 4).tolist() == [[3, 1, 0, -1]]
+    bins = latency.inverse_latency_bins(np.array([[1.0, 2.0, 4.0, 0.0]]), 4)
+    assert bins.tolist() == [[3, 1, 0, -1]]
     v = _maps(3, density=0.5)
     b = latency.inverse_latency_bins(v, 10)
     for m in range(len(v)):

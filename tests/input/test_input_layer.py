@@ -18,7 +18,8 @@ def _digits(n=6, seed=0):
         r0, c0 = rng.integers(4, 10, 2)
         x[i, r0 : r0 + rng.integers(10, 16), c0 : c0 + 3] = rng.integers(150, 256)
         x[i, r0 : r0 + 3, c0 : c0 + rng.integers(6, 12)] = rng.integers(100, 256)
-        x[i] = np.maximum(x[i], rng.integers(0, 40, (28, 28)).astype(np.uint8) * (rng.random((28, 28)) < 0.1))
+        noise = rng.integers(0, 40, (28, 28)).astype(np.uint8) * (rng.random((28, 28)) < 0.1)
+        x[i] = np.maximum(x[i], noise)
     return x
 
 
