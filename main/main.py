@@ -22,6 +22,9 @@ import pipelines  # noqa: E402  (main/pipelines.py, next to this file)
 
 log = logging.getLogger("spykeflow.main")
 
+#: options about the run folder and logging, not part of a pipeline's configuration
+_RUN_OPTIONS = {"out", "run_id", "resume", "config", "quiet"}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -55,7 +58,72 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON file of option values (keys as the long option names with underscores); "
         "command-line options given explicitly override it",
     )
-    parser.add_argument("--seed", type=int, default=None, help="seed for every random choice")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed for every random choice (pipeline default: 0)")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="small settings for a smoke run (fewer STDP images, samples and epochs); explicit "
+        "options still override them",
+    )
+    net = parser.add_argument_group("STDP feature extraction (digits, mnist, fashion, emnist, facebike, nmnist)")
+    net.add_argument(
+        "--layers", type=int, choices=(1, 2), default=None,
+        help="mnist/fashion/emnist: 1 = Conv1-Pool1 (preset mnist_conv1), 2 = + Conv2-Pool2 "
+        "(preset net4) (default: 1)",
+    )
+    net.add_argument(
+        "--stdp-images", type=int, nargs="+", default=None, metavar="N",
+        help="STDP training images per conv layer (one value = all layers; default: the "
+        "preset's, 6000 for Conv1 and 35000 for Conv2; digits: all 1438 training images)",
+    )
+    net.add_argument("--stdp-epochs", type=int, default=None,
+                     help="passes over the STDP images per conv layer (default: the preset's)")
+    net.add_argument("--snapshot-every", type=int, default=None,
+                     help="weight snapshot interval in images (weight-evolution GIF, convergence)")
+    net.add_argument(
+        "--lr-double-every", type=int, default=None,
+        help="double the STDP learning rate every N images up to a_plus_max (default: the "
+        "preset's, 500 for Conv1; digits: 150, since it has only 1438 training images)",
+    )
+    net.add_argument("--checkpoint-every", type=int, default=None,
+                     help="STDP checkpoint interval in images (what --resume continues from)")
+    net.add_argument("--train-limit", type=int, default=None,
+                     help="use only the first N training samples for the readout (default: all)")
+    net.add_argument("--test-limit", type=int, default=None,
+                     help="use only the first N test samples (default: all)")
+    net.add_argument("--stat-samples", type=int, default=None,
+                     help="test samples used for the spike statistics and activity plots")
+    net.add_argument("--debug-sample", type=int, default=None,
+                     help="index of the test sample shown in the input/raster figures")
+    ro = parser.add_argument_group("readout / classifier")
+    ro.add_argument(
+        "--backend", default=None,
+        help="Classifier backend: 'reference' (the original notebooks' binary sg readout: SGD, "
+        "batch 5; mnist/fashion/emnist default), binary, relu, svm (facebike default); "
+        "nmnist also: convsnn (BPTT spiking CNN on the event frames); sequences: seq_cnn, "
+        "seq_cnn_lstm, seq_convlstm, seq_c3d, sts_convsnn, sts_resnet",
+    )
+    ro.add_argument("--surrogate", default=None,
+                    help="surrogate of the binary readout (sg1, sg2 or a registry name; default sg1)")
+    ro.add_argument("--hidden", type=int, nargs="+", default=None,
+                    help="hidden units of the readout (default: per pipeline, e.g. 500 for digits, "
+                    "1000 for the MNIST reference)")
+    ro.add_argument("--epochs", type=int, default=None, help="readout / classifier training epochs")
+    ro.add_argument("--batch-size", type=int, default=None, help="readout / classifier batch size")
+    ro.add_argument("--learning-rate", type=float, default=None, help="readout learning rate")
+    other = parser.add_argument_group("other pipelines")
+    other.add_argument("--dataset", default=None, choices=("fashion", "mnist", "nmnist"),
+                       help="qcfs: dataset of the conversion curves (default: fashion)")
+    other.add_argument("--time-steps", type=int, default=None,
+                       help="nmnist/soli: time bins per recording (default: 10 / 20)")
+    other.add_argument("--bits", type=int, default=None,
+                       help="nmnist --backend convsnn / soli: weight bits of quantisation-aware "
+                       "training (0 = float; default 4)")
+    other.add_argument("--model", default=None,
+                       help="sequences: Classifier backend (default: sts_convsnn)")
+    other.add_argument("--seq", type=int, default=None, choices=(1, 2, 3, 4, 5),
+                       help="sequences: synthetic sequence type 1-5 of Samadzadeh et al. "
+                       "(default: 1)")
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return parser
@@ -95,10 +163,22 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     config = pipeline.config(vars(args))
+    unused = sorted(
+        k for k, v in vars(args).items()
+        if v not in (None, False) and k not in config and k not in _RUN_OPTIONS
+    )
+    if unused:
+        log.warning("options not used by the %s pipeline: %s", args.pipeline, ", ".join(unused))
     try:
         metrics = pipeline.run(run, config)
     except DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
+        if not run.state:  # nothing was computed: leave no empty run folder behind
+            (run.dir / "config.json").unlink(missing_ok=True)
+            try:
+                run.dir.rmdir()
+            except OSError:
+                pass
         return 2
     except KeyboardInterrupt:
         print(

@@ -1,0 +1,202 @@
+"""The ``digits`` pipeline of ``main/main.py`` end to end, on a small configuration.
+
+One run (module fixture) is shared by the checks: metrics.json content and its consistency with
+the saved predictions, network and classifier; every figure written and non-empty; resume after a
+simulated Ctrl-C skips finished stages; a missing dataset exits 2 with the datasets message;
+``--help`` documents every option.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "main"))
+
+import main as cli  # noqa: E402  (main/main.py)
+import pipelines  # noqa: E402  (main/pipelines.py)
+
+#: small enough for CI (~30 s on a quiet 2-core machine), large enough to beat chance clearly
+SMALL = ["--quick", "--stdp-images", "120", "--train-limit", "400", "--test-limit", "120",
+         "--hidden", "128", "--epochs", "6", "--stat-samples", "60", "--snapshot-every", "30",
+         "--checkpoint-every", "60", "--lr-double-every", "20", "--seed", "3", "-q"]
+
+STAGES = ["stdp", "features", "readout", "statistics", "plots"]
+
+FIGURES = [
+    "features_Conv1.png", "convergence.png", "stdp_updates_per_map_Conv1.png",
+    "winners_per_image_Conv1.png", "weight_evolution_Conv1.gif", "kernel_evolution_Conv1.png",
+    "spikes_per_image.png", "spikes_per_map_per_class_Pool1.png", "input_spikes.png",
+    "raster_input.png", "raster_Conv1.png", "debug_views_train0.png", "confusion_matrix.png",
+    "per_class_accuracy.png", "readout_training_curves.png",
+]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits") / "run"
+    assert cli.main(["digits", *SMALL, "--out", str(out)]) == 0
+    return out
+
+
+def _json(path):
+    return json.loads(pathlib.Path(path).read_text())
+
+
+def test_metrics_content(run_dir):
+    m = _json(run_dir / "metrics.json")
+    assert 0.0 <= m["test_accuracy"] <= 1.0
+    assert m["test_accuracy"] > 0.5  # chance is 0.1
+    assert sorted(m["per_class_accuracy"]) == [str(d) for d in range(10)]
+    cm = np.array(m["confusion_matrix"])
+    assert cm.shape == (10, 10) and cm.sum() == m["n_test"] == 120
+    # the accuracy is the confusion matrix's trace, the per-class values its row-normalised diagonal
+    assert m["test_accuracy"] == pytest.approx(np.trace(cm) / cm.sum())
+    per_class = np.diag(cm) / cm.sum(axis=1)
+    assert [m["per_class_accuracy"][str(d)] for d in range(10)] == pytest.approx(per_class)
+    assert sorted(m["timings_s"]) == sorted(STAGES)
+    assert all(v >= 0 for v in m["timings_s"].values())
+    stats = m["spike_statistics"]
+    assert stats["stdp_training"]["stdp_images"] == [120]
+    assert stats["stdp_training"]["input_spikes_per_image"]["on"] > 0
+    assert stats["test"]["samples"] == 60
+    assert stats["test"]["Conv1"]["spikes_per_image_mean"] > 0
+    assert m["n_features"] == 30 * 11 * 11  # Pool1 of the MNIST Conv1 preset on 28x28 digits
+    cfg = _json(run_dir / "config.json")
+    assert cfg["pipeline"] == "digits" and cfg["seed"] == 3 and cfg["stdp_images"] == [120]
+
+
+def test_saved_models_reproduce_the_run(run_dir):
+    import spykeflow
+    from spykeflow import datasets, io
+
+    net = spykeflow.Network.load(run_dir / "network.json")
+    x_test, y_test = datasets.load("digits", split="test")
+    feats = io.load_npz(run_dir / "features.npz")
+    n = int(feats["n_features"])
+    f_test = np.unpackbits(feats["X_test"], axis=1, count=n)
+    again = net.transform(spykeflow.InputLayer().transform(x_test[:20]))
+    np.testing.assert_array_equal(again, f_test[:20])
+    clf = spykeflow.Classifier.load(run_dir / "classifier")
+    pred = io.load_npz(run_dir / "predictions.npz")
+    np.testing.assert_array_equal(pred["y_test"], y_test[:120])
+    np.testing.assert_array_equal(clf.predict(f_test), pred["y_pred"])
+
+
+def test_figures_written(run_dir):
+    for name in FIGURES:
+        path = run_dir / name
+        assert path.is_file() and path.stat().st_size > 1000, name
+    with open(run_dir / "weight_evolution_Conv1.gif", "rb") as fh:
+        assert fh.read(6) in (b"GIF87a", b"GIF89a")
+    m = _json(run_dir / "metrics.json")
+    assert set(FIGURES) <= set(m["files"])
+
+
+def test_resume_after_interrupt_skips_finished_stages(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    argv = ["digits", *SMALL, "--test-limit", "60", "--no-plots", "--out", str(out)]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    import spykeflow.network
+
+    original = spykeflow.network.Network.spike_statistics
+    monkeypatch.setattr(spykeflow.network.Network, "spike_statistics", interrupt)
+    assert cli.main(argv) == 130  # Ctrl-C during the statistics stage
+    state = _json(out / "stages.json")
+    assert sorted(state) == ["features", "readout", "stdp"]
+    assert not (out / "metrics.json").exists()
+    stamp = (out / "network.npz").stat().st_mtime_ns
+    monkeypatch.setattr(spykeflow.network.Network, "spike_statistics", original)
+    assert cli.main(["digits", "--resume", "--out", str(out), "-q"]) == 0
+    after = _json(out / "stages.json")
+    assert sorted(after) == ["features", "readout", "statistics", "stdp"]
+    for stage in ("stdp", "features", "readout"):
+        assert after[stage] == state[stage]  # not re-run
+    assert (out / "network.npz").stat().st_mtime_ns == stamp
+    m = _json(out / "metrics.json")
+    assert m["test_accuracy"] == state["readout"]["test_accuracy"]
+    assert _json(out / "config.json")["test_limit"] == 60  # the first run's configuration
+
+
+def test_resume_without_a_run_exits_2(tmp_path, capsys):
+    assert cli.main(["digits", "--resume", "--out", str(tmp_path / "none")]) == 2
+    assert "no run to continue" in capsys.readouterr().err
+
+
+def test_missing_dataset_exits_2_with_the_datasets_message(tmp_path, capsys):
+    empty = tmp_path / "empty_root"
+    empty.mkdir()
+    code = cli.main(["mnist", "--data-root", str(empty), "--out", str(tmp_path / "r"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(empty) in err and "mnist" in err.lower()
+    assert "Traceback" not in err
+
+
+def test_help_documents_every_option(capsys):
+    parser = cli.build_parser()
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for action in parser._actions:
+        for opt in action.option_strings:
+            assert opt in text, opt
+        assert action.help, action.dest
+    for name in pipelines.PIPELINES:
+        assert name in text
+    for opt in ("--data-root", "--stdp-images", "--epochs", "--seed", "--backend", "--hidden",
+                "--batch-size", "--out", "--resume", "--config", "--layers", "--quick"):
+        assert opt in text
+
+
+def test_config_file_fills_options_and_command_line_wins(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"seed": 7, "hidden": [64], "epochs": 3}))
+    parser = cli.build_parser()
+    args = cli.resolve_options(parser, ["digits", "--config", str(cfg), "--epochs", "5"])
+    config = pipelines.PIPELINES["digits"].config(vars(args))
+    assert config["seed"] == 7 and config["hidden"] == [64] and config["epochs"] == 5
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"no_such_option": 1}))
+    with pytest.raises(SystemExit):
+        cli.resolve_options(parser, ["digits", "--config", str(bad)])
+
+
+def test_every_pipeline_is_configured_and_quick_overrides():
+    expected = {"digits", "mnist", "fashion", "emnist", "facebike", "nmnist", "soli", "fsdd",
+                "qcfs", "sequences"}
+    assert set(pipelines.PIPELINES) == expected
+    mnist = pipelines.PIPELINES["mnist"]
+    full = mnist.config({"pipeline": "mnist"})
+    assert full["preset"] == "mnist_conv1" and full["stdp_images"] is None  # published: 6000
+    quick = mnist.config({"pipeline": "mnist", "quick": True, "stdp_images": [500]})
+    assert quick["stdp_images"] == [500] and quick["train_limit"] == 5000
+
+
+def test_layers_option_selects_the_two_layer_preset():
+    from spykeflow.network import STDPConv
+
+    seen = {}
+
+    def body(run, config):
+        seen.update(config)
+        return {}
+
+    wrapped = pipelines._with_layers(body)
+    wrapped(None, {**pipelines.PIPELINES["mnist"].defaults, "layers": 2})
+    layers = pipelines._network_layers(seen)
+    convs = [l for l in layers if isinstance(l, STDPConv)]
+    assert seen["preset"] == "mnist_conv2" and [c.maps for c in convs] == [30, 200]
+    assert [c.n_images for c in convs] == [6000, 35000]
+    layers = pipelines._network_layers({**seen, "stdp_images": [100, 200], "stdp_epochs": 2})
+    convs = [l for l in layers if isinstance(l, STDPConv)]
+    assert [c.n_images for c in convs] == [100, 200] and [c.epochs for c in convs] == [2, 2]
