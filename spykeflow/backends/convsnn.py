@@ -53,7 +53,7 @@ import numpy as np
 
 from ..functional import quantize as Q
 from ..functional import surrogate as S
-from ..layers.lif import LIFConv1D, LIFConv2D, LIFDense
+from ..layers.lif import LIFConv1D, LIFConv2D, LIFDense, SequenceFlatten, SequenceMaxPool
 from ..layers.quantize import export_quantized, with_bits
 from .base import KerasBackend
 
@@ -198,7 +198,6 @@ class ConvSNNBackend(KerasBackend):
         rank = len(input_shape)  # 2: (T, F); 3: (T, L, C); 4: (T, H, W, C)
         if rank in (3, 4):
             conv = LIFConv2D if rank == 4 else LIFConv1D
-            pool = keras.layers.MaxPooling2D if rank == 4 else keras.layers.MaxPooling1D
             for k, (filters, ks) in enumerate(zip(p["conv_filters"], p["kernel_sizes"])):
                 h = conv(
                     filters,
@@ -209,8 +208,8 @@ class ConvSNNBackend(KerasBackend):
                     **self._neuron_kwargs(spiking=True),
                 )(h)
                 if p["pool"] > 1 and min(h.shape[2:-1]) >= p["pool"]:
-                    h = keras.layers.TimeDistributed(pool(p["pool"]), name=f"pool{k + 1}")(h)
-            h = keras.layers.TimeDistributed(keras.layers.Flatten(), name="flatten")(h)
+                    h = SequenceMaxPool(p["pool"], name=f"pool{k + 1}")(h)
+            h = SequenceFlatten(name="flatten")(h)
         for k, units in enumerate(p["hidden"]):
             h = LIFDense(
                 units, kernel_initializer=init(), name=f"hidden{k + 1}",

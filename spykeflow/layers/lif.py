@@ -57,7 +57,7 @@ from ..functional import lif as F
 from ..functional import quantize as Q
 from ..functional import surrogate as S
 
-__all__ = ["LIFDense", "LIFConv1D", "LIFConv2D", "READOUTS"]
+__all__ = ["LIFDense", "LIFConv1D", "LIFConv2D", "SequenceMaxPool", "SequenceFlatten", "READOUTS"]
 
 #: Accepted values of ``readout``.
 READOUTS = ("mean", "sum", "max", "last")
@@ -482,3 +482,63 @@ class LIFConv1D(_LIFConv):
     _step_rank = 2
     _n_spatial = 1
     _layout = "(N, T, L, C)"
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class SequenceMaxPool(keras.layers.Layer):
+    """Max-pool every time step of ``(N, T, H, W, C)`` or ``(N, T, L, C)`` (time folded into the
+    batch: one pooling op, unlike ``keras.layers.TimeDistributed``, which maps over time).
+
+    On spikes, max-pooling is an OR over each window (Safa et al. pool the conv spikes 2x2).
+
+    >>> SequenceMaxPool(2)(np.ones((1, 3, 4, 4, 2), "float32")).shape
+    TensorShape([1, 3, 2, 2, 2])
+    """
+
+    def __init__(self, pool_size=2, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(pool_size, bool) or not isinstance(pool_size, numbers.Integral) or pool_size < 1:
+            raise ValueError(
+                f"Expected pool_size to be a positive integer. Received: pool_size={pool_size!r}."
+            )
+        self.pool_size = int(pool_size)
+
+    def build(self, input_shape):
+        if len(input_shape) not in (4, 5):
+            raise ValueError(
+                "SequenceMaxPool expects (N, T, L, C) or (N, T, H, W, C). "
+                f"Received: input_shape={tuple(input_shape)}."
+            )
+
+    def call(self, inputs):
+        step_shape = list(inputs.shape[2:])
+        folded = tf.reshape(inputs, [-1] + step_shape)
+        k = self.pool_size
+        pooled = tf.nn.max_pool(folded, k, k, "VALID")
+        lead = tf.shape(inputs)[:2]
+        return tf.reshape(pooled, tf.concat([lead, tf.shape(pooled)[1:]], axis=0))
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple(None if s is None else s // self.pool_size for s in input_shape[2:-1])
+        return tuple(input_shape[:2]) + spatial + (input_shape[-1],)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size}
+
+
+@keras.saving.register_keras_serializable(package="spykeflow")
+class SequenceFlatten(keras.layers.Layer):
+    """Flatten each time step: ``(N, T, d1, d2, ...) -> (N, T, d1*d2*...)`` (row-major).
+
+    >>> SequenceFlatten()(np.ones((2, 3, 4, 5), "float32")).shape
+    TensorShape([2, 3, 20])
+    """
+
+    def call(self, inputs):
+        features = int(np.prod(inputs.shape[2:]))
+        return tf.reshape(inputs, tf.concat([tf.shape(inputs)[:2], [features]], axis=0))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[2:]
+        n = None if any(s is None for s in rest) else int(np.prod(rest))
+        return tuple(input_shape[:2]) + (n,)
