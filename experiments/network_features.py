@@ -61,7 +61,7 @@ def main(argv=None):
     ap.add_argument("--root", default=None, help="data root (default $SPYKEFLOW_DATA)")
     ap.add_argument("--train-images", type=int, default=6000)
     ap.add_argument("--batch", type=int, default=2000)
-    ap.add_argument("--net-batch", type=int, default=256, help="Network inference batch size")
+    ap.add_argument("--net-batch", type=int, default=128, help="Network inference batch size")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--svm-c", type=float, nargs="+", default=[0.1],
                     help="LinearSVC C values (several: chosen on the last 5000 training images)")
@@ -74,6 +74,8 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="use only this many train/test images")
     ap.add_argument("--save-features", default=None, help="write Pool1 features to this .npz")
     ap.add_argument("--save-network", default=None, help="save the trained network here")
+    ap.add_argument("--load-network", default=None,
+                    help="skip Conv1 training and use this saved network (its history is reported)")
     ap.add_argument("--out", default=None, help="write the results JSON here")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -91,13 +93,19 @@ def main(argv=None):
 
     spikes = enc.transform(xtr[:args.train_images])
     res["input_spikes_per_image"] = float(spikes.sum() / len(spikes))
-    net = Network.preset("mnist_conv1", seed=args.seed, progress=False, batch_size=args.net_batch)
-    net.layers[0].stdp_update = args.variant
-    t0, c0 = time.perf_counter(), time.process_time()
-    net.fit(spikes)
-    res["conv1_fit_wall_s"] = time.perf_counter() - t0
-    res["conv1_fit_cpu_s"] = time.process_time() - c0
-    res["conv1_train_images_per_s_wall"] = args.train_images / res["conv1_fit_wall_s"]
+    if args.load_network:
+        net = Network.load(args.load_network)
+        net.set_params(batch_size=args.net_batch)
+        res["loaded_network"] = args.load_network
+    else:
+        net = Network.preset("mnist_conv1", seed=args.seed, progress=False,
+                             batch_size=args.net_batch)
+        net.layers[0].stdp_update = args.variant
+        t0, c0 = time.perf_counter(), time.process_time()
+        net.fit(spikes)
+        res["conv1_fit_wall_s"] = time.perf_counter() - t0
+        res["conv1_fit_cpu_s"] = time.process_time() - c0
+        res["conv1_train_images_per_s_wall"] = args.train_images / res["conv1_fit_wall_s"]
     h = net.history_["layers"][0]
     res["winners_per_image"] = float(np.mean(h["winners_per_image"]))
     res["conv1_spikes_per_training_image"] = float(np.mean(h["spikes_per_image"]))
@@ -105,7 +113,7 @@ def main(argv=None):
     res["C_l_final"] = float(h["convergence"][-1])
     res["updates_per_map"] = list(map(int, h["updates_per_map"]))
     del spikes
-    logging.info("conv1 trained: %s", {k: res[k] for k in ("conv1_fit_wall_s", "winners_per_image", "C_l_final")})
+    logging.info("conv1 ready: winners/image %.3f, C_l %.3g", res["winners_per_image"], res["C_l_final"])
     if args.save_network:
         net.save(args.save_network)
 

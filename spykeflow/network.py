@@ -101,7 +101,7 @@ class Network(TransformerMixin, BaseEstimator):
     jit : {"auto", True, False}
         Compile the training loop and the inference post-processing with XLA. XLA runs much
         faster per sample but costs ~5 s CPU to compile per layer geometry; "auto" uses it for
-        layers trained on >= 2000 samples and inference batches of >= 256 samples. Results
+        layers trained on >= 2000 samples and inference batches of >= 64 samples. Results
         agree to float32 rounding.
 
     Attributes
@@ -267,7 +267,7 @@ class Network(TransformerMixin, BaseEstimator):
                 valued = feature_pass.conv_forward(cur, weights[i], th,
                                                    strict=layer.strict_threshold,
                                                    inhibition=layer.lateral_inhibition,
-                                                   jit=self._jit_for(cur.shape[0], 256))
+                                                   jit=self._jit_for(cur.shape[0], 64))
                 cur = valued > 0
                 conv_i = i
             else:
@@ -276,7 +276,7 @@ class Network(TransformerMixin, BaseEstimator):
                 cur, _ = feature_pass.pool_forward(
                     valued, thetas[conv_i], mode=mode, lateral_inhibition=layer.lateral_inhibition,
                     size=layer.size, stride=layer.stride, strict=src.strict_threshold,
-                    jit=self._jit_for(valued.shape[0], 256))
+                    jit=self._jit_for(valued.shape[0], 64))
                 valued = None
         return cur
 

@@ -1,0 +1,269 @@
+"""Network: estimator contract, determinism, persistence, resume after a crash, validators."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from spykeflow.monitors import ConvergenceStop, Recorder
+from spykeflow.network import Network, NotFittedError, SpikePool, STDPConv
+
+SHAPE = (5, 12, 12, 2)
+
+
+def _spikes(n=24, seed=0):
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, 4, size=(n,) + SHAPE[1:])
+    first[rng.random(first.shape) < 0.7] = -1
+    return first[:, None] == np.arange(SHAPE[0])[None, :, None, None, None]
+
+
+def _layers(**kw):
+    conv = dict(threshold=3.0, inhibition_window=3, a_plus=0.05, lr_double_every=8,
+                homeostasis_block=3, snapshot_every=4)
+    conv.update(kw)
+    return [STDPConv(6, 3, **conv), SpikePool(2)]
+
+
+def _net(**kw):
+    params = dict(progress=False, chunk_size=8, checkpoint_every=4)
+    params.update(kw)
+    layers = params.pop("layers", None) or _layers()
+    return Network(layers, **params)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    x = _spikes()
+    return _net().fit(x), x
+
+
+def test_fit_transform_and_history(fitted):
+    net, x = fitted
+    f = net.transform(x)
+    assert f.shape == (24, 6 * 5 * 5) and f.dtype == np.uint8 and set(np.unique(f)) <= {0, 1}
+    h = net.history_["layers"][0]
+    assert net.history_["layers"][1] is None
+    assert h["snapshot_images"] == [0, 4, 8, 12, 16, 20, 24]
+    assert len(h["temporal_difference"]) == len(h["convergence"]) - 1
+    assert sum(h["updates_per_map"]) == sum(h["winners_per_image"]) > 0
+    assert max(h["updates_per_map"]) <= 24                     # one update per map per image
+    assert len(h["spikes_per_image"]) == 24
+    win = np.concatenate(h["winners"])
+    assert win.shape[1] == 5 and len(win) == sum(h["winners_per_image"])
+    assert net.weights_[0].shape == (3, 3, 2, 6) and net.weights_[1] is None
+    np.testing.assert_allclose(h["convergence"][-1],
+                               np.mean(net.weights_[0] * (1 - net.weights_[0])), rtol=1e-6)
+
+
+def test_feature_values_and_spikes_at(fitted):
+    net, x = fitted
+    s = net.spikes_at(x, layer=1)
+    assert s.shape == (24, 5, 5, 5, 6) and s.dtype == bool
+    assert s.sum(axis=1).max() <= 1                            # last pool: first_spike mode
+    conv = net.spikes_at(x, layer=0)
+    assert conv.sum(axis=(1, 4)).max() <= 1                    # lateral inhibition
+    n2 = clone(net).set_params(feature_values="counts")
+    n2.__dict__.update({k: v for k, v in net.__dict__.items() if k.endswith("_")})
+    np.testing.assert_array_equal(n2.transform(x) > 0, net.transform(x) > 0)
+    n2.set_params(feature_values="first_spike_times")
+    t = n2.transform(x)
+    assert t.min() >= -1 and t.max() < 5
+    batches = list(net.iter_spikes_at(x, layer=1, batch_size=10))
+    assert [b for b, _ in batches] == [0, 10, 20]
+    np.testing.assert_array_equal(np.concatenate([s_ for _, s_ in batches]), s)
+
+
+def test_same_seed_same_weights_other_seed_differs(fitted):
+    net, x = fitted
+    again = _net().fit(x)
+    np.testing.assert_array_equal(again.weights_[0], net.weights_[0])
+    np.testing.assert_array_equal(again.transform(x), net.transform(x))
+    other = _net(seed=1).fit(x)
+    assert not np.array_equal(other.weights_[0], net.weights_[0])
+
+
+def test_chunking_does_not_change_results(fitted):
+    net, x = fitted
+    other = _net(chunk_size=5).fit(x)
+    np.testing.assert_array_equal(other.weights_[0], net.weights_[0])
+
+
+def test_pipeline_with_linear_svc(fitted):
+    _, x = fitted
+    y = np.arange(len(x)) % 3
+    pipe = Pipeline([("net", _net()), ("svm", LinearSVC())]).fit(x, y)
+    assert pipe.predict(x).shape == (len(x),)
+    assert clone(_net()).get_params()["chunk_size"] == 8
+
+
+def test_transform_before_fit_raises():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        _net().transform(_spikes(2))
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    net, x = fitted
+    path = net.save(tmp_path / "net")
+    back = Network.load(path)
+    np.testing.assert_array_equal(back.weights_[0], net.weights_[0])
+    np.testing.assert_array_equal(back.transform(x), net.transform(x))
+    assert back.history_["layers"][0]["convergence"] == net.history_["layers"][0]["convergence"]
+    assert back.layers_[0].get_config() == net.layers_[0].get_config()
+    # a mismatched pair (interrupted save) is detected
+    (tmp_path / "net.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="does not match"):
+        Network.load(path)
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def test_resume_after_crash_gives_same_weights(tmp_path):
+    x = _spikes(30)
+    layers = lambda: _layers() + [STDPConv(4, 2, threshold=1.0, inhibition_window=3,  # noqa: E731
+                                           snapshot_every=4, n_images=20), SpikePool(2)]
+    full = _net(layers=layers()).fit(x)
+
+    def crash_at(k, layer):
+        def monitor(net, event):
+            if event["layer"] == layer and event["images_done"] >= k:
+                raise Crash(f"simulated kill at image {k}")
+        return monitor
+
+    for layer, k in ((0, 10), (2, 6)):
+        ck = tmp_path / f"ck{layer}"
+        net = _net(layers=layers(), checkpoint_path=ck, monitors=[crash_at(k, layer)])
+        with pytest.raises(Crash):
+            net.fit(x)
+        assert (ck / "state.json").exists()
+        resumed = _net(layers=layers(), checkpoint_path=ck).fit(x, resume=True)
+        for a, b in zip(resumed.weights_, full.weights_):
+            if a is not None:
+                np.testing.assert_array_equal(a, b)
+        for i in (0, 2):
+            assert (resumed.history_["layers"][i]["winners_per_image"]
+                    == full.history_["layers"][i]["winners_per_image"])
+            assert (resumed.history_["layers"][i]["convergence"]
+                    == full.history_["layers"][i]["convergence"])
+
+
+def test_resume_rejects_other_parameters(tmp_path):
+    x = _spikes(8)
+    _net(checkpoint_path=tmp_path).fit(x)
+    with pytest.raises(ValueError, match="other parameters"):
+        _net(checkpoint_path=tmp_path, seed=5).fit(x, resume=True)
+    with pytest.raises(ValueError, match="checkpoint_path"):
+        _net().fit(x, resume=True)
+
+
+def test_given_weights_take_effect():
+    w = np.full((3, 3, 2, 6), 0.3, np.float32)
+    x = _spikes(6)
+    net = _net(layers=[STDPConv(6, 3, threshold=3.0, inhibition_window=3, weights=w, n_images=0),
+                       SpikePool(2)]).fit(x)
+    np.testing.assert_array_equal(net.weights_[0], w)
+    trained = _net(layers=[STDPConv(6, 3, threshold=3.0, inhibition_window=3, weights=w),
+                           SpikePool(2)]).fit(x)
+    np.testing.assert_array_equal(trained.history_["layers"][0]["snapshots"][0], w)
+
+
+def test_n_images_and_epochs():
+    x = _spikes(12)
+    net = _net(layers=_layers(n_images=5, epochs=2)).fit(x)
+    h = net.history_["layers"][0]
+    assert len(h["winners_per_image"]) == 10 and h["images_trained"] == 10
+    assert h["snapshot_images"] == [0, 4, 9]                   # schedule restarts each epoch
+
+
+def test_monitors_stop_and_record():
+    x = _spikes(16)
+    rec = Recorder()
+    net = _net(monitors=[rec, ConvergenceStop(1.0)]).fit(x)
+    assert net.history_["layers"][0]["stopped_early"]
+    assert len(net.history_["layers"][0]["winners_per_image"]) < 16
+    assert rec.events[0]["layer"] == 0 and "convergence" in rec.events[0]
+    stop = _net(layers=_layers(stop_below=1.0)).fit(x)
+    assert stop.history_["layers"][0]["images_trained"] == 4     # checked at the first snapshot
+
+
+def test_spike_statistics_per_class(fitted):
+    net, x = fitted
+    y = np.array([2, 0, 1] * 8)
+    st = net.spike_statistics(x, y)
+    assert st["classes"].tolist() == [0, 1, 2]
+    assert st["spikes_per_map_per_class"].shape == (3, 6)
+    assert st["spikes_per_map_per_class"].sum() == st["spikes_per_image"].sum()
+    np.testing.assert_allclose(st["spikes_per_map_per_class_normalised"],
+                               st["spikes_per_map_per_class"] / 8)
+
+
+def test_presets():
+    net = Network.preset("mnist_conv1")
+    c = net.layers[0]
+    assert (c.maps, c.kernel_size, c.threshold, c.inhibition_window, c.a_plus,
+            c.lr_double_every, c.homeostasis_factor, c.n_images) == (30, 5, 15.0, 11, 0.004, 500, 3.0, 6000)
+    assert Network.preset("paper_snippet").layers[0].homeostasis_factor == 4.0
+    c2 = Network.preset("mnist_conv2").layers[2]
+    assert (c2.maps, c2.inhibition_window, c2.homeostasis_block, c2.homeostasis_decay) == (200, 3, 3, 0.0003)
+    assert Network.preset("net5").layers[1].lateral_inhibition
+    with pytest.raises(ValueError, match="mnist_conv1"):
+        Network.preset("nope")
+
+
+# ---------------------------------------------------------------- validators
+@pytest.mark.parametrize("bad, exc, match", [
+    (np.full((2,) + SHAPE, 2, np.uint8), ValueError, "binary"),
+    (np.zeros((2, 5, 12, 12), bool), ValueError, "rank 5"),
+    (np.zeros((0,) + SHAPE, bool), ValueError, "at least one sample"),
+    (np.zeros((2,) + SHAPE, object), TypeError, "object"),
+])
+def test_fit_rejects_bad_spikes(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        _net().fit(bad)
+
+
+def test_transform_rejects_other_shape(fitted):
+    net, _ = fitted
+    with pytest.raises(ValueError, match="as in fit"):
+        net.transform(np.zeros((1, 5, 10, 12, 2), bool))
+
+
+def test_kernel_larger_than_input():
+    with pytest.raises(ValueError, match="Kernel larger"):
+        _net(layers=[STDPConv(4, 13, threshold=1.0, inhibition_window=3)]).fit(_spikes(2))
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(maps=0), ValueError, "maps >= 1"),
+    (dict(inhibition_window=4), ValueError, "odd"),
+    (dict(competition="best"), ValueError, "greedy_all"),
+    (dict(threshold=0), ValueError, "threshold"),
+    (dict(threshold="15"), TypeError, "threshold"),
+    (dict(stdp_update="batch"), ValueError, "per_step"),
+    (dict(lr_schedule="original_steps", lr_double_every=None), ValueError, "lr_inc_rate"),
+    (dict(weights=np.ones((3, 3, 2, 5))), ValueError, "shape"),
+    (dict(weights=np.full((5, 5, 2, 4), 1.5)), ValueError, r"\[0, 1\]"),
+])
+def test_conv_validators(kwargs, exc, match):
+    base = dict(maps=4, kernel_size=5, threshold=15.0)
+    base.update(kwargs)
+    with pytest.raises(exc, match=match):
+        STDPConv(**base)
+
+
+def test_network_validators():
+    x = _spikes(2)
+    with pytest.raises(ValueError, match="feature_values"):
+        _net(feature_values="dense").fit(x)
+    with pytest.raises(TypeError, match="STDPConv or SpikePool"):
+        _net(layers=[STDPConv(2, 3, threshold=1.0, inhibition_window=3), "pool"]).fit(x)
+    with pytest.raises(ValueError, match="first layer"):
+        _net(layers=[SpikePool(2)]).fit(x)
+    with pytest.raises(ValueError, match="mode"):
+        SpikePool(2, mode="sum")
+    with pytest.raises(ValueError, match="C_in=2"):
+        _net(layers=[STDPConv(2, 3, threshold=1.0, inhibition_window=3,
+                              weights=np.full((3, 3, 1, 2), 0.5))]).fit(x)
