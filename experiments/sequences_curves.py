@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""STS vs plain BPTT training curves of the ConvSNN on one synthetic sequence (paper Fig. 7).
+
+Trains ``sts_convsnn`` twice with the same seed and data: with STS (``--switch-epoch`` epochs of
+shifted leaky-ReLU pre-training, then spikes) and with plain BPTT (spikes from the start), and
+plots training and test accuracy per epoch. Writes ``curves_seq<k>.png`` and
+``curves_seq<k>.json`` (all numbers) into ``--out``.
+
+    python experiments/sequences_curves.py --seq 2 --n-train 2000 --n-test 500 --epochs 6 \\
+        --switch-epoch 3 --out /work/outputs_shared/sequences
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from sequences_table import run  # noqa: E402
+
+log = logging.getLogger("spykeflow.experiments.sequences")
+
+
+def plot(results, seq, switch_epoch):
+    """Figure of training/test accuracy per epoch for each method in ``results``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for label, m in results.items():
+        epochs = range(1, len(m["train_curve"]) + 1)
+        axes[0].plot(epochs, m["train_curve"], marker="o", label=label)
+        axes[1].plot(epochs, m["test_curve"], marker="o", label=label)
+    for ax, title in zip(axes, ("training accuracy", "test accuracy")):
+        if switch_epoch:
+            ax.axvline(switch_epoch + 0.5, color="grey", ls="--", lw=1)
+            ax.text(switch_epoch + 0.6, 0.02, "switch to spikes", color="grey", fontsize=8)
+        ax.set_xlabel("epoch")
+        ax.set_title(f"seq{seq}: {title}")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy")
+    axes[1].legend()
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seq", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-train", type=int, default=2000)
+    parser.add_argument("--n-test", type=int, default=500)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--switch-epoch", type=int, default=3)
+    parser.add_argument("--snn-width", type=int, default=48)
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--out", default="/work/outputs_shared/sequences")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    from spykeflow.io import write_json_atomic
+
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for label, switch in ((f"STS (switch after {args.switch_epoch})", args.switch_epoch),
+                          ("plain BPTT", 0)):
+        results[label] = run(dict(
+            model="convsnn", seq=args.seq, seed=args.seed, n_train=args.n_train,
+            n_test=args.n_test, epochs=args.epochs, switch_epoch=switch,
+            backend_params={"filters": [args.snn_width] * 2}, data_root=args.data_root,
+            cache_dir=args.cache_dir))
+        write_json_atomic(out / f"curves_seq{args.seq}.json", results)
+    fig = plot(results, args.seq, args.switch_epoch)
+    tmp = out / f".curves_seq{args.seq}.tmp.png"
+    fig.savefig(tmp, dpi=120)
+    os.replace(tmp, out / f"curves_seq{args.seq}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.exit(main())

@@ -1,0 +1,282 @@
+#!/usr/bin/env python
+"""Table 1 of Samadzadeh et al. on the synthetic MNIST sequences: models x sequences x seeds.
+
+Every run trains one model on ``n_train`` clips of one sequence (built from MNIST train) and
+evaluates it after every epoch on ``n_test`` clips (from MNIST test). Reported per run:
+
+* ``acc_final`` -- test accuracy after the last epoch;
+* ``acc_best`` -- the paper's protocol ("the maximum performance on the test set is recorded"):
+  the best test accuracy over the epochs (for the STS models only epochs after the switch to
+  spikes count);
+* ``params`` (trainable), ``macs`` (dense multiply-accumulates per clip), ``ops`` (MACs of ANN
+  layers + synaptic operations of spiking layers weighted by the measured spike rates on the
+  test clips; see :mod:`spykeflow.complexity`), ``train_s`` (wall time of ``fit``).
+
+Outputs in ``--out`` (written atomically; finished runs in ``runs.jsonl`` are skipped, so an
+interrupted table resumes): ``runs.jsonl``, ``runs.csv``, ``table.md`` and ``table.csv``
+(mean +- std over seeds).
+
+The lead's pipeline calls :func:`run` (``main/main.py sequences --model ... --seq ...``).
+
+Example (the full table; hours on a GPU-less machine)::
+
+    python experiments/sequences_table.py --models convsnn cnn cnn_lstm convlstm c3d resnet \\
+        --seqs 1 2 3 4 5 --seeds 0 1 2 --n-train 10000 --n-test 2000 --epochs 30 \\
+        --out /work/outputs_shared/sequences
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+log = logging.getLogger("spykeflow.experiments.sequences")
+
+#: Short names -> (backend, backend parameters at the paper's widths, training settings of
+#: section 5.3: learning rate, batch size).
+MODELS = {
+    "convsnn": ("sts_convsnn", {"filters": [48, 48]}, 5e-4, 20),
+    "resnet": ("sts_resnet", {"base_width": 16}, 1e-3, 20),
+    "cnn": ("seq_cnn", {"filters": [256, 256], "loss": "mse"}, 1e-3, 100),
+    "cnn_lstm": ("seq_cnn_lstm", {"filters": [256, 256], "lstm_units": 256, "loss": "mse"}, 1e-3, 100),
+    "convlstm": ("seq_convlstm", {"filters": [256, 256], "loss": "crossentropy"}, 1e-3, 100),
+    "c3d": ("seq_c3d", {"filters": [256, 256], "loss": "mse"}, 1e-3, 100),
+}
+#: The paper's Table 1 (accuracy in %), for the comparison column.
+PAPER = {
+    "cnn": [98.89, 98.2, 98.8, 98.27, 20.1],
+    "cnn_lstm": [67.74, 98.93, 98.96, 94.88, 91.2],
+    "convlstm": [99.11, 98.9, 30.0, 97.43, 40.7],
+    "c3d": [98.49, 98.32, 99.17, 97.73, 64.0],
+    "convsnn": [98.6, 98.4, 99.36, 98.8, 89.5],
+    "resnet": [99.26, 99.2, 99.43, 99.1, 92.7],
+}
+
+DEFAULTS = dict(
+    model="convsnn", seq=2, seed=0, data_seed=0, n_train=10000, n_test=2000, epochs=30,
+    learning_rate=None, batch_size=None, backend_params=None, data_root=None, cache_dir=None,
+    switch_epoch=None, rate_clips=200, progress=False,
+)
+
+
+def _resolve(model):
+    if model in MODELS:
+        return model, MODELS[model]
+    for short, spec in MODELS.items():
+        if spec[0] == model:
+            return short, spec
+    raise ValueError(f"Unknown model {model!r}. Expected one of {sorted(MODELS)} "
+                     f"or a backend name {[s[0] for s in MODELS.values()]}.")
+
+
+def load_split(seq, split, n, data_seed, root=None, cache_dir=None):
+    """Clips as float32 in [0, 1] ``(N, 10, 28, 28)`` and int labels."""
+    import spykeflow.datasets as ds
+
+    cache = None
+    if cache_dir is not None:
+        cache = pathlib.Path(cache_dir) / f"seq{seq}_{split}_n{n}_d{data_seed}.npz"
+    x, y = ds.load("sequences", split=split, root=root, seq=int(seq), n=int(n), seed=int(data_seed),
+                   cache=cache)
+    return x.astype(np.float32) / 255.0, y
+
+
+def run(config):
+    """Train and evaluate one (model, sequence, seed); return the metrics dict.
+
+    ``config`` keys (missing ones take :data:`DEFAULTS`): ``model`` (short name of
+    :data:`MODELS` or backend name), ``seq`` (1..5), ``seed`` (training), ``data_seed``,
+    ``n_train``, ``n_test``, ``epochs``, ``learning_rate``/``batch_size`` (None: the paper's),
+    ``backend_params`` (overrides, e.g. ``{"filters": [32, 32]}``), ``switch_epoch`` (STS
+    models; None = half of the epochs), ``data_root``, ``cache_dir``, ``rate_clips``
+    (test clips used to measure spike rates), ``progress``.
+    """
+    import keras
+
+    from spykeflow import complexity
+    from spykeflow.classifier import Classifier
+    from spykeflow.layers.sts import set_mode
+
+    unknown = set(config) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"Unknown config keys {sorted(unknown)}. Expected {sorted(DEFAULTS)}.")
+    cfg = {**DEFAULTS, **config}
+    short, (backend, params, lr, bs) = _resolve(cfg["model"])
+    params = {**params, **(cfg["backend_params"] or {})}
+    sts = backend.startswith("sts_")
+    if sts:
+        params["switch_epoch"] = cfg["switch_epoch"]
+    lr = cfg["learning_rate"] or lr
+    bs = cfg["batch_size"] or bs
+
+    t0 = time.perf_counter()
+    x_tr, y_tr = load_split(cfg["seq"], "train", cfg["n_train"], cfg["data_seed"], cfg["data_root"],
+                            cfg["cache_dir"])
+    x_te, y_te = load_split(cfg["seq"], "test", cfg["n_test"], cfg["data_seed"], cfg["data_root"],
+                            cfg["cache_dir"])
+    data_s = time.perf_counter() - t0
+
+    clf = Classifier(backend, backend_params=params, epochs=int(cfg["epochs"]), batch_size=int(bs),
+                     learning_rate=float(lr), seed=int(cfg["seed"]), restore_best=False,
+                     progress=bool(cfg["progress"]))
+    t0 = time.perf_counter()
+    clf.fit(x_tr, y_tr, validation_data=(x_te, y_te))
+    train_s = time.perf_counter() - t0
+    hist = clf.history_
+    test_curve = [float(v) for v in hist.get("val_accuracy", [])]
+    snn_epochs = hist.get("sts_snn", [1.0] * len(test_curve))
+    eligible = [a for a, s in zip(test_curve, snn_epochs) if s > 0.5] or test_curve
+    acc_final = float(clf.score(x_te, y_te))
+
+    model = clf.model_
+    rates = None
+    if sts:
+        set_mode(model, "snn")
+        rates = complexity.measure_input_rates(model, x_te[: int(cfg["rate_clips"])])
+    cx = complexity.complexity(model, rates)
+    metrics = dict(
+        model=short, backend=backend, seq=int(cfg["seq"]), seed=int(cfg["seed"]),
+        data_seed=int(cfg["data_seed"]), n_train=int(cfg["n_train"]), n_test=int(cfg["n_test"]),
+        epochs=int(cfg["epochs"]), batch_size=int(bs), learning_rate=float(lr),
+        backend_params=clf.backend_.get_config(),
+        acc_final=acc_final, acc_best=float(max(eligible)) if eligible else acc_final,
+        params=cx["params"], macs=cx["macs"], ops=float(cx["ops"]),
+        train_s=train_s, data_s=data_s, test_curve=test_curve,
+        train_curve=[float(v) for v in hist.get("accuracy", [])],
+        loss_curve=[float(v) for v in hist.get("loss", [])],
+        sts_snn=[float(v) for v in hist.get("sts_snn", [])],
+        switch_epoch=None if not sts else clf.backend_._switch.switched_at,
+        keras=keras.__version__,
+    )
+    log.info("%s seq%d seed%d: final %.4f best %.4f (%.0f s)", short, metrics["seq"],
+             metrics["seed"], acc_final, metrics["acc_best"], train_s)
+    return metrics
+
+
+def _mean_std(values):
+    values = np.asarray(values, float) * 100
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{values.mean():.2f} ± {values.std(ddof=1):.2f}"
+
+
+def write_tables(runs, out):
+    """``runs.csv``, ``table.csv`` and ``table.md`` in ``out`` from the run metrics."""
+    from spykeflow.complexity import format_ops
+    from spykeflow.io import write_text_atomic
+
+    out = pathlib.Path(out)
+    cols = ["model", "seq", "seed", "n_train", "n_test", "epochs", "acc_final", "acc_best",
+            "params", "macs", "ops", "train_s"]
+    lines = [",".join(cols)] + [",".join(str(r[c]) for c in cols) for r in runs]
+    write_text_atomic(out / "runs.csv", "\n".join(lines) + "\n")
+
+    models = [m for m in MODELS if any(r["model"] == m for r in runs)]
+    seqs = sorted({r["seq"] for r in runs})
+    head = ["model"] + [f"seq{s}" for s in seqs] + ["params", "MOps/clip (seq%d)" % seqs[-1],
+                                                     "paper"]
+    md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    csv = ["model,seq,acc_best_mean,acc_best_std,acc_final_mean,acc_final_std,n_seeds,params,ops"]
+    for m in models:
+        cells = [m]
+        for s in seqs:
+            rs = [r for r in runs if r["model"] == m and r["seq"] == s]
+            if not rs:
+                cells.append("–")
+                continue
+            best = [r["acc_best"] for r in rs]
+            final = [r["acc_final"] for r in rs]
+            cells.append(f"{_mean_std(best)} (final {_mean_std(final)})")
+            csv.append(f"{m},{s},{np.mean(best):.4f},{np.std(best, ddof=1) if len(best) > 1 else 0:.4f},"
+                       f"{np.mean(final):.4f},{np.std(final, ddof=1) if len(final) > 1 else 0:.4f},"
+                       f"{len(rs)},{rs[0]['params']},{np.mean([r['ops'] for r in rs]):.0f}")
+        last = [r for r in runs if r["model"] == m and r["seq"] == seqs[-1]]
+        cells.append(str(last[0]["params"]) if last else "–")
+        cells.append(format_ops(np.mean([r["ops"] for r in last])) if last else "–")
+        cells.append(" / ".join(f"{PAPER[m][s - 1]}" for s in seqs))
+        md.append("| " + " | ".join(cells) + " |")
+    settings = sorted({(r["n_train"], r["n_test"], r["epochs"]) for r in runs})
+    md.append("")
+    md.append("Accuracy in % on the test clips: best epoch (the paper's protocol; STS models: "
+              "spiking epochs only) and final epoch, mean ± std over seeds. Settings "
+              "(n_train, n_test, epochs): " + ", ".join(map(str, settings)) + ". Wall time of all "
+              f"fits: {sum(r['train_s'] for r in runs) / 60:.1f} min (shared, loaded CPU).")
+    write_text_atomic(out / "table.md", "\n".join(md) + "\n")
+    write_text_atomic(out / "table.csv", "\n".join(csv) + "\n")
+
+
+def _load_runs(path):
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", default=["convsnn", "cnn"], choices=sorted(MODELS))
+    parser.add_argument("--seqs", nargs="+", type=int, default=[2, 4])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--n-train", type=int, default=10000)
+    parser.add_argument("--n-test", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--switch-epoch", type=int, default=None,
+                        help="STS pre-training epochs (default: half of --epochs)")
+    parser.add_argument("--ann-width", type=int, default=None,
+                        help="filters of the ANN baselines' two stages and LSTM units "
+                        "(default: the paper's 256)")
+    parser.add_argument("--snn-width", type=int, default=None,
+                        help="filters of the ConvSNN's two layers (default: the paper's 48)")
+    parser.add_argument("--resnet-width", type=int, default=None, help="STS-ResNet base_width")
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--cache-dir", default=None, help="folder for cached clips (.npz)")
+    parser.add_argument("--out", default="/work/outputs_shared/sequences")
+    parser.add_argument("--progress", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    from spykeflow.io import write_text_atomic
+
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs_path = out / "runs.jsonl"
+    runs = _load_runs(runs_path)
+    done = {(r["model"], r["seq"], r["seed"], r["n_train"], r["n_test"], r["epochs"]) for r in runs}
+    for seq in args.seqs:
+        for model in args.models:
+            for seed in args.seeds:
+                key = (model, seq, seed, args.n_train, args.n_test, args.epochs)
+                if key in done:
+                    log.info("skip finished run %s", key)
+                    continue
+                bp = {}
+                if model in ("cnn", "cnn_lstm", "convlstm", "c3d") and args.ann_width:
+                    bp["filters"] = [args.ann_width] * 2
+                    if model == "cnn_lstm":
+                        bp["lstm_units"] = args.ann_width
+                if model == "convsnn" and args.snn_width:
+                    bp["filters"] = [args.snn_width] * 2
+                if model == "resnet" and args.resnet_width:
+                    bp["base_width"] = args.resnet_width
+                metrics = run(dict(model=model, seq=seq, seed=seed, n_train=args.n_train,
+                                   n_test=args.n_test, epochs=args.epochs, backend_params=bp,
+                                   switch_epoch=args.switch_epoch, data_root=args.data_root,
+                                   cache_dir=args.cache_dir, progress=args.progress))
+                runs.append(metrics)
+                write_text_atomic(runs_path, "".join(json.dumps(r) + "\n" for r in runs))
+                write_tables(runs, out)
+    if runs:
+        write_tables(runs, out)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.exit(main())
