@@ -102,6 +102,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
     verbose : int
         Keras' own progress output (0 silent).
     predict_batch_size : int
+    callbacks : list of keras.callbacks.Callback or None
+        Extra callbacks for the Keras training loop (after the backend's own).
     run_eagerly : bool
         Run the training steps eagerly instead of tracing them (debugging, or tiny data where
         tracing dominates).
@@ -155,10 +157,13 @@ class Classifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         predict_batch_size=1024,
         run_eagerly=False,
+        callbacks=None,
         **kwargs,
     ):
         self.backend = backend
-        self.backend_params = backend_params if not kwargs else {**(backend_params or {}), **kwargs}
+        if kwargs and (backend_params is None or isinstance(backend_params, dict)):
+            backend_params = {**(backend_params or {}), **kwargs}
+        self.backend_params = backend_params  # a non-dict is rejected by fit()
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -179,6 +184,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.predict_batch_size = predict_batch_size
         self.run_eagerly = run_eagerly
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ parameters
     def set_params(self, **params):
@@ -188,7 +194,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
         rest = {k: v for k, v in params.items() if k in own}
         if extra:
             base = rest.pop("backend_params", self.backend_params)
-            rest["backend_params"] = {**(base or {}), **extra}
+            if base is None or isinstance(base, dict):
+                base = {**(base or {}), **extra}
+            rest["backend_params"] = base  # a non-dict is rejected by fit()
         return super().set_params(**rest)
 
     @classmethod
@@ -314,7 +322,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self._check_params()
         backend = self._make_backend()
         if y is None:
-            raise ValueError("Classifier.fit requires y (labels). Received: y=None.")
+            raise ValueError("Classifier requires y to be passed, but the target y is None. Pass the labels.")
         X, y = self._validate_x(X, reset=True, y=y)
         backend.check_input(X)
         check_classification_targets(y)
@@ -379,7 +387,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
             monitor=self.monitor, restore_best=self.restore_best,
             early_stopping=self.early_stopping, lr_schedule=self.lr_schedule,
             lr_schedule_params=self.lr_schedule_params, tensorboard_dir=self.tensorboard_dir,
-            progress=self.progress, verbose=self.verbose, extra_callbacks=backend.callbacks(),
+            progress=self.progress, verbose=self.verbose, extra_callbacks=backend.callbacks() + list(self.callbacks or []),
             run_eagerly=bool(self.run_eagerly),
         )
         backend.after_fit(model, x_tr, y_tr, int(self.seed))
