@@ -141,34 +141,45 @@ def run(args):
 
 
 def plot(results, path):
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    """Two panels: accuracy vs T (0-100 %) and a zoom on the region near the ANN accuracies."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     t = results["T"]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, r in enumerate(results["runs"]):
-        c = colors[i % len(colors)]
-        label = f"QCFS L={r['L']}" if r["method"] == "qcfs" else f"ReLU, {r['method'][5:]} norm"
-        acc = [100 * r["snn_acc"][str(k)] for k in t]
-        ax.plot(t, acc, "o-", color=c, label=f"SNN {label}" + (
-            f" ({results['data']['bin_ms']:g} ms event bins)" if "snn_acc_static_frame" in r else ""))
-        if "snn_acc_static_frame" in r:
-            acc = [100 * r["snn_acc_static_frame"][str(k)] for k in t]
-            ax.plot(t, acc, "s:", color=c, ms=3, label=f"SNN {label} (accumulated frame)")
-        if r["method"] != "relu-p99.9":
-            ax.axhline(100 * r["ann_acc"], color=c, ls="--", lw=1,
-                       label=f"ANN {label.split(',')[0]} ({100 * r['ann_acc']:.1f}%)")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(t)
-    ax.set_xticklabels([str(k) for k in t])
-    ax.set_xlabel("time steps T")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.set_title(f"{results['dataset']}: QCFS ANN->SNN conversion "
-                 f"(train {results['n_train']}, test {results['n_test']})")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ann_accs = []
+    for ax in axes:
+        for i, r in enumerate(results["runs"]):
+            c = colors[i % len(colors)]
+            label = (f"QCFS L={r['L']}" if r["method"] == "qcfs"
+                     else f"ReLU, {r['method'][5:]} norm")
+            events = "snn_acc_static_frame" in r
+            acc = [100 * r["snn_acc"][str(k)] for k in t]
+            ax.plot(t, acc, "o-", color=c, ms=4, label=f"SNN {label}" + (
+                f" ({results['data']['bin_ms']:g} ms event bins)" if events else ""))
+            if events:
+                acc = [100 * r["snn_acc_static_frame"][str(k)] for k in t]
+                ax.plot(t, acc, "s:", color=c, ms=3, label=f"SNN {label} (accumulated frame)")
+            if r["method"] != "relu-p99.9":
+                ann_accs.append(100 * r["ann_acc"])
+                ax.axhline(100 * r["ann_acc"], color=c, ls="--", lw=1,
+                           label=f"ANN {label.split(',')[0]} ({100 * r['ann_acc']:.1f}%)")
+        ax.set_xscale("log", base=2)
+        pow2 = [k for k in t if k & (k - 1) == 0]
+        ax.set_xticks(pow2)
+        ax.set_xticklabels([str(k) for k in pow2])
+        ax.minorticks_off()
+        ax.set_xlabel("time steps T")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylim(0, 100)
+    axes[0].set_title(f"{results['dataset']}: ANN vs converted SNN "
+                      f"(train {results['n_train']}, test {results['n_test']})", fontsize=10)
+    axes[0].legend(fontsize=7, loc="lower right")
+    lo = min(ann_accs) - 8
+    axes[1].set_ylim(lo, max(ann_accs) + 2)
+    axes[1].set_title(f"zoom near the ANN accuracies (>= {lo:.0f}%)", fontsize=10)
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    fig.savefig(tmp, dpi=110)
     os.replace(tmp, path)
     plt.close(fig)
 
@@ -192,8 +203,13 @@ def main():
     p.add_argument("--bin-ms", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="/work/outputs_shared/qcfs")
+    p.add_argument("--replot", action="store_true", help="only redraw the PNG from the JSON")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.replot:
+        out = pathlib.Path(args.out)
+        plot(json.loads((out / f"{args.dataset}.json").read_text()), out / f"{args.dataset}.png")
+        return
     results = run(args)
     print(json.dumps({r["method"] + (f"-L{r['L']}" if r["L"] else ""): {
         "ann": r["ann_acc"], "snn": r["snn_acc"]} for r in results["runs"]}, indent=1))
