@@ -7,7 +7,8 @@ the runs (the machine is shared), and the spike statistics (ON/OFF per image, pe
 
     python bench/bench_encoding.py [--root DATA] [--n 60000] [--repeats 3] [--jobs 1 2]
 
-Not a test: nothing is asserted.
+Not a test: nothing is asserted. On a shared machine the wall-clock numbers depend on the load
+(reported); ``cpu_us_per_image`` is the process CPU time per image and is less sensitive to it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import time
 
 def _measure(args):
     """One configuration, in this (fresh) process; prints a JSON line."""
-    import numpy as np
-
     from spykeflow import InputLayer, datasets
 
     x, _ = datasets.load("mnist", split="train", root=args.root)
