@@ -218,7 +218,9 @@ class InputLayer(TransformerMixin, BaseEstimator):
         ----------
         X : array-like, shape (N, H, W)
             Grey images, integer (e.g. uint8) or float, values in 0..255 (scale [0, 1] images
-            by 255 first).
+            by 255 first). Images of different sizes (a list or 1-D object array of 2-D
+            arrays, e.g. Caltech) are accepted when ``resize_to`` is set: each is area-resized
+            on its own, then the batch is encoded together.
 
         Returns
         -------
@@ -456,8 +458,35 @@ class InputLayer(TransformerMixin, BaseEstimator):
         if not isinstance(self.verbose, (bool, np.bool_)):
             raise TypeError(f"Expected verbose to be a bool. Received: verbose={self.verbose!r}.")
 
+    def _resize_ragged(self, X):
+        """Images of different sizes: check each, area-resize each to ``resize_to``, stack."""
+        images = list(X)
+        if not images:
+            raise ValueError("Expected at least one image in X. Received: an empty batch.")
+        if self.resize_to is None:
+            if len({np.shape(im) for im in images}) == 1:
+                return self._check_images(np.stack([np.asarray(im) for im in images]))
+            raise ValueError(
+                "Expected images of one size when resize_to=None. Received: a list / object "
+                "array of images of different sizes. Set resize_to=(height, width)."
+            )
+        out = []
+        for i, im in enumerate(images):
+            im = np.asarray(im)
+            if im.ndim != 2:
+                raise ValueError(
+                    f"Expected each image of X to be 2-D (H, W) grey. Received: X[{i}].shape="
+                    f"{im.shape}."
+                )
+            one = self._check_images(im[None])  # dtype, finiteness and range checks
+            out.append(dog_fn.resize_area(one, self.resize_to).astype(np.float64))
+        # Integer images were rounded to 8 bits by the resize; float images were not.
+        return np.concatenate(out)
+
     def _check_images(self, X):
         """Return ``X`` as a numpy array after checking type, rank, emptiness and range."""
+        if _is_ragged(X):
+            return self._resize_ragged(X)
         if isinstance(X, np.ndarray):
             x = X
         else:
@@ -534,6 +563,15 @@ def _single_threaded_blas():
     if not _BLAS:
         _BLAS.append(ThreadpoolController())
     return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+def _is_ragged(X):
+    """A list / object array of 2-D images (e.g. Caltech images of different sizes)."""
+    if isinstance(X, np.ndarray):
+        return X.dtype == object and X.ndim == 1
+    return (isinstance(X, (list, tuple)) and len(X) > 0
+            and all(isinstance(im, np.ndarray) and im.ndim == 2 for im in X)
+            and len({im.shape for im in X}) > 1)
 
 
 def _n_workers(n_jobs, n_chunks):

@@ -257,3 +257,22 @@ def test_unit_range_images_log_a_warning(caplog):
     with caplog.at_level("WARNING", logger="spykeflow.input_layer"):
         InputLayer().transform(np.full((1, 28, 28), 0.5))
     assert "0..255" in caplog.text
+
+
+def test_images_of_different_sizes_are_resized_one_by_one(rng):
+    imgs = [rng.integers(0, 256, (40, 31)).astype(np.uint8), rng.integers(0, 256, (28, 28))
+            .astype(np.uint8)]
+    layer = InputLayer(resize_to=(27, 27))
+    s = layer.transform(imgs)
+    assert s.shape == (2, 12, 27, 27, 2)
+    np.testing.assert_array_equal(s[1:], layer.transform(imgs[1][None]))
+    obj = np.empty(2, dtype=object)
+    obj[0], obj[1] = imgs
+    np.testing.assert_array_equal(layer.transform(obj), s)
+    with pytest.raises(ValueError, match="Set resize_to"):
+        InputLayer(resize_to=None).transform(imgs)
+    same = np.empty(2, dtype=object)
+    same[0], same[1] = imgs[1], imgs[1]
+    assert InputLayer(resize_to=None).transform(same).shape == (2, 12, 28, 28, 2)
+    with pytest.raises(ValueError, match=r"0\.\.255"):
+        layer.transform([imgs[0], np.full((5, 5), 300)])
