@@ -349,7 +349,7 @@ def _stdp_pipeline(run: Run, config: dict) -> dict:
         hist = getattr(clf, "history_", None) or {}
         if hist.get("loss"):
             result["readout"]["history"] = {k: hist[k] for k in
-                                            ("loss", "accuracy", "val_accuracy") if k in hist}
+                                            ("loss", "accuracy", "val_loss", "val_accuracy") if k in hist}
         return _jsonable(result)
 
     readout_result = run.stage("readout", readout)
@@ -710,15 +710,12 @@ def _qcfs(run: Run, config: dict) -> dict:
 
 def _sequences(run: Run, config: dict) -> dict:
     """Synthetic MNIST sequence ``--seq`` classified by ``--model`` (Table 1 of Samadzadeh)."""
-    common = dict(split=None, root=config["data_root"], seq=config["seq"], seed=config["seed"],
-                  time_steps=config["time_steps"])
     x_train, y_train = _load("sequences", "train", config, seq=config["seq"],
                              n=config["train_limit"], seed=config["seed"],
                              time_steps=config["time_steps"])
     x_test, y_test = _load("sequences", "test", config, seq=config["seq"],
                            n=config["test_limit"], seed=config["seed"],
                            time_steps=config["time_steps"])
-    del common
     kwargs = {k: config[k] for k in ("epochs", "batch_size", "learning_rate") if config.get(k)}
     clf = spykeflow.Classifier(config["model"], seed=config["seed"], **kwargs)
     result, trained = _fit_evaluate(run, config, clf, x_train, y_train, x_test, y_test,
@@ -772,9 +769,12 @@ def _with_layers(body):
     return wrapped
 
 
-#: Kheradpisheh et al. (2018) faces/motorbikes network: DoG on 160x250 images, Conv1 4 maps 5x5
-#: (threshold 10), Pool1 7x7 stride 6, Conv2 20 maps 17x17 (threshold 60), Pool2 5x5 stride 5,
-#: Conv3 10 maps 5x5 (threshold 2), global max pooling; a+ = 0.004, a- = 0.003.
+#: Kheradpisheh et al. (2018) faces/motorbikes network on 160x250 images: Conv1 4 maps 5x5
+#: (threshold 10), Pool1 7x7 stride 6, Conv2 20 maps 17x17 (threshold 60), then Pool2 and Conv3.
+#: STDPConv has valid convolutions only (no padding), so Conv2's output is 9x24 and the paper's
+#: Pool2 5x5/5 + Conv3 5x5 would not fit: Pool2 is 3x3 stride 2 (4x11) and Conv3 10 maps 3x3
+#: (threshold 2); the Conv3 spike map (any spike, 2x9x10) replaces the global max pooling.
+#: a+ = 0.004, a- = 0.003 as in the paper; no homeostasis (the paper has none).
 FACEBIKE_LAYERS = [
     {"type": "conv", "maps": 4, "kernel_size": 5, "threshold": 10.0, "inhibition_window": 5,
      "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False, "lr_double_every": 500,
@@ -783,8 +783,8 @@ FACEBIKE_LAYERS = [
     {"type": "conv", "maps": 20, "kernel_size": 17, "threshold": 60.0, "inhibition_window": 5,
      "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False, "lr_double_every": 500,
      "snapshot_every": 50},
-    {"type": "pool", "size": 5, "stride": 5},
-    {"type": "conv", "maps": 10, "kernel_size": 5, "threshold": 2.0, "inhibition_window": 1,
+    {"type": "pool", "size": 3, "stride": 2},
+    {"type": "conv", "maps": 10, "kernel_size": 3, "threshold": 2.0, "inhibition_window": 1,
      "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False, "lr_double_every": 500,
      "snapshot_every": 50},
 ]
