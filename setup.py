@@ -31,6 +31,7 @@ setup(
         "tqdm>=4.60",
         "h5py>=3.8",
         "pillow>=9.0",
+        "threadpoolctl>=3.0",
     ],
     extras_require={
         "test": [

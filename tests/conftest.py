@@ -16,7 +16,7 @@ def _data_root():
     if env:
         return pathlib.Path(env)
     for candidate in (REPO / "AllDataSets", REPO.parent / "shared" / "datasets"):
-        if candidate.is_dir() and any(candidate.iterdir()):
+        if candidate.is_dir() and any(p.is_dir() for p in candidate.iterdir()):
             return candidate
     return None
 
