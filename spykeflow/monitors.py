@@ -43,7 +43,10 @@ class ConvergenceStop:
 class Recorder:
     """Keep every event (e.g. C_l after every chunk, finer than the snapshots).
 
-    >>> r = Recorder(); r(None, {"layer": 0, "images_done": 10, "convergence": 0.1}); r.events[0]["images_done"]
+    >>> r = Recorder()
+    >>> r(None, {"layer": 0, "images_done": 10, "convergence": 0.1})
+    False
+    >>> r.events[0]["images_done"]
     10
     """
 
