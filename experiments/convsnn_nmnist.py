@@ -95,6 +95,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--readout", default="count")
     ap.add_argument("--filters", type=int, nargs="+", default=[12])
+    ap.add_argument("--quant-axis", default="channel", choices=("channel", "layer"))
     ap.add_argument("--hidden", type=int, nargs="*", default=[128])
     ap.add_argument("--hybrid", action="store_true")
     ap.add_argument("--hybrid-layer", type=int, default=1,
@@ -114,7 +115,8 @@ def main(argv=None):
     xte = bin_events(te_ev, args.time_steps).astype(np.float32)
     log.info("data %s %s in %.1fs", xtr.shape, xte.shape, time.perf_counter() - t0)
 
-    common = dict(readout=args.readout, conv_filters=args.filters, hidden=args.hidden)
+    common = dict(readout=args.readout, conv_filters=args.filters, hidden=args.hidden,
+                  quant_axis=args.quant_axis)
     runs = []
     for seed in args.seeds:
         rec = {"seed": seed}

@@ -35,7 +35,9 @@ name                   default         meaning
 ``alpha``              ``None``        synaptic-current decay (None: current-based input)
 ``surrogate``          ``"gaussian"``  name or config dict (``{"name": "gaussian", "sigma": .5}``)
 ``bits``               ``4``           weight bits for quantisation-aware training (None: float)
-``quant_axis``         ``"layer"``     ``"layer"`` or ``"channel"`` quantisation scale
+``quant_axis``         ``"channel"``   ``"channel"`` (one scale per output neuron/map; it can be
+                                       folded into that neuron's threshold and bias, so the
+                                       spiking layers run on pure integers) or ``"layer"``
 ``quant_mode``         ``"max"``       ``"max"`` (scale = max|w|/q_max) or ``"unit"`` (grid on [-1,1])
 ``padding``            ``"valid"``     convolution padding
 =====================  ==============  ========================================================
@@ -75,7 +77,7 @@ _DEFAULTS = dict(
     alpha=None,
     surrogate="gaussian",
     bits=4,
-    quant_axis="layer",
+    quant_axis="channel",
     quant_mode="max",
     padding="valid",
 )
