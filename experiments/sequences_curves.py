@@ -63,22 +63,36 @@ def main(argv=None):
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--out", default="/work/outputs_shared/sequences")
+    parser.add_argument("--only", choices=("sts", "bptt"), default=None,
+                        help="train only one method (run the two in parallel processes); the "
+                        "plot is drawn once both JSON files exist")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
-    from spykeflow.io import write_json_atomic
+    from spykeflow.io import read_json, write_json_atomic
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for label, switch in ((f"STS (switch after {args.switch_epoch})", args.switch_epoch),
-                          ("plain BPTT", 0)):
-        results[label] = run(dict(
+    methods = {"sts": (f"STS (switch after {args.switch_epoch})", args.switch_epoch),
+               "bptt": ("plain BPTT", 0)}
+    for key, (label, switch) in methods.items():
+        if args.only not in (None, key):
+            continue
+        metrics = run(dict(
             model="convsnn", seq=args.seq, seed=args.seed, n_train=args.n_train,
             n_test=args.n_test, epochs=args.epochs, switch_epoch=switch,
             backend_params={"filters": [args.snn_width] * 2}, data_root=args.data_root,
             cache_dir=args.cache_dir))
-        write_json_atomic(out / f"curves_seq{args.seq}.json", results)
+        write_json_atomic(out / f"curves_seq{args.seq}_{key}.json", {label: metrics})
+    results = {}
+    for key in methods:
+        path = out / f"curves_seq{args.seq}_{key}.json"
+        if path.is_file():
+            results.update(read_json(path))
+    if len(results) < len(methods):
+        log.info("plot deferred until both methods have run")
+        return 0
+    write_json_atomic(out / f"curves_seq{args.seq}.json", results)
     fig = plot(results, args.seq, args.switch_epoch)
     tmp = out / f".curves_seq{args.seq}.tmp.png"
     fig.savefig(tmp, dpi=120)

@@ -239,6 +239,9 @@ def main(argv=None):
     parser.add_argument("--cache-dir", default=None, help="folder for cached clips (.npz)")
     parser.add_argument("--out", default="/work/outputs_shared/sequences")
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--merge", nargs="*", default=None, metavar="DIR_OR_JSON",
+                        help="only rebuild the tables in --out from these runs.jsonl folders "
+                        "and sequences_curves.py JSON files (no training)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
@@ -247,6 +250,17 @@ def main(argv=None):
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     runs_path = out / "runs.jsonl"
+    if args.merge is not None:
+        runs = []
+        for src in map(pathlib.Path, args.merge):
+            if src.suffix == ".json":
+                with open(src, encoding="utf-8") as fh:
+                    runs += list(json.load(fh).values())[:1]   # the STS run of the curves
+            else:
+                runs += _load_runs(src / "runs.jsonl")
+        write_text_atomic(runs_path, "".join(json.dumps(r) + "\n" for r in runs))
+        write_tables(runs, out)
+        return 0
     runs = _load_runs(runs_path)
     done = {(r["model"], r["seq"], r["seed"], r["n_train"], r["n_test"], r["epochs"]) for r in runs}
     for seq in args.seqs:
