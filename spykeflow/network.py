@@ -468,10 +468,13 @@ class Network(TransformerMixin, BaseEstimator):
         thetas_all = self._thresholds(li, layer, total, train=True)
         w = weights[li]
         kshape = w.shape
+        orig_snaps = None
+        if layer.snapshot_schedule == "original_steps":
+            orig_snaps = _original_snapshot_ends(n, int(T), layer.snapshot_every)
         if loop_state is None:
             loop_state = {"counts": np.zeros(layer.maps, np.float32),
                           "a_state": np.float32(layer.a_plus), "global_step": 0}
-            if start == 0:
+            if start == 0 and orig_snaps is None:
                 _snapshot(h, w, 0)
         counts = np.asarray(loop_state["counts"], np.float32)
         a_state = float(loop_state["a_state"])
@@ -488,7 +491,12 @@ class Network(TransformerMixin, BaseEstimator):
                 end_pos = min(n, pos + chunk)
                 # cut chunks at snapshot and checkpoint boundaries
                 snap = layer.snapshot_every
-                end_pos = min(end_pos, (pos // snap + 1) * snap)
+                if orig_snaps is None:
+                    end_pos = min(end_pos, (pos // snap + 1) * snap)
+                else:
+                    later = orig_snaps[orig_snaps > pos]
+                    if later.size:
+                        end_pos = min(end_pos, int(later[0]))
                 ck = self.checkpoint_every
                 nxt_ck = ((done // ck) + 1) * ck - epoch * n
                 end_pos = min(end_pos, max(pos + 1, nxt_ck))
@@ -527,8 +535,9 @@ class Network(TransformerMixin, BaseEstimator):
                 h["images_trained"] = done
                 bar.update(m)
                 wk = W.reshape(kshape)
-                if end_pos % snap == 0 or end_pos == n:
-                    if end_pos % snap == 0:
+                snap_now = (end_pos % snap == 0) if orig_snaps is None else bool(np.isin(end_pos, orig_snaps))
+                if snap_now or end_pos == n:
+                    if snap_now:
                         _snapshot(h, wk, done)
                         bar.set_postfix(C_l=f"{h['convergence'][-1]:.3g}")
                     if layer.stop_below is not None and stdp.convergence(wk) < layer.stop_below:
@@ -594,6 +603,20 @@ def _empty_history(layer):
     return {"snapshot_images": [], "snapshots": [], "convergence": [], "temporal_difference": [],
             "updates_per_map": [0] * layer.maps, "winners_per_image": [], "spikes_per_image": [],
             "winners": [], "images_trained": 0, "stopped_early": False}
+
+
+def _original_snapshot_ends(n, T, every):
+    """Sample counts after which the ``original_steps`` snapshots are taken: the original
+    copied the weights after per-epoch step t with ``t mod (T*every - 1) == 0``; the toolkit
+    takes that copy at the end of the sample containing step t (the original's copy was
+    mid-sample; the difference is at most that sample's remaining updates).
+
+    >>> _original_snapshot_ends(6000, 12, 200)[:3].tolist(), len(_original_snapshot_ends(6000, 12, 200))
+    ([1, 200, 400], 31)
+    """
+    period = T * every - 1
+    steps = np.arange(0, n * T, period)
+    return np.unique(steps // T + 1)
 
 
 def _snapshot(h, w, images):

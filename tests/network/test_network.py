@@ -267,3 +267,10 @@ def test_network_validators():
     with pytest.raises(ValueError, match="C_in=2"):
         _net(layers=[STDPConv(2, 3, threshold=1.0, inhibition_window=3,
                               weights=np.full((3, 3, 1, 2), 0.5))]).fit(x)
+
+
+def test_original_steps_snapshot_schedule():
+    # T=5, S=2: copies after per-epoch steps 0, 9, 18, ... -> at the end of samples 0, 1, 3, ...
+    x = _spikes(12)
+    net = _net(layers=_layers(snapshot_every=2, snapshot_schedule="original_steps")).fit(x)
+    assert net.history_["layers"][0]["snapshot_images"] == [1, 2, 4, 6, 8, 10, 11]
