@@ -588,7 +588,7 @@ def _nmnist(run: Run, config: dict) -> dict:
     bits = config["bits"] or None
     clf = spykeflow.Classifier(
         "convsnn", backend_params={"bits": bits, "readout": "count", "conv_filters": [12],
-                                   "hidden": list(np.atleast_1d(config["hidden"] or 128))},
+                                   "hidden": [int(h) for h in np.atleast_1d(config["hidden"] or 128)]},
         epochs=config["epochs"], batch_size=config["batch_size"],
         learning_rate=config["learning_rate"], validation_split=0.0, seed=config["seed"])
 
@@ -806,7 +806,7 @@ PIPELINES = {
         summary="MNIST, published one-layer (mnist_conv1) or two-layer (--layers 2, net4) "
                 "settings, reference sg1 readout",
         defaults={**_STDP_COMMON, "dataset": "mnist"},
-        quick={"stdp_images": 1000, "train_limit": 5000, "test_limit": 1000,
+        quick={"stdp_images": 1000, "lr_double_every": 150, "train_limit": 5000, "test_limit": 1000,
                "backend": "binary", "hidden": 500, "epochs": 10, "batch_size": 32,
                "learning_rate": 1e-3},
         body=_with_layers(_stdp_pipeline),
@@ -814,7 +814,7 @@ PIPELINES = {
     "fashion": Pipeline(
         summary="Fashion-MNIST with the MNIST settings",
         defaults={**_STDP_COMMON, "dataset": "fashion"},
-        quick={"stdp_images": 1000, "train_limit": 5000, "test_limit": 1000,
+        quick={"stdp_images": 1000, "lr_double_every": 150, "train_limit": 5000, "test_limit": 1000,
                "backend": "binary", "hidden": 500, "epochs": 10, "batch_size": 32,
                "learning_rate": 1e-3},
         body=_with_layers(_stdp_pipeline),
@@ -822,7 +822,7 @@ PIPELINES = {
     "emnist": Pipeline(
         summary="EMNIST Balanced (the available subset), emnist_conv1 / net4, reference readout",
         defaults={**_STDP_COMMON, "dataset": "emnist"},
-        quick={"stdp_images": 1000, "train_limit": 3000, "test_limit": 304,
+        quick={"stdp_images": 1000, "lr_double_every": 150, "train_limit": 3000, "test_limit": 304,
                "backend": "binary", "hidden": 500, "epochs": 10, "batch_size": 32,
                "learning_rate": 1e-3},
         body=_with_layers(_stdp_pipeline),

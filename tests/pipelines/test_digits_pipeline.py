@@ -98,6 +98,7 @@ def test_figures_written(run_dir):
     assert set(FIGURES) <= set(m["files"])
 
 
+@pytest.mark.slow
 def test_resume_after_interrupt_skips_finished_stages(tmp_path, monkeypatch):
     out = tmp_path / "run"
     argv = ["digits", *SMALL, "--test-limit", "60", "--no-plots", "--out", str(out)]
