@@ -45,6 +45,8 @@ def extract(net, enc, images, batch):
         wall += time.perf_counter() - t0
         cpu += time.process_time() - c0
         parts.append(sp.csr_matrix(f))
+        logging.info("features %d/%d (%.1f img/s transform wall)", s + len(f), len(images),
+                     (s + len(f)) / max(wall, 1e-9))
     return sp.vstack(parts).tocsr(), wall, cpu
 
 
