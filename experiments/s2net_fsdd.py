@@ -34,12 +34,12 @@ logger = logging.getLogger("s2net_fsdd")
 
 DEFAULTS = {
     "seed": 0,
-    "epochs": 15,
+    "epochs": 12,
     "batch_size": 32,
     "learning_rate": 2e-3,
     "weight_decay": 1e-5,
-    "length": 80,
-    "channels": [32, 32, 32],
+    "length": 64,
+    "channels": [16, 16, 16],
     "lateral": True,
     "recurrent": False,
     "beta": 0.7,
@@ -59,9 +59,22 @@ _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 def load_fsdd(root=None):
     """Waveforms (list of float32 arrays), digits, speakers, indices and the sample rate.
 
-    Uses ``spykeflow.datasets.load("fsdd")`` when available; otherwise reads the WAV files
-    under ``<root>/fsdd/recordings`` with scipy.
+    Order: digit, speaker, index. Uses ``spykeflow.datasets`` (``load("fsdd", split="all")``
+    and ``fsdd_metadata``) when available; otherwise reads the WAV files under
+    ``<root>/fsdd/recordings`` with scipy.
     """
+    try:
+        from spykeflow import datasets
+
+        waves, digits = datasets.load("fsdd", split="all", root=root)
+        meta = datasets.fsdd_metadata("all", root=root)
+        rates = set(int(r) for r in meta["rate"])
+        if len(rates) != 1:
+            raise ValueError(f"Expected one sample rate in FSDD. Received: {sorted(rates)}.")
+        return (list(waves), np.asarray(digits), np.asarray(meta["speaker"]),
+                np.asarray(meta["index"]), rates.pop())
+    except (ImportError, AttributeError):
+        pass
     from scipy.io import wavfile
 
     root = pathlib.Path(root or os.environ.get("SPYKEFLOW_DATA", "AllDataSets"))
@@ -70,41 +83,37 @@ def load_fsdd(root=None):
         raise FileNotFoundError(
             f"FSDD not found: expected WAV files in {folder}. Set SPYKEFLOW_DATA or data_root."
         )
-    waves, digits, speakers, indices = [], [], [], []
-    rate = None
-    for path in sorted(folder.iterdir()):
+    entries = []
+    for path in folder.iterdir():
         m = _NAME.match(path.name)
-        if not m:
-            continue
+        if m:
+            entries.append((int(m.group(1)), m.group(2), int(m.group(3)), path))
+    entries.sort(key=lambda e: e[:3])
+    waves, rate = [], None
+    for _, _, _, path in entries:
         sr, x = wavfile.read(path)
-        if rate is None:
-            rate = sr
-        if sr != rate:
+        if rate is not None and sr != rate:
             raise ValueError(f"Mixed sample rates: {path} has {sr}, expected {rate}.")
-        x = x.astype(np.float32)
-        if x.ndim > 1:
-            x = x.mean(axis=1)
-        waves.append(x / 32768.0)
-        digits.append(int(m.group(1)))
-        speakers.append(m.group(2))
-        indices.append(int(m.group(3)))
-    return waves, np.array(digits), np.array(speakers), np.array(indices), rate
+        rate = sr
+        waves.append(x.astype(np.float32) / 32768.0)
+    return (waves, np.array([e[0] for e in entries]), np.array([e[1] for e in entries]),
+            np.array([e[2] for e in entries]), rate)
 
 
-def _features(waves, rate, length, cache_dir):
+def _features(waves, keys, rate, length, cache_dir):
+    """Log-Mel features (N, length, 40, 3), cached in ``cache_dir`` (checked against keys)."""
     from spykeflow.functional.audio import features_array
     from spykeflow.io import save_npz_atomic
 
-    cache_dir = pathlib.Path(cache_dir)
-    cache = cache_dir / f"fsdd_logmel_T{length}.npz"
+    cache = pathlib.Path(cache_dir) / f"fsdd_logmel_T{length}_v2.npz"
     if cache.exists():
         with np.load(cache) as z:
-            if len(z["x"]) == len(waves):
+            if z["keys"].tolist() == keys:
                 return z["x"]
     t0 = time.time()
     x = features_array(waves, length=length, sample_rate=rate, align="center")
     logger.info("features %s in %.1f s", x.shape, time.time() - t0)
-    save_npz_atomic(cache, x=x)
+    save_npz_atomic(cache, x=x, keys=np.array(keys))
     return x
 
 
@@ -148,7 +157,8 @@ def run(config=None):
     run_dir.mkdir(parents=True, exist_ok=True)
 
     waves, digits, speakers, indices, rate = load_fsdd(cfg["data_root"])
-    x = _features(waves, rate, cfg["length"], out / "cache")
+    keys = [f"{d}_{s}_{i}" for d, s, i in zip(digits, speakers, indices)]
+    x = _features(waves, keys, rate, cfg["length"], out / "cache")
     if cfg["split"] == "standard":
         test = indices < 5
     elif cfg["split"] == "speaker":

@@ -5,9 +5,10 @@ Zimmer et al. (section 6.1.2): a stack of s2net convolutional spiking layers who
 the time-averaged readout. Inputs are sequences ``(N, T, F, C)`` -- e.g. the log-Mel features of
 :func:`spykeflow.functional.audio.log_mel_features` ``(N, T, 40, 3)`` -- or ``(N, T, F)`` (one
 channel is added). The layer ``l`` of ``L`` gets the spike regulariser weight
-``spike_regularization * l / L`` (the paper uses 0.1). Gradients are clipped to
-``[-clipvalue, clipvalue]`` (the paper: 5) -- :meth:`S2NetBackend.optimizer_kwargs` holds what the
-training loop passes to the optimizer.
+``spike_regularization * l / L`` (the paper uses 0.1). Gradients of every weight are clipped to
+``[-clipvalue, clipvalue]`` (the paper: 5) inside the layers (``gradient_clip``), so the clip
+holds under any training loop; :meth:`S2NetBackend.optimizer_kwargs` gives the equivalent
+optimizer setting for loops that prefer it.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class S2NetBackend(KerasBackend):
     spike_regularization : float >= 0
         ``lambda`` in ``lambda * l / L * 1/2 mean(S_l^2)`` for layer ``l`` of ``L``.
     clipvalue : float > 0 or None
-        Gradient clipping bound (paper: 5).
+        Element-wise gradient clipping bound of every weight (paper: 5), applied in the layers.
     """
 
     name = "s2net"
@@ -165,10 +166,12 @@ class S2NetBackend(KerasBackend):
                 surrogate="sigmoid",
                 surrogate_params={"scale": p["surrogate_scale"]},
                 spike_regularization=p["spike_regularization"] * (i + 1) / n_layers,
+                gradient_clip=p["clipvalue"],
                 seed=int(seed) * 1000 + 10 * i,
                 name=f"s2net_conv{i + 1}",
             )(x)
-        logits = S2NetReadout(n_classes, seed=int(seed) * 1000 + 999, name="readout")(x)
+        logits = S2NetReadout(n_classes, gradient_clip=p["clipvalue"],
+                              seed=int(seed) * 1000 + 999, name="readout")(x)
         return keras.Model(inputs, logits, name="s2net")
 
     def optimizer_kwargs(self) -> dict:

@@ -13,7 +13,8 @@ Choices made here (the paper used LibROSA):
   ``d[t] = sum_{k=1..2} k (c[t+k] - c[t-k]) / (2 sum k^2)`` with edge frames repeated.
 * Each band of each channel is standardised over the time frames of the recording: zero mean
   and unit variance (the paper only states unit variance; centring makes the "silence" of
-  padding equal to the mean level). Bands with zero variance are only centred.
+  padding equal to the mean level). Bands with a standard deviation below 1e-3 (log units)
+  are only centred.
 * Normalisation happens before padding/cropping to the fixed length, so padded frames are 0.
 
 Shapes: a waveform ``(samples,)`` gives features ``(frames, n_mels, 3)``; the batch helpers give
@@ -113,8 +114,11 @@ def deltas(features, width=2):
     return out / denom
 
 
-def standardize_bands(features, eps=1e-8):
+def standardize_bands(features, eps=1e-3):
     """Zero mean and unit variance over time (axis 0) of every band/channel of ``features``.
+
+    Bands whose standard deviation is below ``eps`` (effectively constant, e.g. empty bands of a
+    pure tone) are only centred, so float round-off is not blown up to unit variance.
 
     >>> z = standardize_bands(tf.constant([[1.0, 5.0], [3.0, 5.0]]))
     >>> z.numpy().tolist()
@@ -193,13 +197,6 @@ def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels
         Batch the dataset (after the cache).
     """
     ragged = _ragged(waveforms)
-    ds = tf.data.Dataset.from_tensor_slices(ragged)
-
-    def featurize(w):
-        f = log_mel_features(w, sample_rate, n_mels, fmin, fmax, window_ms, hop_ms)
-        return fix_length(f, length, align)
-
-    ds = ds.map(featurize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if labels is not None:
         labels = np.asarray(labels)
         if len(labels) != ragged.nrows():
@@ -207,10 +204,7 @@ def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels
                 f"Expected one label per waveform. Received: {len(labels)} labels for "
                 f"{int(ragged.nrows())} waveforms."
             )
-        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(labels)))
-    if cache == "memory":
-        ds = ds.cache()
-    elif cache is not None:
+    if cache is not None and cache != "memory":
         cache = os.fspath(cache)
         parent = os.path.dirname(cache) or "."
         if not os.path.isdir(parent):
@@ -218,6 +212,18 @@ def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels
                 f"Expected cache to be None, 'memory' or a path in an existing directory. "
                 f"Received: cache={cache!r}."
             )
+
+    def featurize(w):
+        f = log_mel_features(w, sample_rate, n_mels, fmin, fmax, window_ms, hop_ms)
+        return fix_length(f, length, align)
+
+    ds = tf.data.Dataset.from_tensor_slices(ragged)
+    ds = ds.map(featurize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if labels is not None:
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(labels)))
+    if cache == "memory":
+        ds = ds.cache()
+    elif cache is not None:
         ds = ds.cache(cache)
     if batch_size is not None:
         ds = ds.batch(int(batch_size))

@@ -51,6 +51,7 @@ __all__ = [
     "s2net_step",
     "s2net_scan",
     "spike_count_loss",
+    "clip_gradient",
 ]
 
 #: The paper's epsilon in ``U / (||W||^2 + eps)``.
@@ -240,3 +241,27 @@ def spike_count_loss(spikes):
     """
     spikes = tf.convert_to_tensor(spikes)
     return 0.5 * tf.reduce_mean(tf.square(spikes))
+
+
+def clip_gradient(x, bound):
+    """Identity in the forward pass; clips the incoming gradient to ``[-bound, bound]``.
+
+    Applied once to a variable's value, this clips that variable's total gradient element-wise
+    (what ``clipvalue`` does in a Keras optimizer), independently of the training loop.
+
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> with tf.GradientTape() as tape:
+    ...     loss = tf.reduce_sum(100.0 * clip_gradient(v, 5.0))
+    >>> tape.gradient(loss, v).numpy().tolist()
+    [5.0, 5.0]
+    """
+    bound = float(bound)
+
+    @tf.custom_gradient
+    def _clip(v):
+        def grad(upstream):
+            return tf.clip_by_value(upstream, -bound, bound)
+
+        return tf.identity(v), grad
+
+    return _clip(tf.convert_to_tensor(x))

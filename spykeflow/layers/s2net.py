@@ -78,6 +78,24 @@ def _check_int_tuple(value, name, n):
     return value
 
 
+def _check_clip(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(
+            f"Expected gradient_clip > 0 or None. Received: gradient_clip={value!r}."
+        )
+    return float(value)
+
+
+def _read(variable, bound):
+    """The variable's value, with its gradient clipped to [-bound, bound] if bound is set."""
+    if variable is None:
+        return None
+    value = tf.convert_to_tensor(variable)
+    return value if bound is None else F.clip_gradient(value, bound)
+
+
 @keras.saving.register_keras_serializable(package=_PKG)
 class ClipConstraint(keras.constraints.Constraint):
     """Clip a weight to ``[min_value, max_value]`` after each optimizer step."""
@@ -116,10 +134,12 @@ class _S2NetSpiking(keras.layers.Layer):
         eps=F.EPS,
         kernel_initializer=None,
         recurrent_initializer="orthogonal",
+        gradient_clip=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.gradient_clip = _check_clip(gradient_clip)
         if kernel_initializer is None:
             # uniform(+-0.3/sqrt(fan_in)). The scale matters: a neuron fires when the projection
             # of its input on W_c / ||W_c|| reaches b ||W_c||, so larger weights fire less. With
@@ -188,14 +208,15 @@ class _S2NetSpiking(keras.layers.Layer):
         else:
             self.recurrent_kernel = None
 
-    def dynamics_params(self):
+    def dynamics_params(self, kernel=None):
         """The :class:`~spykeflow.functional.s2net.S2NetParams` of the current weights."""
+        clip = self.gradient_clip
         return F.s2net_params(
-            self.kernel,
-            beta=self.beta,
-            threshold=self.threshold,
+            _read(self.kernel, clip) if kernel is None else kernel,
+            beta=_read(self.beta, clip),
+            threshold=_read(self.threshold, clip),
             lateral=self.lateral,
-            recurrent=self.recurrent_kernel,
+            recurrent=_read(self.recurrent_kernel, clip),
             eps=self.eps,
         )
 
@@ -213,13 +234,17 @@ class _S2NetSpiking(keras.layers.Layer):
                 f"Received: input_shape={tuple(input_shape)}."
             )
 
-    def currents(self, inputs):
+    def currents(self, inputs, kernel=None):
         """Feed-forward currents ``(N, T, ..., C)`` of all time steps."""
         raise NotImplementedError
 
     def call(self, inputs):
         x = tf.cast(inputs, self.compute_dtype)
-        spikes = F.s2net_scan(self.currents(x), self.dynamics_params(), self.spike_fn)
+        # read the kernel once so a gradient clip acts on its total gradient
+        kernel = _read(self.kernel, self.gradient_clip)
+        spikes = F.s2net_scan(
+            self.currents(x, kernel), self.dynamics_params(kernel), self.spike_fn
+        )
         if self.spike_regularization > 0:
             self.add_loss(self.spike_regularization * F.spike_count_loss(spikes))
         return spikes
@@ -248,6 +273,7 @@ class _S2NetSpiking(keras.layers.Layer):
             eps=self.eps,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             recurrent_initializer=keras.initializers.serialize(self.recurrent_initializer),
+            gradient_clip=self.gradient_clip,
             seed=self.seed,
         )
         return config
@@ -273,6 +299,13 @@ class S2NetDense(_S2NetSpiking):
         Surrogate name and parameters (default the paper's ``sigmoid`` with scale 10).
     spike_regularization : float >= 0
         Weight of ``1/2 mean(S^2)`` added to the model's loss.
+    gradient_clip : float > 0, optional
+        Clip the gradient of every weight of the layer to ``[-gradient_clip, gradient_clip]``
+        (the paper clips at 5); works with any optimizer or training loop.
+    kernel_initializer : initializer, optional
+        Default uniform(+-0.3 / sqrt(fan_in)) (see the note in the source).
+    seed : int, optional
+        Seed of the weight initialisers.
 
     >>> layer = S2NetDense(4, seed=0)
     >>> layer(tf.ones((2, 5, 3))).shape
@@ -296,8 +329,9 @@ class S2NetDense(_S2NetSpiking):
         )
         self._build_dynamics(self.units)
 
-    def currents(self, inputs):
-        return tf.tensordot(inputs, self.kernel, axes=[[-1], [0]])
+    def currents(self, inputs, kernel=None):
+        kernel = self.kernel if kernel is None else kernel
+        return tf.tensordot(inputs, kernel, axes=[[-1], [0]])
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -346,10 +380,11 @@ class _S2NetConv(_S2NetSpiking):
         pads.append([0, 0])
         return pads
 
-    def currents(self, inputs):
+    def currents(self, inputs, kernel=None):
+        kernel = self.kernel if kernel is None else kernel
         x = tf.pad(inputs, self._pads())
         return tf.nn.convolution(
-            x, self.kernel, strides=1, padding="VALID", dilations=list(self.dilation_rate)
+            x, kernel, strides=1, padding="VALID", dilations=list(self.dilation_rate)
         )
 
     def compute_output_shape(self, input_shape):
@@ -422,9 +457,10 @@ class S2NetReadout(keras.layers.Layer):
     TensorShape([2, 10])
     """
 
-    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform", seed=None,
-                 **kwargs):
+    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform",
+                 gradient_clip=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.gradient_clip = _check_clip(gradient_clip)
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"Expected units as an int >= 1. Received: units={units!r}.")
         self.units = units
@@ -463,9 +499,9 @@ class S2NetReadout(keras.layers.Layer):
         shape = tf.shape(x)
         x = tf.reshape(x, tf.stack([shape[0], shape[1], self._features]))
         # mean over time commutes with the affine map: average first, one matmul.
-        out = tf.matmul(tf.reduce_mean(x, axis=1), self.kernel)
+        out = tf.matmul(tf.reduce_mean(x, axis=1), _read(self.kernel, self.gradient_clip))
         if self.bias is not None:
-            out = out + self.bias
+            out = out + _read(self.bias, self.gradient_clip)
         return out
 
     def compute_output_shape(self, input_shape):
@@ -477,6 +513,7 @@ class S2NetReadout(keras.layers.Layer):
             "units": self.units,
             "use_bias": self.use_bias,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "gradient_clip": self.gradient_clip,
             "seed": self.seed,
         }
 

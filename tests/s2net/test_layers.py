@@ -102,8 +102,7 @@ def test_save_load_round_trip(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6, atol=1e-6)
     conv = loaded.get_layer("s2net_conv2")
     assert conv.lateral is False and conv.recurrent is True
     assert conv.dilation_rate == (2, 2)
@@ -161,3 +160,22 @@ def test_bad_input_rank_errors():
         S2NetBackend().check_input(np.zeros((2, 3, 4, 5, 6)))
     with pytest.raises(ValueError, match="kernel_sizes"):
         S2NetBackend(channels=(2, 2), kernel_sizes=[(2, 3)])
+
+
+def test_gradient_clip_bounds_every_weight_gradient():
+    x = tf.random.stateless_normal((4, 6, 8, 2), seed=(5, 6))
+    inputs = keras.Input((6, 8, 2))
+    conv = S2NetConv1D(3, (2, 3), gradient_clip=5.0, seed=0, recurrent=True)
+    head = S2NetReadout(2, gradient_clip=5.0, seed=0)
+    model = keras.Model(inputs, head(conv(inputs)))
+    free = keras.Model(inputs, S2NetReadout(2, seed=0)(S2NetConv1D(3, (2, 3), seed=0,
+                                                                    recurrent=True)(inputs)))
+    free.set_weights(model.get_weights())
+    grads = {}
+    for name, m in (("clipped", model), ("free", free)):
+        with tf.GradientTape() as tape:
+            loss = 1e4 * tf.reduce_sum(tf.square(m(x)))
+        grads[name] = [g.numpy() for g in tape.gradient(loss, m.trainable_variables)]
+    assert max(np.abs(g).max() for g in grads["free"]) > 5.0  # the clip has work to do
+    for gc, gf in zip(grads["clipped"], grads["free"]):
+        np.testing.assert_allclose(gc, np.clip(gf, -5.0, 5.0), rtol=1e-4, atol=1e-5)

@@ -1,0 +1,93 @@
+"""Audio front end: shapes, Mel filterbank, derivatives, per-band normalisation, padding, cache."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from spykeflow.functional import audio
+
+
+def _tone(freq, seconds=0.5, sr=8000):
+    t = np.arange(int(seconds * sr)) / sr
+    return np.sin(2 * np.pi * freq * t).astype(np.float32)
+
+
+def test_shapes_frames_and_channels():
+    f = audio.log_mel_features(_tone(440), sample_rate=8000)
+    # 30 ms = 240 samples window, 10 ms = 80 hop: 1 + (4000 - 240) // 80 = 48 frames
+    assert f.shape == (48, 40, 3)
+    short = audio.log_mel_spectrogram(np.ones(100, np.float32))
+    assert short.shape == (1, 40)  # padded to one window
+
+
+def test_tone_energy_in_matching_mel_band():
+    low = audio.log_mel_spectrogram(_tone(300)).numpy().mean(0)
+    high = audio.log_mel_spectrogram(_tone(3000)).numpy().mean(0)
+    assert np.argmax(low) < 15 < 30 < np.argmax(high)
+
+
+def test_each_band_standardised_over_time():
+    rng = np.random.default_rng(0)
+    wave = (rng.normal(size=6000) * np.linspace(0.1, 1, 6000)).astype(np.float32)
+    f = audio.log_mel_features(wave).numpy()
+    np.testing.assert_allclose(f.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(f.std(axis=0), 1.0, atol=1e-3)
+
+
+def test_derivative_channels_are_deltas_of_logmel():
+    wave = _tone(500) * np.linspace(0, 1, 4000, dtype=np.float32)
+    lm = audio.log_mel_spectrogram(wave)
+    d1 = audio.deltas(lm).numpy()
+    f = audio.log_mel_features(wave).numpy()
+    z = (d1 - d1.mean(0)) / np.where(d1.std(0) > 1e-8, d1.std(0), 1)
+    np.testing.assert_allclose(f[..., 1], z, atol=1e-3)
+    # a linear ramp has a constant interior derivative
+    ramp = tf.constant(np.arange(10.0, dtype=np.float32)[:, None] * 3)
+    np.testing.assert_allclose(audio.deltas(ramp).numpy()[2:-2, 0], 3.0, rtol=1e-6)
+
+
+def test_constant_band_is_centred_not_divided_by_zero():
+    z = audio.standardize_bands(tf.constant([[2.0, 1.0], [2.0, 3.0]])).numpy()
+    np.testing.assert_allclose(z[:, 0], [0.0, 0.0])
+
+
+def test_fix_length_pad_and_crop():
+    x = tf.reshape(tf.range(10.0), (5, 2))
+    assert audio.fix_length(x, 8).shape == (8, 2)
+    np.testing.assert_array_equal(audio.fix_length(x, 8).numpy()[5:], 0)
+    np.testing.assert_array_equal(audio.fix_length(x, 3, align="center").numpy()[:, 0], [2, 4, 6])
+    np.testing.assert_array_equal(audio.fix_length(x, 7, align="center").numpy()[:, 0],
+                                  [0, 0, 2, 4, 6, 8, 0])
+    with pytest.raises(ValueError, match="length"):
+        audio.fix_length(x, 0)
+    with pytest.raises(ValueError, match="align"):
+        audio.fix_length(x, 3, align="end")
+
+
+def test_dataset_pipeline_with_file_cache(tmp_path):
+    noise = np.random.default_rng(0).normal(scale=0.01, size=4800).astype(np.float32)
+    waves = [_tone(300, 0.2), _tone(1000, 0.6) + noise, np.zeros(50, np.float32)]
+    ds = audio.audio_dataset(waves, [0, 1, 2], length=30, cache=str(tmp_path / "feat"),
+                             batch_size=2)
+    batches = list(ds)
+    assert [tuple(b[0].shape) for b in batches] == [(2, 30, 40, 3), (1, 30, 40, 3)]
+    assert batches[0][1].numpy().tolist() == [0, 1]
+    assert any(p.name.startswith("feat") for p in tmp_path.iterdir())
+    first = np.concatenate([b[0].numpy() for b in batches])
+    again = np.concatenate([b[0].numpy() for b in ds])  # second pass reads the cache
+    np.testing.assert_array_equal(again, first)
+    expected = audio.fix_length(audio.log_mel_features(waves[1]), 30).numpy()
+    np.testing.assert_allclose(first[1], expected, atol=2e-3)  # graph vs eager round-off
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="1-D waveform"):
+        audio.log_mel_spectrogram(np.zeros((2, 100), np.float32))
+    with pytest.raises(ValueError, match="fmax"):
+        audio.log_mel_spectrogram(np.zeros(400, np.float32), sample_rate=8000, fmax=5000)
+    with pytest.raises(ValueError, match="one label per waveform"):
+        audio.audio_dataset([np.ones(300)], [0, 1])
+    with pytest.raises(ValueError, match="empty"):
+        audio.audio_dataset([])
+    with pytest.raises(ValueError, match="existing directory"):
+        audio.audio_dataset([np.ones(300)], cache="/nonexistent_dir_xyz/c")
