@@ -118,19 +118,26 @@ def _features(waves, keys, rate, length, cache_dir):
 
 
 class _EpochTimer:
-    def __init__(self):
+    """Times epochs and writes ``progress.json`` after each one (partial results survive)."""
+
+    def __init__(self, path=None):
         import keras
+
+        from spykeflow.io import write_json_atomic
 
         class CB(keras.callbacks.Callback):
             def __init__(cb):
                 super().__init__()
-                cb.times = []
+                cb.times, cb.logs = [], []
 
             def on_epoch_begin(cb, epoch, logs=None):
                 cb.t0 = time.perf_counter()
 
             def on_epoch_end(cb, epoch, logs=None):
                 cb.times.append(time.perf_counter() - cb.t0)
+                cb.logs.append({k: float(v) for k, v in (logs or {}).items()})
+                if path is not None:
+                    write_json_atomic(path, {"epoch_seconds": cb.times, "logs": cb.logs})
                 logger.info("epoch %d %.1fs %s", epoch + 1, cb.times[-1],
                             {k: round(float(v), 4) for k, v in (logs or {}).items()})
 
@@ -185,7 +192,7 @@ def run(config=None):
     opt = keras.optimizers.AdamW(schedule, weight_decay=cfg["weight_decay"],
                                  **backend.optimizer_kwargs())
     model.compile(optimizer=opt, loss=backend.loss(), metrics=["accuracy"])
-    timer = _EpochTimer()
+    timer = _EpochTimer(run_dir / "progress.json")
     t0 = time.perf_counter()
     history = model.fit(xtr, ytr, batch_size=cfg["batch_size"], epochs=cfg["epochs"],
                         shuffle=True, verbose=0, callbacks=[timer.cb])
@@ -214,6 +221,7 @@ def run(config=None):
     from spykeflow.io import write_json_atomic
 
     write_json_atomic(run_dir / "metrics.json", metrics)
+    model.save(run_dir / "model.keras")
     if cfg["plots"]:
         raster(model, backend, xte[:1], run_dir / "raster.png")
     logger.info("%s: test accuracy %.4f, rates %s", name, acc, rates)
