@@ -788,7 +788,7 @@ FACEBIKE_LAYERS = [
 PIPELINES = {
     "digits": Pipeline(
         summary="embedded scikit-learn digits, no download: encode, STDP Conv1, Pool1 features, "
-                "binary readout, all plots (< 3 min on 2 cores)",
+                "binary readout, all plots (about 80 s of CPU time)",
         defaults={**_STDP_COMMON, "dataset": "digits", "backend": "binary", "hidden": 500,
                   "epochs": 15, "batch_size": 32, "learning_rate": 1e-3, "snapshot_every": 100,
                   "lr_double_every": 150,
