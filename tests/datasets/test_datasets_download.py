@@ -14,7 +14,7 @@ import pytest
 import spykeflow.datasets as ds
 from spykeflow.datasets import remote as dl
 
-from _dataset_files import idx_bytes
+from ._dataset_files import idx_bytes
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

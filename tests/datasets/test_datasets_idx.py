@@ -8,7 +8,7 @@ import pytest
 import spykeflow.datasets as ds
 from spykeflow.datasets import DatasetFormatError, DatasetNotFoundError
 
-from _dataset_files import idx_bytes, snapshot, write_idx, write_mnist
+from ._dataset_files import idx_bytes, snapshot, write_idx, write_mnist
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -9,7 +9,7 @@ import pytest
 import spykeflow.datasets as ds
 from spykeflow.datasets import DatasetFormatError, DatasetNotFoundError
 
-from _dataset_files import snapshot
+from ._dataset_files import snapshot
 
 
 # ---------------------------------------------------------------------------------------------

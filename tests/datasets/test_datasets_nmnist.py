@@ -6,7 +6,7 @@ import pytest
 import spykeflow.datasets as ds
 from spykeflow.datasets import EVENT_DTYPE, DatasetFormatError, DatasetNotFoundError
 
-from _dataset_files import snapshot
+from ._dataset_files import snapshot
 
 
 def test_event_dtype_is_fixed():

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import spykeflow.datasets as ds
 from spykeflow.datasets import EVENT_DTYPE, DatasetFormatError
 
-from _dataset_files import idx_bytes
+from ._dataset_files import idx_bytes
 
 FAST = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
