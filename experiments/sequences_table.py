@@ -131,7 +131,8 @@ def run(config):
     train_s = time.perf_counter() - t0
     hist = clf.history_
     test_curve = [float(v) for v in hist.get("val_accuracy", [])]
-    snn_epochs = hist.get("sts_snn", [1.0] * len(test_curve))
+    snn_epochs = hist.get("sts_snn") or (clf.backend_._switch.snn_epochs if sts else None) \
+        or [1.0] * len(test_curve)
     eligible = [a for a, s in zip(test_curve, snn_epochs) if s > 0.5] or test_curve
     acc_final = float(clf.score(x_te, y_te))
 
@@ -151,7 +152,7 @@ def run(config):
         train_s=train_s, data_s=data_s, test_curve=test_curve,
         train_curve=[float(v) for v in hist.get("accuracy", [])],
         loss_curve=[float(v) for v in hist.get("loss", [])],
-        sts_snn=[float(v) for v in hist.get("sts_snn", [])],
+        sts_snn=[float(v) for v in snn_epochs],
         switch_epoch=None if not sts else clf.backend_._switch.switched_at,
         keras=keras.__version__,
     )
@@ -173,6 +174,10 @@ def write_tables(runs, out):
     from spykeflow.io import write_text_atomic
 
     out = pathlib.Path(out)
+    for r in runs:  # runs recorded before sts_snn reached the history: SNN epochs from the switch
+        if r.get("switch_epoch") is not None and not r.get("sts_snn") and r["test_curve"]:
+            r["sts_snn"] = [float(e >= r["switch_epoch"]) for e in range(len(r["test_curve"]))]
+            r["acc_best"] = max(r["test_curve"][r["switch_epoch"]:] or r["test_curve"])
     cols = ["model", "seq", "seed", "n_train", "n_test", "epochs", "acc_final", "acc_best",
             "params", "macs", "ops", "train_s"]
     lines = [",".join(cols)] + [",".join(str(r[c]) for c in cols) for r in runs]

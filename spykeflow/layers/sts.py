@@ -443,6 +443,9 @@ class STSSwitch(keras.callbacks.Callback):
     ----------
     switched_at : int or None
         The epoch at which the switch happened in the last ``fit``.
+    snn_epochs : list of float
+        1.0 for every epoch of the last ``fit`` that ran in the "snn" mode, else 0.0 (the same
+        values as the ``sts_snn`` logs, kept here for training loops that copy the logs).
     """
 
     def __init__(self, switch_epoch=None, rest=None, fraction=0.5):
@@ -460,10 +463,12 @@ class STSSwitch(keras.callbacks.Callback):
         self.switch_epoch = None if switch_epoch is None else int(switch_epoch)
         self.rest = rest
         self.switched_at = None
+        self.snn_epochs = []
         self._switch_at = self.switch_epoch
 
     def on_train_begin(self, logs=None):
         self.switched_at = None
+        self.snn_epochs = []
         self._switch_at = self.switch_epoch
         if self._switch_at is None:
             epochs = int((self.params or {}).get("epochs") or 0)
@@ -485,5 +490,7 @@ class STSSwitch(keras.callbacks.Callback):
                         " with rest" if rest else " (no rest)", epoch)
 
     def on_epoch_end(self, epoch, logs=None):
+        snn = 1.0 if get_mode(self.model) == "snn" else 0.0
+        self.snn_epochs.append(snn)
         if logs is not None:
-            logs["sts_snn"] = 1.0 if get_mode(self.model) == "snn" else 0.0
+            logs["sts_snn"] = snn
