@@ -185,7 +185,7 @@ def write_tables(runs, out):
 
     models = [m for m in MODELS if any(r["model"] == m for r in runs)]
     seqs = sorted({r["seq"] for r in runs})
-    head = ["model"] + [f"seq{s}" for s in seqs] + ["params", "MOps/clip (seq%d)" % seqs[-1],
+    head = ["model"] + [f"seq{s}" for s in seqs] + ["params (last seq)", "MOps/clip (last seq)",
                                                      "paper"]
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     csv = ["model,seq,acc_best_mean,acc_best_std,acc_final_mean,acc_final_std,n_seeds,params,ops"]
@@ -202,7 +202,8 @@ def write_tables(runs, out):
             csv.append(f"{m},{s},{np.mean(best):.4f},{np.std(best, ddof=1) if len(best) > 1 else 0:.4f},"
                        f"{np.mean(final):.4f},{np.std(final, ddof=1) if len(final) > 1 else 0:.4f},"
                        f"{len(rs)},{rs[0]['params']},{np.mean([r['ops'] for r in rs]):.0f}")
-        last = [r for r in runs if r["model"] == m and r["seq"] == seqs[-1]]
+        mine = [r for r in runs if r["model"] == m]
+        last = [r for r in mine if r["seq"] == max(x["seq"] for x in mine)]
         cells.append(str(last[0]["params"]) if last else "–")
         cells.append(format_ops(np.mean([r["ops"] for r in last])) if last else "–")
         cells.append(" / ".join(f"{PAPER[m][s - 1]}" for s in seqs))
