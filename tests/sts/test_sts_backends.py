@@ -116,7 +116,7 @@ def test_classifier_facade_runs_sts_backend():
     assert clf.predict(x).shape == (12,)
 
 
-@pytest.mark.parametrize("name", ["sts_convsnn", "sts_resnet"])
+@pytest.mark.parametrize("name", ["sts_convsnn", pytest.param("sts_resnet", marks=pytest.mark.slow)])
 def test_save_load_round_trip(tmp_path, name):
     kw = {"filters": (2, 2)} if name == "sts_convsnn" else {"base_width": 2}
     backend = backends.get(name, **kw)
