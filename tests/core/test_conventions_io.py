@@ -62,6 +62,9 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
             raise RuntimeError("crash while writing")
     assert json.loads(target.read_text()) == {"a": 0.5, "b": [0, 1, 2]}
     assert os.listdir(target.parent) == ["metrics.json"]  # no temporary left behind
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0600
 
 
 def test_npz_round_trip_and_no_pickle(tmp_path):
