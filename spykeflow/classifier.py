@@ -542,6 +542,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 self.model_.save(tmp / "model.keras")
             save_npz_atomic(tmp / "arrays.npz", **arrays)
             write_json_atomic(tmp / "metadata.json", meta)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; give the usual folder mode
             if path.exists():
                 old = path.with_name(f".{path.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
