@@ -787,6 +787,11 @@ FACEBIKE_LAYERS = [
      "snapshot_every": 50},
 ]
 
+# --quick settings shared by the 28x28 image pipelines (mnist, fashion, emnist).
+_QUICK_28X28 = {"stdp_images": 1000, "lr_double_every": 150, "train_limit": 5000,
+                "test_limit": 1000, "backend": "binary", "hidden": 500, "epochs": 10,
+                "batch_size": 32, "learning_rate": 1e-3}
+
 PIPELINES = {
     "digits": Pipeline(
         summary="embedded scikit-learn digits, no download: encode, STDP Conv1, Pool1 features, "
@@ -804,25 +809,19 @@ PIPELINES = {
         summary="MNIST, published one-layer (mnist_conv1) or two-layer (--layers 2, net4) "
                 "settings, reference sg1 readout",
         defaults={**_STDP_COMMON, "dataset": "mnist"},
-        quick={"stdp_images": 1000, "lr_double_every": 150, "train_limit": 5000, "test_limit": 1000,
-               "backend": "binary", "hidden": 500, "epochs": 10, "batch_size": 32,
-               "learning_rate": 1e-3},
+        quick=_QUICK_28X28,
         body=_with_layers(_stdp_pipeline),
     ),
     "fashion": Pipeline(
         summary="Fashion-MNIST with the MNIST settings",
         defaults={**_STDP_COMMON, "dataset": "fashion"},
-        quick={"stdp_images": 1000, "lr_double_every": 150, "train_limit": 5000, "test_limit": 1000,
-               "backend": "binary", "hidden": 500, "epochs": 10, "batch_size": 32,
-               "learning_rate": 1e-3},
+        quick=_QUICK_28X28,
         body=_with_layers(_stdp_pipeline),
     ),
     "emnist": Pipeline(
         summary="EMNIST Balanced (the available subset), emnist_conv1 / net4, reference readout",
         defaults={**_STDP_COMMON, "dataset": "emnist"},
-        quick={"stdp_images": 1000, "lr_double_every": 150, "train_limit": 3000, "test_limit": 304,
-               "backend": "binary", "hidden": 500, "epochs": 10, "batch_size": 32,
-               "learning_rate": 1e-3},
+        quick={**_QUICK_28X28, "train_limit": 3000, "test_limit": 304},
         body=_with_layers(_stdp_pipeline),
     ),
     "facebike": Pipeline(
