@@ -116,6 +116,32 @@ def find_file(folder, names):
     return None
 
 
+def read_source(source, name=None, what="file"):
+    """Return ``(bytes, name)`` of ``source``: a path (read) or bytes (taken as they are).
+
+    A missing path raises :class:`DatasetNotFoundError`, a directory
+    :class:`DatasetFormatError`; ``what`` names the expected kind of file in the messages.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "<bytes>"
+    if isinstance(source, (str, os.PathLike)):
+        path = pathlib.Path(source)
+        try:
+            return path.read_bytes(), name or str(path)
+        except FileNotFoundError:
+            raise DatasetNotFoundError(f"{what[0].upper() + what[1:]} not found: {path}") from None
+        except IsADirectoryError:
+            raise DatasetFormatError(f"{path}: expected {_article(what)}, found a directory.") from None
+    raise TypeError(
+        "Expected a path (str or os.PathLike) or bytes. "
+        f"Received: {type(source).__name__}."
+    )
+
+
+def _article(what):
+    return ("an " if what[0] in "aeiou" else "a ") + what
+
+
 def read_maybe_gzip(source, name=None) -> bytes:
     """Return the bytes of ``source`` (path or bytes), gunzipped in memory when gzip-compressed.
 
@@ -123,23 +149,7 @@ def read_maybe_gzip(source, name=None) -> bytes:
     compressed files work under either name. A corrupt or truncated gzip stream raises
     :class:`DatasetFormatError` naming the file.
     """
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        raw = bytes(source)
-        name = name or "<bytes>"
-    elif isinstance(source, (str, os.PathLike)):
-        path = pathlib.Path(source)
-        name = name or str(path)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise DatasetNotFoundError(f"File not found: {path}") from None
-        except IsADirectoryError:
-            raise DatasetFormatError(f"{path}: expected a file, found a directory.") from None
-    else:
-        raise TypeError(
-            "Expected a path (str or os.PathLike) or bytes. "
-            f"Received: {type(source).__name__}."
-        )
+    raw, name = read_source(source, name)
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)

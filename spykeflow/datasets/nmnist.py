@@ -20,8 +20,6 @@ samples, about 0.3 s, never need them, and they are not interpreted here.)
 
 from __future__ import annotations
 
-import os
-import pathlib
 
 import numpy as np
 
@@ -34,6 +32,7 @@ from ._common import (
     not_found,
     object_array,
     progress_bar,
+    read_source,
 )
 
 __all__ = ["EVENT_DTYPE", "read_nmnist_events", "encode_nmnist_events", "load_nmnist"]
@@ -80,23 +79,7 @@ def read_nmnist_events(path_or_bytes, name=None) -> np.ndarray:
     >>> ev["x"].tolist(), ev["y"].tolist(), ev["p"].tolist(), ev["t"].tolist()
     ([3, 33], [7, 0], [1, 0], [258, 8388607])
     """
-    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-        data = bytes(path_or_bytes)
-        name = name or "<bytes>"
-    elif isinstance(path_or_bytes, (str, os.PathLike)):
-        path = pathlib.Path(path_or_bytes)
-        name = name or str(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise DatasetNotFoundError(f"N-MNIST event file not found: {path}") from None
-        except IsADirectoryError:
-            raise DatasetFormatError(f"{path}: expected an event file, found a directory.") from None
-    else:
-        raise TypeError(
-            "Expected path_or_bytes to be a path (str or os.PathLike) or bytes. "
-            f"Received: {type(path_or_bytes).__name__}."
-        )
+    data, name = read_source(path_or_bytes, name, what="N-MNIST event file")
     if not data:
         raise DatasetFormatError(f"{name}: empty event file (0 bytes, no events).")
     if len(data) % _BYTES_PER_EVENT:
