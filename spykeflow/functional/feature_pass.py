@@ -15,6 +15,20 @@ import numpy as np
 __all__ = ["conv_forward", "pool_forward"]
 
 
+def _inhibit(v, cand):
+    """Lateral inhibition over time-resolved potentials ``v`` (N, T, H, W, C): at each position
+    only the first step with any candidate spikes, in the map of highest potential (ties to the
+    lowest index)."""
+    tf = _tf()
+    any_c = tf.reduce_any(cand, axis=-1)
+    new = any_c & (tf.cumsum(tf.cast(any_c, tf.int32), axis=1) == 1)
+    vmax = tf.reduce_max(v, axis=-1, keepdims=True)
+    c = tf.shape(v)[-1]
+    iota = tf.range(c)
+    amax = tf.reduce_min(tf.where(v >= vmax, iota, c), axis=-1)
+    return new[..., None] & tf.equal(amax[..., None], iota)
+
+
 def _tf():
     import tensorflow as tf
 
@@ -76,13 +90,7 @@ def _build_conv(strict, inhibition, jit):
         th = theta[:, None, None, None, None]
         cand = v > th if strict else v >= th
         if inhibition:
-            any_c = tf.reduce_any(cand, axis=-1)
-            new = any_c & (tf.cumsum(tf.cast(any_c, tf.int32), axis=1) == 1)
-            vmax = tf.reduce_max(v, axis=-1, keepdims=True)
-            c = tf.shape(v)[-1]
-            iota = tf.range(c)
-            amax = tf.reduce_min(tf.where(v >= vmax, iota, c), axis=-1)
-            s = new[..., None] & tf.equal(amax[..., None], iota)
+            s = _inhibit(v, cand)
         else:
             s = cand & (tf.cumsum(tf.cast(cand, tf.int32), axis=1) == 1)
         return tf.where(s, v, tf.zeros_like(v))
@@ -131,13 +139,7 @@ def _build_pool(mode, lateral_inhibition, size, stride, strict, jit):
         th = theta[:, None, None, None, None]
         cand = p > th if strict else p >= th
         if lateral_inhibition:
-            any_c = tf.reduce_any(cand, axis=-1)
-            new = any_c & (tf.cumsum(tf.cast(any_c, tf.int32), axis=1) == 1)
-            vmax = tf.reduce_max(p, axis=-1, keepdims=True)
-            c = tf.shape(p)[-1]
-            iota = tf.range(c)
-            amax = tf.reduce_min(tf.where(p >= vmax, iota, c), axis=-1)
-            s = new[..., None] & tf.equal(amax[..., None], iota)
+            s = _inhibit(p, cand)
         else:
             s = cand
             if mode == "first_spike":
