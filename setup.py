@@ -32,6 +32,7 @@ setup(
         "h5py>=3.8",
         "pillow>=9.0",
         "threadpoolctl>=3.0",
+        "numba>=0.59",
     ],
     extras_require={
         "test": [

@@ -4,8 +4,9 @@ Layer-wise unsupervised training with :meth:`Network.fit` (each conv layer is tr
 spikes of the frozen layers below it), feature vectors with :meth:`Network.transform`, and the
 time-resolved spikes of any layer with :meth:`Network.spikes_at`. The class orchestrates; the
 mechanisms live in :mod:`spykeflow.functional` (the compiled training loop in
-:mod:`spykeflow.functional.stdp_loop`, the batched inference pass in
-:mod:`spykeflow.functional.feature_pass`).
+:mod:`spykeflow.functional.stdp_loop`, the event-driven inference pass in
+:mod:`spykeflow.functional.feature_pass`). Between layers, spikes travel as sparse events
+(:mod:`spykeflow.functional.spike_events`); dense tensors are built only when asked for.
 
 Spike layout: ``(N, T, H, W, C)`` bool, see :mod:`spykeflow.conventions`.
 """
@@ -23,7 +24,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import io as sfio
 from ._validation import NotFittedError, check_fitted, check_in, check_positive_int
-from .functional import feature_pass, stdp, stdp_loop
+from .functional import feature_pass, spike_events, stdp, stdp_loop
 from .functional.pooling import FEATURE_VALUES, flatten_map_major
 from .layers.spike_pool import SpikePool
 from .layers.stdp_conv import STDPConv
@@ -87,7 +88,7 @@ class Network(TransformerMixin, BaseEstimator):
     batch_size : int
         Samples per batch in inference (streamed; no dataset-sized spike tensor is built).
     chunk_size : int
-        Samples per call of the compiled training loop.
+        Samples per call of the compiled training loop (monitors run between chunks).
     checkpoint_path : str or path, optional
         Folder for training checkpoints (written atomically every ``checkpoint_every`` images);
         ``fit(..., resume=True)`` continues from the latest one.
@@ -98,11 +99,6 @@ class Network(TransformerMixin, BaseEstimator):
         :mod:`spykeflow.monitors`); returning True stops the current layer's training.
     progress : bool
         Show tqdm progress bars with the current C_l.
-    jit : {"auto", True, False}
-        Compile the training loop and the inference post-processing with XLA. XLA runs much
-        faster per sample but costs ~5 s CPU to compile per layer geometry; "auto" uses it for
-        layers trained on >= 2000 samples and inference batches of >= 64 samples. Results
-        agree to float32 rounding.
 
     Attributes
     ----------
@@ -129,7 +125,7 @@ class Network(TransformerMixin, BaseEstimator):
 
     def __init__(self, layers=None, seed=0, feature_values="binary", feature_layer=-1,
                  batch_size=256, chunk_size=500, checkpoint_path=None, checkpoint_every=1000,
-                 monitors=None, progress=True, jit="auto"):
+                 monitors=None, progress=True):
         self.layers = layers
         self.seed = seed
         self.feature_values = feature_values
@@ -140,7 +136,6 @@ class Network(TransformerMixin, BaseEstimator):
         self.checkpoint_every = checkpoint_every
         self.monitors = monitors
         self.progress = progress
-        self.jit = jit
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -180,8 +175,6 @@ class Network(TransformerMixin, BaseEstimator):
         check_positive_int(self.batch_size, "batch_size")
         check_positive_int(self.chunk_size, "chunk_size")
         check_positive_int(self.checkpoint_every, "checkpoint_every")
-        if self.jit not in ("auto", True, False):
-            raise ValueError(f"Expected jit in ('auto', True, False). Received: jit={self.jit!r}.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
             raise TypeError(f"Expected an integer seed. Received: seed={self.seed!r}.")
 
@@ -253,36 +246,26 @@ class Network(TransformerMixin, BaseEstimator):
                           for i in range(n)])
         return (layer.threshold * (1 - a + 2 * a * u)).astype(np.float32)
 
-    def _forward(self, x, layers, weights, upto, offset=0):
-        """Run layers[0..upto] in inference mode on a batch; returns the output of layer upto
-        as bool spikes (N, T, H, W, C) and, for a conv layer, the valued spikes."""
-        cur = x
+    def _forward(self, ev, layers, weights, upto, offset=0):
+        """Run layers[0..upto] in inference mode on the events ``ev`` of a batch of samples
+        (the first is sample ``offset``); returns the events of layer ``upto``'s output."""
         valued = None
         thetas = {}
         for i in range(upto + 1):
             layer = layers[i]
             if isinstance(layer, STDPConv):
-                th = self._thresholds(i, layer, cur.shape[0], offset)
+                th = self._thresholds(i, layer, ev.n, offset)
                 thetas[i] = th
-                valued = feature_pass.conv_forward(cur, weights[i], th,
-                                                   strict=layer.strict_threshold,
-                                                   inhibition=layer.lateral_inhibition,
-                                                   jit=self._jit_for(cur.shape[0], 64))
-                cur = valued > 0
+                ev = feature_pass.conv_events(ev, weights[i], th, strict=layer.strict_threshold,
+                                              inhibition=layer.lateral_inhibition)
                 conv_i = i
             else:
                 mode = layer.resolved_mode(is_last=i == len(layers) - 1)
                 src = layers[conv_i]
-                cur, _ = feature_pass.pool_forward(
-                    valued, thetas[conv_i], mode=mode, lateral_inhibition=layer.lateral_inhibition,
-                    size=layer.size, stride=layer.stride, strict=src.strict_threshold,
-                    jit=self._jit_for(valued.shape[0], 64))
-                valued = None
-        return cur
-
-    def _jit_for(self, n, auto_min):
-        jit = getattr(self, "jit", "auto")
-        return n >= auto_min if jit == "auto" else bool(jit)
+                ev = feature_pass.pool_events(
+                    ev, thetas[conv_i], mode=mode, lateral_inhibition=layer.lateral_inhibition,
+                    size=layer.size, stride=layer.stride, strict=src.strict_threshold)
+        return ev
 
     def _layer_index(self, layer, n_layers):
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
@@ -298,6 +281,10 @@ class Network(TransformerMixin, BaseEstimator):
 
         Streaming form of :meth:`spikes_at` for large datasets (e.g. the BPTT backends).
         """
+        for start, ev in self._iter_events(spikes, layer, batch_size):
+            yield start, spike_events.to_dense(ev)
+
+    def _iter_events(self, spikes, layer, batch_size=None):
         check_fitted(self, "weights_")
         spikes = self._check_spikes(spikes)
         layers = self.layers_
@@ -305,8 +292,8 @@ class Network(TransformerMixin, BaseEstimator):
         self._check_input_shape(spikes)
         bs = check_positive_int(batch_size or self.batch_size, "batch_size")
         for start in range(0, spikes.shape[0], bs):
-            xb = self._binary_batch(spikes[start:start + bs])
-            yield start, self._forward(xb, layers, self.weights_, idx, offset=start)
+            ev = spike_events.from_dense(self._binary_batch(spikes[start:start + bs]))
+            yield start, self._forward(ev, layers, self.weights_, idx, offset=start)
 
     def spikes_at(self, spikes, layer=-1, batch_size=None):
         """Time-resolved output spikes ``(N, T, H, W, C)`` bool of layer ``layer``.
@@ -327,21 +314,8 @@ class Network(TransformerMixin, BaseEstimator):
 
         ``F = C*P*Q`` (3630 for the MNIST Pool1). Values per ``feature_values``.
         """
-        check_fitted(self, "weights_")
-        spikes = self._check_spikes(spikes)
-        self._check_input_shape(spikes)
-        layers = self.layers_
-        idx = self._layer_index(self.feature_layer, len(layers))
-        out = []
-        for _, s in self.iter_spikes_at(spikes, idx):
-            if self.feature_values == "binary":
-                f = s.any(axis=1).astype(np.uint8)
-            elif self.feature_values == "counts":
-                f = s.sum(axis=1, dtype=np.int16)
-            else:
-                f = np.where(s.any(axis=1), np.argmax(s, axis=1), -1).astype(np.int8)
-            out.append(flatten_map_major(f))
-        return np.concatenate(out, axis=0)
+        return np.concatenate([spike_events.to_features(ev, self.feature_values)
+                               for _, ev in self._iter_events(spikes, self.feature_layer)], axis=0)
 
     def spike_statistics(self, spikes, y=None, layer=-1):
         """Activity of layer ``layer`` in inference: ``spikes_per_image`` (N,) and, when labels
@@ -349,9 +323,11 @@ class Network(TransformerMixin, BaseEstimator):
         normalised version (divided by the class frequency) and ``classes`` (sorted labels)."""
         spikes_per_image = []
         per_map = []
-        for _, s in self.iter_spikes_at(spikes, layer):
-            spikes_per_image.append(s.sum(axis=(1, 2, 3, 4)))
-            per_map.append(s.sum(axis=(1, 2, 3)))
+        for _, ev in self._iter_events(spikes, layer):
+            c = ev.shape[-1]
+            img = np.repeat(np.arange(ev.n), np.diff(ev.ptr))
+            spikes_per_image.append(np.diff(ev.ptr))
+            per_map.append(np.bincount(img * c + ev.idx % c, minlength=ev.n * c).reshape(ev.n, c))
         out = {"spikes_per_image": np.concatenate(spikes_per_image)}
         if y is not None:
             y = np.asarray(y)
@@ -501,27 +477,17 @@ class Network(TransformerMixin, BaseEstimator):
                 nxt_ck = ((done // ck) + 1) * ck - epoch * n
                 end_pos = min(end_pos, max(pos + 1, nxt_ck))
                 m = end_pos - pos
-                x = self._binary_batch(spikes[pos:end_pos])
+                ev = spike_events.from_dense(self._binary_batch(spikes[pos:end_pos]))
                 if li > 0:
-                    x = self._forward(x, layers, weights, li - 1, offset=pos)
-                sl = stdp_loop.spike_lists(x)
-                width = 1 << max(5, int(np.ceil(np.log2(sl.shape[2]))))
-                if width != sl.shape[2]:
-                    sl = np.pad(sl, ((0, 0), (0, 0), (0, width - sl.shape[2])), constant_values=-1)
-                pad_n = chunk - m
-                if pad_n > 0:
-                    sl = np.pad(sl, ((0, pad_n), (0, 0), (0, 0)), constant_values=-1)
+                    ev = self._forward(ev, layers, weights, li - 1, offset=pos)
                 gidx = np.arange(done, done + m)
                 a_img = np.array([stdp.a_plus_for_image(k, layer.a_plus, layer.lr_double_every,
                                                         layer.a_plus_max) for k in gidx], np.float32)
-                th = thetas_all[done:done + m]
-                pad = lambda a: np.pad(a, (0, pad_n))  # noqa: E731
-                out = stdp_loop.train_chunk(cfg, W, sl, m, pad(th), pad(a_img),
-                                            pad(np.arange(pos, end_pos, dtype=np.int32)),
-                                            counts, a_state, g, jit=self._jit_for(total, 2000))
+                out = stdp_loop.train_chunk(cfg, W, ev, thetas_all[done:done + m], a_img,
+                                            np.arange(pos, end_pos), counts, a_state, g)
                 W, counts, a_state = out["weights"], out["counts"], float(out["a_state"])
                 g += m * T
-                wp, ws = out["win_pos"][:m], out["win_step"][:m]
+                wp, ws = out["win_pos"], out["win_step"]
                 has = wp >= 0
                 wo = shapes[li][1]
                 img, mp = np.nonzero(has)
@@ -530,7 +496,7 @@ class Network(TransformerMixin, BaseEstimator):
                 h["winners"].append(rows)
                 h["updates_per_map"] = (np.asarray(h["updates_per_map"]) + has.sum(axis=0)).tolist()
                 h["winners_per_image"].extend(has.sum(axis=1).tolist())
-                h["spikes_per_image"].extend(out["spikes"][:m].tolist())
+                h["spikes_per_image"].extend(out["spikes"].tolist())
                 done += m
                 h["images_trained"] = done
                 bar.update(m)

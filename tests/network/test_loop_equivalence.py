@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spykeflow.functional import stdp, stdp_loop
+from spykeflow.functional.spike_events import from_dense
 
 from .reference import reference_train
 
@@ -25,7 +26,7 @@ def _data(seed=0, multi=False):
     return spk, w0
 
 
-def _compiled(spk, w0, opts, jit):
+def _compiled(spk, w0, opts):
     kk = dict(BASE)
     kk.update(opts)
     cfg = stdp_loop.LoopConfig(
@@ -36,10 +37,10 @@ def _compiled(spk, w0, opts, jit):
         kk.get("lr_schedule") == "original_steps", T * kk["lr_double_every"] - 1, 0.15, 0.75)
     a = np.array([stdp.a_plus_for_image(i, kk["a_plus"], kk["lr_double_every"], 0.15)
                   for i in range(N)], np.float32)
-    out = stdp_loop.train_chunk(cfg, w0.reshape(-1, C), stdp_loop.spike_lists(spk), N,
+    out = stdp_loop.train_chunk(cfg, w0.reshape(-1, C), from_dense(spk),
                                 np.full(N, kk["threshold"], np.float32), a,
                                 np.arange(N, dtype=np.int32), np.zeros(C, np.float32),
-                                kk["a_plus"], 0, jit=jit)
+                                kk["a_plus"], 0)
     wo = W - K + 1
     log = [sorted((m, int(out["win_pos"][i, m]) // wo, int(out["win_pos"][i, m]) % wo,
                    int(out["win_step"][i, m])) for m in range(C) if out["win_pos"][i, m] >= 0)
@@ -60,12 +61,12 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: ",".join(o) or "default")
-def test_graph_loop_equals_reference(opts):
+def test_loop_equals_reference(opts):
     spk, w0 = _data()
     kw = dict(BASE)
     kw.update(opts)
     w_ref, log_ref = reference_train(spk, w0, **kw)
-    w, log = _compiled(spk, w0, opts, jit=False)
+    w, log = _compiled(spk, w0, opts)
     assert sum(map(len, log_ref)) > 20                    # learning actually happened
     assert log == log_ref
     np.testing.assert_allclose(w, w_ref, atol=2e-6, rtol=0)
@@ -74,28 +75,7 @@ def test_graph_loop_equals_reference(opts):
 def test_multi_spike_input_equals_reference():
     spk, w0 = _data(seed=3, multi=True)
     w_ref, log_ref = reference_train(spk, w0, **BASE)
-    w, log = _compiled(spk, w0, {}, jit=False)
-    assert log == log_ref
-    np.testing.assert_allclose(w, w_ref, atol=2e-6, rtol=0)
-
-
-def test_xla_loop_equals_reference():
-    """The XLA-compiled loop (the fast path used for large fits)."""
-    spk, w0 = _data(seed=1)
-    w_ref, log_ref = reference_train(spk, w0, **BASE)
-    w, log = _compiled(spk, w0, {}, jit=True)
-    assert log == log_ref
-    np.testing.assert_allclose(w, w_ref, atol=2e-6, rtol=0)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("opts", OPTIONS[1:], ids=lambda o: ",".join(o))
-def test_xla_loop_equals_reference_all_options(opts):
-    spk, w0 = _data(seed=2)
-    kw = dict(BASE)
-    kw.update(opts)
-    w_ref, log_ref = reference_train(spk, w0, **kw)
-    w, log = _compiled(spk, w0, opts, jit=True)
+    w, log = _compiled(spk, w0, {})
     assert log == log_ref
     np.testing.assert_allclose(w, w_ref, atol=2e-6, rtol=0)
 
@@ -116,9 +96,9 @@ def test_homeostasis_counting(count_first, expected):
     cfg = stdp_loop.LoopConfig((3, 3, 1), (3, 3), 1, 2, 3, False, True, "greedy_all", True, 5,
                                5 / 3.0, 0.003, count_first, False, False, 1, 0.15, 0.75)
     w0 = np.full((9, 1), 0.5, np.float32)
-    out = stdp_loop.train_chunk(cfg, w0, stdp_loop.spike_lists(spk), 10, np.full(10, 1.0, np.float32),
+    out = stdp_loop.train_chunk(cfg, w0, from_dense(spk), np.full(10, 1.0, np.float32),
                                 np.full(10, 0.004, np.float32), np.arange(10, dtype=np.int32),
-                                np.zeros(1, np.float32), 0.004, 0, jit=False)
+                                np.zeros(1, np.float32), 0.004, 0)
     assert (out["win_pos"][:, 0] >= 0).astype(int).tolist() == expected
     # every win is an LTP step (all pre fired at step 0); every excluded image decays once
     w = np.float32(0.5)
@@ -136,9 +116,9 @@ def test_same_step_pre_is_causal_and_late_pre_depressed():
     cfg = stdp_loop.LoopConfig((3, 3, 1), (3, 3), 1, 2, 3, False, True, "greedy_all", False, 5,
                                1.0, 0.003, False, False, False, 1, 0.15, 0.75)
     w0 = np.full((9, 1), 0.5, np.float32)
-    out = stdp_loop.train_chunk(cfg, w0, stdp_loop.spike_lists(spk), 1, np.full(1, 1.0, np.float32),
+    out = stdp_loop.train_chunk(cfg, w0, from_dense(spk), np.full(1, 1.0, np.float32),
                                 np.full(1, 0.1, np.float32), np.zeros(1, np.int32),
-                                np.zeros(1, np.float32), 0.1, 0, jit=False)
+                                np.zeros(1, np.float32), 0.1, 0)
     assert out["win_step"][0, 0] == 0
     d = out["weights"][:, 0] - 0.5
     np.testing.assert_allclose(d[:8], 0.1 * 0.25, atol=1e-7)      # pre at the same step: LTP
@@ -149,9 +129,8 @@ def test_original_steps_lr_state():
     spk = np.zeros((3, 12, 3, 3, 1), bool)
     cfg = stdp_loop.LoopConfig((3, 3, 1), (3, 3), 1, 12, 3, False, True, "greedy_all", False, 5,
                                1.0, 0.003, False, False, True, 12 * 1 - 1, 0.15, 0.75)
-    out = stdp_loop.train_chunk(cfg, np.full((9, 1), 0.5, np.float32), stdp_loop.spike_lists(spk),
-                                3, np.ones(3, np.float32), np.ones(3, np.float32),
-                                np.arange(3, dtype=np.int32), np.zeros(1, np.float32), 0.002, 0,
-                                jit=False)
+    out = stdp_loop.train_chunk(cfg, np.full((9, 1), 0.5, np.float32), from_dense(spk),
+                                np.ones(3, np.float32), np.ones(3, np.float32),
+                                np.arange(3, dtype=np.int32), np.zeros(1, np.float32), 0.002, 0)
     # doublings after g = 0, 11, 22, 33 (36 steps): 0.002 -> 0.032
     assert out["a_state"] == pytest.approx(0.032)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spykeflow.functional import competition, inhibition, integrate_fire, pooling, stdp
-from spykeflow.functional import feature_pass
+from spykeflow.functional import feature_pass, spike_events
 
 
 # ---------------------------------------------------------------- N2/N3 integrate-and-fire
@@ -188,17 +188,23 @@ def test_pool_lateral_inhibition(rng):
         assert pooled[n, t[n, i, j], i, j, m] == pooled[n, t[n, i, j], i, j].max()
 
 
-def test_feature_pass_matches_numpy(rng):
+@pytest.mark.parametrize("conv_inhibition", [True, False])
+def test_feature_pass_matches_numpy(rng, conv_inhibition):
+    """The event-driven inference pass equals the dense numpy mechanisms, for every pool mode."""
     s = rng.random((3, 5, 9, 9, 2)) < 0.15
     w = rng.random((3, 3, 2, 4)).astype(np.float32)
     th = np.full(3, 4.0, np.float32)
-    x = feature_pass.conv_forward(s, w, th)
+    ev = feature_pass.conv_events(spike_events.from_dense(s), w, th, inhibition=conv_inhibition)
+    x = np.zeros((3, 5, 7, 7, 4), np.float32)
+    img = np.repeat(np.arange(3), np.diff(ev.ptr))
+    x.reshape(3, 5, -1)[img, ev.t, ev.idx] = ev.val
     v = integrate_fire.cumulative_potentials(s, w)
-    ref = np.where(inhibition.inhibit_sequence(v, th), v, 0)
+    ref = np.where(inhibition.inhibit_sequence(v, th, inhibition=conv_inhibition), v, 0)
+    assert (ref > 0).sum() > 20
     np.testing.assert_allclose(x, ref, rtol=1e-5)
     for mode in pooling.POOL_MODES:
         for inh in (False, True):
-            p, _ = feature_pass.pool_forward(x, th, mode, inh)
+            p = spike_events.to_dense(feature_pass.pool_events(ev, th, mode, inh))
             assert (p == pooling.spike_pool(ref, th, mode, inh)).all(), (mode, inh)
 
 
