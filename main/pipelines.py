@@ -495,7 +495,8 @@ def _stdp_plots(run, config, net, spikes_test, x_stdp, y_test, encoder, dataset)
     pool0 = net.spikes_at(train0, layer=convs[0] + 1) if convs[0] + 1 < len(names) else None
     win = [np.asarray(r).reshape(-1, 5) for r in h0["winners"]]
     win = np.concatenate(win) if win else np.zeros((0, 5), np.int32)
-    save(plotting.plot_debug_views(train0, after_inhibition=conv0, pool_before=pool0,
+    save(plotting.plot_debug_views(train0, crossings=net.threshold_crossings(train0, convs[0]),
+                                   after_inhibition=conv0, pool_before=pool0,
                                    winners=win[win[:, 0] == 0][:, [2, 3, 1]], index=0,
                                    layer_name=names[convs[0]]),
          "debug_views_train0.png")

@@ -284,16 +284,46 @@ class Network(TransformerMixin, BaseEstimator):
         for start, ev in self._iter_events(spikes, layer, batch_size):
             yield start, spike_events.to_dense(ev)
 
+    def threshold_crossings(self, spikes, layer=0, batch_size=None):
+        """Threshold crossings of conv layer ``layer`` *before* lateral inhibition
+        ``(N, T, H, W, C)`` bool: every neuron at its first step with ``V >= theta`` (the debug
+        view "before inhibition" of paper Figs 4 and 16, counted once per neuron, not on every
+        later step as the original did). The layers below run as usual.
+
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.random((2, 3, 8, 8, 2)) < 0.2
+        >>> net = Network([STDPConv(4, 3, threshold=2.0, inhibition_window=3)], progress=False).fit(x)
+        >>> bool((net.threshold_crossings(x) >= net.spikes_at(x, 0)).all())   # a superset
+        True
+        """
+        check_fitted(self, "weights_")
+        idx = self._layer_index(layer, len(self.layers_))
+        conv = self.layers_[idx]
+        if not isinstance(conv, STDPConv):
+            raise ValueError(f"Expected the index of a conv layer. Received: layer={layer} "
+                             f"({type(conv).__name__}).")
+        parts = []
+        for start, ev in self._iter_events(spikes, idx - 1 if idx else None, batch_size):
+            th = self._thresholds(idx, conv, ev.n, start)
+            ev = feature_pass.conv_events(ev, self.weights_[idx], th,
+                                          strict=conv.strict_threshold, inhibition=False)
+            parts.append(spike_events.to_dense(ev))
+        return np.concatenate(parts, axis=0)
+
     def _iter_events(self, spikes, layer, batch_size=None):
+        """Yield ``(start, events)`` of layer ``layer``'s output per batch (``None``: the
+        input spikes themselves)."""
         check_fitted(self, "weights_")
         spikes = self._check_spikes(spikes)
         layers = self.layers_
-        idx = self._layer_index(layer, len(layers))
+        idx = None if layer is None else self._layer_index(layer, len(layers))
         self._check_input_shape(spikes)
         bs = check_positive_int(batch_size or self.batch_size, "batch_size")
         for start in range(0, spikes.shape[0], bs):
             ev = spike_events.from_dense(self._binary_batch(spikes[start:start + bs]))
-            yield start, self._forward(ev, layers, self.weights_, idx, offset=start)
+            if idx is not None:
+                ev = self._forward(ev, layers, self.weights_, idx, offset=start)
+            yield start, ev
 
     def spikes_at(self, spikes, layer=-1, batch_size=None):
         """Time-resolved output spikes ``(N, T, H, W, C)`` bool of layer ``layer``.

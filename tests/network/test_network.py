@@ -274,3 +274,20 @@ def test_original_steps_snapshot_schedule():
     x = _spikes(12)
     net = _net(layers=_layers(snapshot_every=2, snapshot_schedule="original_steps")).fit(x)
     assert net.history_["layers"][0]["snapshot_images"] == [1, 2, 4, 6, 8, 10, 11]
+
+
+def test_threshold_crossings_before_inhibition():
+    """Two maps cross at the same position and step: both are crossings, only the argmax map
+    spikes after lateral inhibition; a pooling layer index is refused."""
+    x = np.zeros((1, 2, 2, 2, 1), bool)
+    x[0, 1] = True                                      # all four inputs at step 1
+    w = np.zeros((2, 2, 1, 2), np.float32)
+    w[..., 0], w[..., 1] = 0.5, 0.6                      # potentials 2.0 and 2.4 >= 1.5
+    net = Network([STDPConv(2, 2, threshold=1.5, inhibition_window=1, n_images=0, weights=w),
+                   SpikePool(1)], progress=False).fit(x)
+    cross = net.threshold_crossings(x, 0)
+    assert cross.shape == (1, 2, 1, 1, 2)
+    assert cross[0, 1, 0, 0].tolist() == [True, True] and not cross[0, 0].any()
+    assert net.spikes_at(x, 0)[0, 1, 0, 0].tolist() == [False, True]
+    with pytest.raises(ValueError, match="conv layer"):
+        net.threshold_crossings(x, 1)
