@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from . import io as sfio
 from ._validation import NotFittedError, check_fitted, check_in, check_positive_int
 from .functional import feature_pass, spike_events, stdp, stdp_loop
-from .functional.pooling import FEATURE_VALUES, flatten_map_major
+from .functional.pooling import FEATURE_VALUES as _SPIKE_FEATURES
 from .layers.spike_pool import SpikePool
 from .layers.stdp_conv import STDPConv
 
@@ -34,6 +34,9 @@ __all__ = ["Network", "STDPConv", "SpikePool", "PRESETS"]
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+
+#: What :meth:`Network.transform` can return per feature (``feature_values``).
+FEATURE_VALUES = _SPIKE_FEATURES + ("max_potential",)
 
 
 def _conv1(**kw):
@@ -80,9 +83,11 @@ class Network(TransformerMixin, BaseEstimator):
         or a preset name (see :data:`PRESETS` and :meth:`preset`). None: ``"mnist_conv1"``.
     seed : int
         Seeds weight initialisation and threshold jitter. Same seed => same weights/features.
-    feature_values : {"binary", "counts", "first_spike_times"}
+    feature_values : {"binary", "counts", "first_spike_times", "max_potential"}
         What :meth:`transform` returns per neuron of the feature layer (P4): spiked at least
         once (uint8), spike counts (int16), or the step of the first spike (-1: none; int8).
+        ``"max_potential"`` (feature layer must be a conv layer): global max pooling of each
+        map's final potential, ``(N, maps)`` float32, as in Kheradpisheh et al. (2018).
     feature_layer : int
         Index into ``layers`` of the layer whose spikes become features (-1: the last).
     batch_size : int
@@ -186,6 +191,7 @@ class Network(TransformerMixin, BaseEstimator):
         for i, layer in enumerate(layers):
             if isinstance(layer, STDPConv):
                 k = layer.kernel_size
+                h, w = h + 2 * layer.padding, w + 2 * layer.padding
                 if k > h or k > w:
                     raise ValueError(
                         f"Kernel larger than its input: layers[{i}] has kernel_size={k} but "
@@ -196,6 +202,7 @@ class Network(TransformerMixin, BaseEstimator):
                         f"weights.shape={layer.weights.shape}.")
                 h, w, c = h - k + 1, w - k + 1, layer.maps
             else:
+                h, w = h + 2 * layer.padding, w + 2 * layer.padding
                 if layer.size > h or layer.size > w:
                     raise ValueError(f"Pool larger than its input: layers[{i}] has size="
                                      f"{layer.size} but receives maps of {h}x{w}.")
@@ -249,22 +256,23 @@ class Network(TransformerMixin, BaseEstimator):
     def _forward(self, ev, layers, weights, upto, offset=0):
         """Run layers[0..upto] in inference mode on the events ``ev`` of a batch of samples
         (the first is sample ``offset``); returns the events of layer ``upto``'s output."""
-        valued = None
         thetas = {}
         for i in range(upto + 1):
             layer = layers[i]
             if isinstance(layer, STDPConv):
                 th = self._thresholds(i, layer, ev.n, offset)
                 thetas[i] = th
-                ev = feature_pass.conv_events(ev, weights[i], th, strict=layer.strict_threshold,
+                ev = feature_pass.conv_events(spike_events.pad(ev, layer.padding), weights[i], th,
+                                              strict=layer.strict_threshold,
                                               inhibition=layer.lateral_inhibition)
                 conv_i = i
             else:
                 mode = layer.resolved_mode(is_last=i == len(layers) - 1)
                 src = layers[conv_i]
                 ev = feature_pass.pool_events(
-                    ev, thetas[conv_i], mode=mode, lateral_inhibition=layer.lateral_inhibition,
-                    size=layer.size, stride=layer.stride, strict=src.strict_threshold)
+                    spike_events.pad(ev, layer.padding), thetas[conv_i], mode=mode,
+                    lateral_inhibition=layer.lateral_inhibition, size=layer.size,
+                    stride=layer.stride, strict=src.strict_threshold)
         return ev
 
     def _layer_index(self, layer, n_layers):
@@ -305,7 +313,7 @@ class Network(TransformerMixin, BaseEstimator):
         parts = []
         for start, ev in self._iter_events(spikes, idx - 1 if idx else None, batch_size):
             th = self._thresholds(idx, conv, ev.n, start)
-            ev = feature_pass.conv_events(ev, self.weights_[idx], th,
+            ev = feature_pass.conv_events(spike_events.pad(ev, conv.padding), self.weights_[idx], th,
                                           strict=conv.strict_threshold, inhibition=False)
             parts.append(spike_events.to_dense(ev))
         return np.concatenate(parts, axis=0)
@@ -344,6 +352,16 @@ class Network(TransformerMixin, BaseEstimator):
 
         ``F = C*P*Q`` (3630 for the MNIST Pool1). Values per ``feature_values``.
         """
+        if self.feature_values == "max_potential":
+            idx = self._layer_index(self.feature_layer, len(self.layers_))
+            conv = self.layers_[idx]
+            if not isinstance(conv, STDPConv):
+                raise ValueError("feature_values='max_potential' reads a conv layer's potentials. "
+                                 f"Received: feature_layer={self.feature_layer} "
+                                 f"({type(conv).__name__}); point it at a conv layer.")
+            return np.concatenate([
+                feature_pass.max_potentials(spike_events.pad(ev, conv.padding), self.weights_[idx])
+                for _, ev in self._iter_events(spikes, idx - 1 if idx else None)], axis=0)
         return np.concatenate([spike_events.to_features(ev, self.feature_values)
                                for _, ev in self._iter_events(spikes, self.feature_layer)], axis=0)
 
@@ -454,7 +472,8 @@ class Network(TransformerMixin, BaseEstimator):
         layer = layers[li]
         h = history["layers"][li]
         T = spikes.shape[1]
-        in_shape = tuple(spikes.shape[2:]) if li == 0 else shapes[li - 1]
+        h_in, w_in, c_in = tuple(spikes.shape[2:]) if li == 0 else shapes[li - 1]
+        in_shape = (h_in + 2 * layer.padding, w_in + 2 * layer.padding, c_in)
         n = spikes.shape[0] if layer.n_images is None else min(layer.n_images, spikes.shape[0])
         total = n * layer.epochs
         cfg = stdp_loop.LoopConfig(
@@ -510,6 +529,7 @@ class Network(TransformerMixin, BaseEstimator):
                 ev = spike_events.from_dense(self._binary_batch(spikes[pos:end_pos]))
                 if li > 0:
                     ev = self._forward(ev, layers, weights, li - 1, offset=pos)
+                ev = spike_events.pad(ev, layer.padding)
                 gidx = np.arange(done, done + m)
                 a_img = np.array([stdp.a_plus_for_image(k, layer.a_plus, layer.lr_double_every,
                                                         layer.a_plus_max) for k in gidx], np.float32)

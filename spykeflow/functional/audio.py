@@ -42,6 +42,7 @@ __all__ = [
     "fix_length",
     "audio_dataset",
     "features_array",
+    "augment_features",
 ]
 
 logger = logging.getLogger(__name__)
@@ -239,3 +240,65 @@ def features_array(waveforms, **kwargs):
     kwargs.setdefault("batch_size", 256)
     ds = audio_dataset(waveforms, **kwargs)
     return np.concatenate([b.numpy() for b in ds], axis=0)
+
+
+def augment_features(features, seed, max_shift=0, time_masks=0, max_time_mask=0,
+                     freq_masks=0, max_freq_mask=0, noise_std=0.0):
+    """Random training-set augmentation of a batch of features ``(N, T, F, C)``.
+
+    Applied per sample, in this order (all stateless: the same ``seed`` gives the same result):
+
+    * **time shift** by an integer ``s`` uniform in ``[-max_shift, max_shift]`` frames:
+      ``out[t] = x[t - s]``, with zeros (the per-band mean after standardisation) shifted in;
+    * **SpecAugment-style masks** (Park et al. 2019): ``time_masks`` bands of ``w`` frames
+      and ``freq_masks`` bands of ``w`` Mel bins, ``w`` uniform in ``[0, max_*_mask]``,
+      set to 0 in every channel;
+    * **Gaussian noise** of standard deviation ``noise_std`` (in units of the per-band std).
+
+    Parameters
+    ----------
+    features : float tensor (N, T, F, C)
+    seed : int or shape-(2,) int tensor
+        Seed of the stateless random ops (vary it per batch and epoch).
+
+    >>> x = tf.reshape(tf.range(1.0, 7.0), (1, 6, 1, 1))
+    >>> augment_features(x, seed=(0, 0)).numpy().ravel().tolist()  # no option: identity
+    [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    """
+    x = tf.convert_to_tensor(features, tf.float32)
+    if x.shape.rank != 4:
+        raise ValueError(f"Expected features (N, T, F, C). Received: shape={x.shape}.")
+    for name, value in (("max_shift", max_shift), ("time_masks", time_masks),
+                        ("max_time_mask", max_time_mask), ("freq_masks", freq_masks),
+                        ("max_freq_mask", max_freq_mask)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"Expected {name} as an int >= 0. Received: {name}={value!r}.")
+    if not float(noise_std) >= 0:
+        raise ValueError(f"Expected noise_std >= 0. Received: noise_std={noise_std!r}.")
+    if isinstance(seed, int):
+        seed = (seed, 0)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=6)
+    shape = tf.shape(x)
+    n, t, f = shape[0], shape[1], shape[2]
+    if max_shift > 0:
+        shift = tf.random.stateless_uniform([n], seeds[0], -max_shift, max_shift + 1, tf.int32)
+        padded = tf.pad(x, [[0, 0], [max_shift, max_shift], [0, 0], [0, 0]])
+        idx = tf.range(t)[None, :] + (max_shift - shift)[:, None]
+        x = tf.gather(padded, idx, batch_dims=1)
+
+    def masks(count, widest, size, s1, s2):
+        keep = tf.ones([n, size], x.dtype)
+        if count == 0 or widest == 0:
+            return keep
+        width = tf.random.stateless_uniform([n, count], s1, 0, widest + 1, tf.int32)
+        start = tf.cast(tf.random.stateless_uniform([n, count], s2) *
+                        tf.cast(size - width + 1, tf.float32), tf.int32)
+        pos = tf.range(size)[None, None, :]
+        inside = (pos >= start[..., None]) & (pos < (start + width)[..., None])
+        return 1.0 - tf.cast(tf.reduce_any(inside, axis=1), x.dtype)
+
+    x = (x * masks(time_masks, max_time_mask, t, seeds[1], seeds[2])[:, :, None, None]
+         * masks(freq_masks, max_freq_mask, f, seeds[3], seeds[4])[:, None, :, None])
+    if noise_std > 0:
+        x = x + float(noise_std) * tf.random.stateless_normal(shape, seeds[5], dtype=x.dtype)
+    return x

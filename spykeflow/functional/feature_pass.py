@@ -21,7 +21,7 @@ import numpy as np
 from .pooling import POOL_MODES
 from .spike_events import SpikeEvents
 
-__all__ = ["conv_events", "pool_events"]
+__all__ = ["conv_events", "pool_events", "max_potentials"]
 
 
 @nb.njit(cache=True)
@@ -308,3 +308,48 @@ def pool_events(ev, thresholds, mode="first_spike", lateral_inhibition=False, si
                  out_t, out_idx, out_val, n_out)
     ptr, t, idx, val = _compact(ptr_cap, n_out, out_t, out_idx, out_val)
     return SpikeEvents(ptr, t, idx, val, (T, P, Q, c))
+
+
+@nb.njit(cache=True, parallel=True)
+def _max_potential_kernel(ptr, ev_idx, w, hin, win, out):
+    n = ptr.shape[0] - 1
+    kh, kw, cin, c_out = w.shape
+    ho, wo = hin - kh + 1, win - kw + 1
+    for i in nb.prange(n):
+        v = np.zeros((ho * wo, c_out), np.float32)
+        for e in range(ptr[i], ptr[i + 1]):
+            f = ev_idx[e]
+            k = f % cin
+            rc = f // cin
+            col = rc % win
+            row = rc // win
+            for ii in range(max(0, row - ho + 1), min(kh, row + 1)):
+                for jj in range(max(0, col - wo + 1), min(kw, col + 1)):
+                    pos = (row - ii) * wo + col - jj
+                    for m in range(c_out):
+                        v[pos, m] += w[ii, jj, k, m]
+        for m in range(c_out):
+            best = np.float32(0.0)
+            for pos in range(ho * wo):
+                if v[pos, m] > best:
+                    best = v[pos, m]
+            out[i, m] = best
+
+
+def max_potentials(ev, weights):
+    """Global max pooling of a conv layer's final potentials: ``(n, C_out)`` float32, the
+    largest potential of each map over positions at the end of the sample (every input spike
+    integrated; no threshold, inhibition or reset). The features of Kheradpisheh et al. (2018),
+    whose last layer's neurons do not fire.
+
+    >>> from spykeflow.functional.spike_events import from_dense
+    >>> s = np.zeros((1, 2, 2, 3, 1), bool); s[0, 0, :, :2] = s[0, 1, 0, 2] = True
+    >>> w = np.full((2, 2, 1, 1), 0.5, np.float32)
+    >>> max_potentials(from_dense(s), w).tolist()
+    [[2.0]]
+    """
+    w = np.ascontiguousarray(weights, np.float32)
+    _, hin, win, _ = ev.shape
+    out = np.zeros((ev.n, w.shape[3]), np.float32)
+    _max_potential_kernel(ev.ptr, ev.idx, w, hin, win, out)
+    return out

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["SpikeEvents", "from_dense", "from_first_spike", "to_dense", "to_features"]
+__all__ = ["SpikeEvents", "from_dense", "from_first_spike", "pad", "to_dense", "to_features"]
 
 
 class SpikeEvents(NamedTuple):
@@ -72,6 +72,22 @@ def from_first_spike(first, time_steps):
     ptr = _ptr_from_counts(np.bincount(img, minlength=n))
     return SpikeEvents(ptr, t[order], idx[order].astype(np.int32),
                        np.ones(idx.shape[0], np.float32), (int(time_steps),) + tuple(f.shape[1:]))
+
+
+def pad(ev, p):
+    """The same events on a grid with ``p`` silent rows/columns added on every side.
+
+    >>> e = pad(from_dense(np.ones((1, 1, 1, 1, 2), bool)), 1)
+    >>> e.shape, e.idx.tolist()                   # (1, 1) of a 3x3 grid, channels 0 and 1
+    ((1, 3, 3, 2), [8, 9])
+    """
+    if p == 0:
+        return ev
+    T, h, w, c = ev.shape
+    row, rest = np.divmod(ev.idx, w * c)
+    col, k = np.divmod(rest, c)
+    idx = ((row + p) * (w + 2 * p) + col + p) * c + k
+    return SpikeEvents(ev.ptr, ev.t, idx.astype(np.int32), ev.val, (T, h + 2 * p, w + 2 * p, c))
 
 
 def to_dense(ev):

@@ -18,6 +18,8 @@ class SpikePool:
         Pool size (2).
     stride : int or None
         Stride (None: ``size``).
+    padding : int
+        Rows/columns of silent neurons added on every side before pooling (0: valid).
     mode : {"auto", "first_spike", "transient", "accumulate"}
         P1. "auto" (default): "transient" when the pool feeds a further layer (the original's
         Conv2 input, up to 4 spikes per pool neuron) and "first_spike" when it is the last
@@ -32,9 +34,10 @@ class SpikePool:
 
     kind = "pool"
 
-    def __init__(self, size=2, stride=None, mode="auto", lateral_inhibition=False):
+    def __init__(self, size=2, stride=None, mode="auto", lateral_inhibition=False, padding=0):
         self.size = check_positive_int(size, "size")
         self.stride = self.size if stride is None else check_positive_int(stride, "stride")
+        self.padding = check_positive_int(padding, "padding", minimum=0)
         self.mode = check_in(mode, "mode", POOL_MODES)
         self.lateral_inhibition = bool(lateral_inhibition)
 
@@ -45,7 +48,7 @@ class SpikePool:
 
     def get_config(self):
         return {"size": self.size, "stride": self.stride, "mode": self.mode,
-                "lateral_inhibition": self.lateral_inhibition}
+                "lateral_inhibition": self.lateral_inhibition, "padding": self.padding}
 
     @classmethod
     def from_config(cls, config, weights=None):

@@ -46,7 +46,11 @@ class STDPConv:
     maps : int
         Number of feature maps (output channels), e.g. 30 for Conv1, 200 for Conv2.
     kernel_size : int
-        Square kernel size (5). Valid padding, stride 1.
+        Square kernel size (5). Stride 1.
+    padding : int
+        Rows/columns of zeros (silent inputs) added on every side before the convolution (0:
+        valid, the original's setting; ``kernel_size // 2``: same size, as in Kheradpisheh et
+        al. 2018).
     threshold : float
         Firing threshold theta (15). Neurons fire at ``V >= theta`` (N3).
     inhibition_window : int
@@ -109,7 +113,7 @@ class STDPConv:
     """
 
     def __init__(self, maps, kernel_size=5, threshold=15.0, inhibition_window=11, *,
-                 lateral_inhibition=True, strict_threshold=False, threshold_jitter=0.0,
+                 padding=0, lateral_inhibition=True, strict_threshold=False, threshold_jitter=0.0,
                  competition="greedy_all", a_plus=0.004, a_minus_ratio=0.75,
                  lr_double_every=500, a_plus_max=0.15, lr_schedule="images", homeostasis=True,
                  homeostasis_block=5, homeostasis_factor=3.0, homeostasis_decay=0.003,
@@ -118,6 +122,7 @@ class STDPConv:
                  snapshot_schedule="images", stop_below=None):
         self.maps = check_positive_int(maps, "maps")
         self.kernel_size = check_positive_int(kernel_size, "kernel_size")
+        self.padding = check_positive_int(padding, "padding", minimum=0)
         self.threshold = _check_float(threshold, "threshold", 0, low_open=True)
         self.inhibition_window = check_positive_int(inhibition_window, "inhibition_window")
         if self.inhibition_window % 2 == 0:
@@ -183,7 +188,7 @@ class STDPConv:
 
 
 _CONV_KEYS = (
-    "maps", "kernel_size", "threshold", "inhibition_window", "lateral_inhibition",
+    "maps", "kernel_size", "padding", "threshold", "inhibition_window", "lateral_inhibition",
     "strict_threshold", "threshold_jitter", "competition", "a_plus", "a_minus_ratio",
     "lr_double_every", "a_plus_max", "lr_schedule", "homeostasis", "homeostasis_block",
     "homeostasis_factor", "homeostasis_decay", "homeostasis_count_first_image", "stdp_update",

@@ -291,3 +291,44 @@ def test_threshold_crossings_before_inhibition():
     assert net.spikes_at(x, 0)[0, 1, 0, 0].tolist() == [False, True]
     with pytest.raises(ValueError, match="conv layer"):
         net.threshold_crossings(x, 1)
+
+
+def test_padding_equals_valid_layers_on_zero_padded_input():
+    """padding=p adds silent border neurons: a network with padded conv and pool layers gives
+    the weights, winners and features of the same valid network trained on zero-padded input
+    (for the pool, padding its input by the equivalent margin)."""
+    rng = np.random.default_rng(4)
+    x = rng.random((12, 4, 8, 8, 2)) < 0.15
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
+    conv = dict(maps=3, kernel_size=3, threshold=2.0, inhibition_window=3, a_plus=0.05)
+    padded = Network([STDPConv(padding=1, **conv), SpikePool(2)], progress=False).fit(x)
+    valid = Network([STDPConv(**conv), SpikePool(2)], progress=False).fit(xp)
+    np.testing.assert_array_equal(padded.weights_[0], valid.weights_[0])
+    assert padded.spikes_at(x, 0).shape == (12, 4, 8, 8, 3)           # "same" size
+    np.testing.assert_array_equal(padded.transform(x), valid.transform(xp))
+    pool_pad = Network([STDPConv(padding=1, **conv), SpikePool(3, stride=2, padding=1)],
+                       progress=False).fit(x)
+    assert pool_pad.spikes_at(x).shape[2:4] == (4, 4)                 # (8 + 2 - 3)//2 + 1
+    conv_out = np.pad(pool_pad.spikes_at(x, 0), ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
+    ref = conv_out.any(axis=1)
+    expect = np.stack([[ref[:, 2 * i:2 * i + 3, 2 * j:2 * j + 3].any(axis=(1, 2)) for j in range(4)]
+                       for i in range(4)]).transpose(2, 0, 1, 3)
+    np.testing.assert_array_equal(pool_pad.spikes_at(x).any(axis=1), expect)
+
+
+def test_max_potential_features_are_global_max_of_final_potentials():
+    from spykeflow.functional import integrate_fire
+
+    rng = np.random.default_rng(5)
+    x = rng.random((6, 4, 9, 9, 2)) < 0.2
+    net = Network([STDPConv(3, 3, threshold=3.0, inhibition_window=3, padding=1)],
+                  feature_values="max_potential", progress=False).fit(x)
+    f = net.transform(x)
+    assert f.shape == (6, 3) and f.dtype == np.float32
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
+    v = integrate_fire.cumulative_potentials(xp, net.weights_[0])[:, -1]      # (N, H, W, C)
+    np.testing.assert_allclose(f, v.max(axis=(1, 2)), rtol=1e-5)
+    bad = Network([STDPConv(3, 3, threshold=3.0, inhibition_window=3), SpikePool(2)],
+                  feature_values="max_potential", progress=False).fit(x)
+    with pytest.raises(ValueError, match="conv layer"):
+        bad.transform(x)
