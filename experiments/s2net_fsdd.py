@@ -45,12 +45,19 @@ DEFAULTS = {
     "beta": 0.7,
     "spike_regularization": 0.1,
     "clipvalue": 5.0,
+    # training-set augmentation (spykeflow.functional.audio.augment_features); 0 = off
+    "shift": 0,  # random time shift of up to +-shift frames
+    "time_mask": 0,  # one SpecAugment time mask of up to time_mask frames
+    "freq_mask": 0,  # one SpecAugment frequency mask of up to freq_mask Mel bands
+    "noise": 0.0,  # Gaussian noise std (features are standardised per band)
     "split": "standard",  # "standard": recordings 0-4 test; "speaker": one speaker held out
     "test_speaker": "theo",
     "data_root": None,
     "out_dir": "/work/outputs_shared/s2net",
     "run_name": None,
+    "tag": "",  # prefix of the default run name
     "plots": True,
+    "monitor": False,  # log test accuracy and firing rates after every epoch (diagnosis only)
 }
 
 _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
@@ -117,10 +124,34 @@ def _features(waves, keys, rate, length, cache_dir):
     return x
 
 
-class _EpochTimer:
-    """Times epochs and writes ``progress.json`` after each one (partial results survive)."""
+def _train_dataset(x, y, cfg):
+    """Shuffled (every epoch) training batches, augmented if the config asks for it."""
+    import tensorflow as tf
 
-    def __init__(self, path=None):
+    from spykeflow.functional.audio import augment_features
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
+    ds = ds.shuffle(len(x), seed=cfg["seed"], reshuffle_each_iteration=True)
+    ds = ds.batch(cfg["batch_size"])
+    options = {"max_shift": int(cfg["shift"]), "time_masks": int(cfg["time_mask"] > 0),
+               "max_time_mask": int(cfg["time_mask"]), "freq_masks": int(cfg["freq_mask"] > 0),
+               "max_freq_mask": int(cfg["freq_mask"]), "noise_std": float(cfg["noise"])}
+    if any(options.values()):
+        seeds = tf.data.Dataset.random(seed=cfg["seed"], rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            lambda xy, s: (augment_features(xy[0], s, **options), xy[1]))
+    return ds.prefetch(2)
+
+
+class _EpochTimer:
+    """Times epochs and writes ``progress.json`` after each one (partial results survive).
+
+    With ``monitor=(backend, x, y)`` it also logs the accuracy and per-layer firing rates on
+    ``(x, y)`` after every epoch (for learning curves; never used to pick a model or epoch).
+    The monitor's time is not counted in the epoch time.
+    """
+
+    def __init__(self, path=None, monitor=None):
         import keras
 
         from spykeflow.io import write_json_atomic
@@ -135,7 +166,14 @@ class _EpochTimer:
 
             def on_epoch_end(cb, epoch, logs=None):
                 cb.times.append(time.perf_counter() - cb.t0)
-                cb.logs.append({k: float(v) for k, v in (logs or {}).items()})
+                logs = {k: float(v) for k, v in (logs or {}).items()}
+                if monitor is not None:
+                    backend, mx, my = monitor
+                    pred = np.argmax(backend.predict_logits(cb.model, mx, batch_size=64), 1)
+                    logs["monitor_accuracy"] = float(np.mean(pred == my))
+                    for k, v in backend.firing_rates(cb.model, mx, batch_size=64).items():
+                        logs[f"hz_{k}"] = v
+                cb.logs.append(logs)
                 if path is not None:
                     write_json_atomic(path, {"epoch_seconds": cb.times, "logs": cb.logs})
                 logger.info("epoch %d %.1fs %s", epoch + 1, cb.times[-1],
@@ -157,7 +195,7 @@ def run(config=None):
         raise ValueError(f"Unknown config keys {sorted(unknown)}. Expected some of {sorted(DEFAULTS)}.")
     out = pathlib.Path(cfg["out_dir"])
     name = cfg["run_name"] or (
-        f"{cfg['split']}_{'lat' if cfg['lateral'] else 'nolat'}_reg{cfg['spike_regularization']}"
+        (f"{cfg['tag']}_" if cfg["tag"] else "") + f"{cfg['split']}_{'lat' if cfg['lateral'] else 'nolat'}_reg{cfg['spike_regularization']}"
         f"_seed{cfg['seed']}"
     )
     run_dir = out / name
@@ -192,10 +230,11 @@ def run(config=None):
     opt = keras.optimizers.AdamW(schedule, weight_decay=cfg["weight_decay"],
                                  **backend.optimizer_kwargs())
     model.compile(optimizer=opt, loss=backend.loss(), metrics=["accuracy"])
-    timer = _EpochTimer(run_dir / "progress.json")
+    train_data = _train_dataset(xtr, ytr, cfg)
+    timer = _EpochTimer(run_dir / "progress.json",
+                        monitor=(backend, xte, yte) if cfg["monitor"] else None)
     t0 = time.perf_counter()
-    history = model.fit(xtr, ytr, batch_size=cfg["batch_size"], epochs=cfg["epochs"],
-                        shuffle=True, verbose=0, callbacks=[timer.cb])
+    history = model.fit(train_data, epochs=cfg["epochs"], verbose=0, callbacks=[timer.cb])
     train_time = time.perf_counter() - t0
     logits = backend.predict_logits(model, xte, batch_size=64)
     acc = float(np.mean(np.argmax(logits, 1) == yte))
@@ -294,12 +333,24 @@ def main(argv=None):
     p.add_argument("--length", type=int, default=DEFAULTS["length"])
     p.add_argument("--lr", type=float, default=DEFAULTS["learning_rate"])
     p.add_argument("--reg", type=float, default=DEFAULTS["spike_regularization"])
+    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    p.add_argument("--shift", type=int, default=DEFAULTS["shift"],
+                   help="augmentation: random time shift of up to +-SHIFT frames")
+    p.add_argument("--time-mask", type=int, default=DEFAULTS["time_mask"],
+                   help="augmentation: one time mask of up to TIME_MASK frames")
+    p.add_argument("--freq-mask", type=int, default=DEFAULTS["freq_mask"],
+                   help="augmentation: one frequency mask of up to FREQ_MASK Mel bands")
+    p.add_argument("--noise", type=float, default=DEFAULTS["noise"],
+                   help="augmentation: Gaussian noise std")
     p.add_argument("--no-lateral", action="store_true")
     p.add_argument("--recurrent", action="store_true")
     p.add_argument("--split", choices=["standard", "speaker"], default="standard")
     p.add_argument("--test-speaker", default=DEFAULTS["test_speaker"])
     p.add_argument("--sweep", type=float, nargs="+", default=None,
                    help="regularisation weights for the accuracy/firing-rate trade-off")
+    p.add_argument("--monitor", action="store_true",
+                   help="log test accuracy and firing rates after every epoch (diagnosis only)")
+    p.add_argument("--tag", default="", help="prefix of the run folders' names")
     p.add_argument("--out", default=DEFAULTS["out_dir"])
     p.add_argument("--data-root", default=None)
     args = p.parse_args(argv)
@@ -309,6 +360,9 @@ def main(argv=None):
         "learning_rate": args.lr, "spike_regularization": args.reg,
         "lateral": not args.no_lateral, "recurrent": args.recurrent, "split": args.split,
         "test_speaker": args.test_speaker, "out_dir": args.out, "data_root": args.data_root,
+        "monitor": args.monitor, "batch_size": args.batch_size, "shift": args.shift,
+        "time_mask": args.time_mask, "freq_mask": args.freq_mask, "noise": args.noise,
+        "tag": args.tag,
     }
     if args.sweep:
         results = {}

@@ -91,3 +91,41 @@ def test_bad_inputs():
         audio.audio_dataset([])
     with pytest.raises(ValueError, match="existing directory"):
         audio.audio_dataset([np.ones(300)], cache="/nonexistent_dir_xyz/c")
+
+
+def test_augment_identity_shift_masks_and_determinism():
+    x = tf.reshape(tf.range(1.0, 1.0 + 2 * 8 * 5 * 3), (2, 8, 5, 3))
+    np.testing.assert_array_equal(audio.augment_features(x, seed=(1, 2)).numpy(), x.numpy())
+    shifted = audio.augment_features(x, seed=(1, 2), max_shift=3).numpy()
+    again = audio.augment_features(x, seed=(1, 2), max_shift=3).numpy()
+    np.testing.assert_array_equal(shifted, again)  # stateless: same seed, same output
+    for i in range(2):
+        # every sample is x shifted by one integer s in [-3, 3], zeros shifted in
+        matches = []
+        for s in range(-3, 4):
+            ref = np.zeros_like(x.numpy()[i])
+            if s >= 0:
+                ref[s:] = x.numpy()[i][:8 - s]
+            else:
+                ref[:s] = x.numpy()[i][-s:]
+            matches.append(np.array_equal(shifted[i], ref))
+        assert sum(matches) == 1
+    ones = tf.ones((16, 10, 6, 3))
+    masked = audio.augment_features(ones, seed=(3, 4), time_masks=1, max_time_mask=4,
+                                    freq_masks=1, max_freq_mask=2).numpy()
+    for m in masked:
+        zero_t = np.all(m == 0, axis=(1, 2))
+        zero_f = np.all(m == 0, axis=(0, 2))
+        assert zero_t.sum() <= 4 and zero_f.sum() <= 2
+        if zero_t.any():  # one contiguous band
+            idx = np.flatnonzero(zero_t)
+            assert idx[-1] - idx[0] + 1 == len(idx)
+        # outside the masks nothing changed
+        np.testing.assert_array_equal(m[~zero_t][:, ~zero_f], 1.0)
+    assert np.any(masked == 0)
+    noisy = audio.augment_features(tf.zeros((64, 20, 10, 3)), seed=(5, 6), noise_std=0.5).numpy()
+    assert abs(noisy.std() - 0.5) < 0.02
+    with pytest.raises(ValueError, match="max_shift"):
+        audio.augment_features(x, seed=(0, 0), max_shift=-1)
+    with pytest.raises(ValueError, match=r"\(N, T, F, C\)"):
+        audio.augment_features(tf.ones((3, 4)), seed=(0, 0))
