@@ -393,6 +393,47 @@ class InputLayer(TransformerMixin, BaseEstimator):
         )
 
     # ----------------------------------------------------------------------------------------
+    # Real-valued time series (send-on-delta)
+    # ----------------------------------------------------------------------------------------
+
+    def transform_series(self, series, delta=None, *, directions=None, initial=None):
+        """Send-on-delta encoding of real-valued time series ``(N, T, F)`` (Zimmer et al. 4.2-4.4).
+
+        Give exactly one of ``delta`` (1-D send-on-delta per feature) or ``directions``
+        (multi-dimensional send-on-delta with preferred directions). The image parameters of
+        this layer play no part. See :mod:`spykeflow.functional.send_on_delta` for the rule
+        and its guarantee (the reconstruction stays within ``delta`` of a signal that moves by
+        at most ``delta`` per step).
+
+        Parameters
+        ----------
+        series : array (N, T, F)
+            Time on axis 1 (e.g. log-Mel frames).
+        delta : float or array (F,), optional
+            Threshold ``> 0``; output ``(N, T, F, 2)`` bool, channel 0 = ON, 1 = OFF.
+        directions : array (K, F), optional
+            Preferred directions ``w_k`` (rows); output ``(N, T, K)`` bool.
+        initial : array broadcastable to (N, F), optional
+            Starting reference (default 0).
+
+        >>> import numpy as np
+        >>> x = np.array([[[0.0], [0.6], [1.2], [1.1], [0.1]]])
+        >>> InputLayer().transform_series(x, delta=0.5)[0, :, 0].astype(int).tolist()
+        [[0, 0], [1, 0], [1, 0], [0, 0], [0, 1]]
+        """
+        from spykeflow.functional import send_on_delta as sod_fn
+
+        if (delta is None) == (directions is None):
+            raise ValueError(
+                "Expected exactly one of delta (1-D send-on-delta) or directions "
+                f"(multi-dimensional). Received: delta={delta!r}, "
+                f"directions={'None' if directions is None else 'an array'}."
+            )
+        if directions is not None:
+            return sod_fn.multi_send_on_delta(series, directions, initial=initial)
+        return sod_fn.send_on_delta(series, delta, initial=initial)
+
+    # ----------------------------------------------------------------------------------------
     # Validation
     # ----------------------------------------------------------------------------------------
 

@@ -115,3 +115,20 @@ def test_multi_lateral_reset_moves_reference_by_w():
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_input_layer_send_on_delta_option():
+    from spykeflow import InputLayer
+
+    x = _slow_walk(3, 2, 30, 3, 0.4)
+    layer = InputLayer()
+    s = layer.transform_series(x, delta=0.4)
+    np.testing.assert_array_equal(s, send_on_delta(x, 0.4))
+    assert np.abs(reconstruct_send_on_delta(s, 0.4) - x).max() < 0.4
+    w = np.array([[0.5, 0.0, 0.0], [-0.5, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, -0.5, -0.5]])
+    np.testing.assert_array_equal(layer.transform_series(x, directions=w, initial=0.1),
+                                  multi_send_on_delta(x, w, initial=0.1))
+    with pytest.raises(ValueError, match="exactly one of delta"):
+        layer.transform_series(x)
+    with pytest.raises(ValueError, match="exactly one of delta"):
+        layer.transform_series(x, delta=0.4, directions=w)
