@@ -105,7 +105,8 @@ def make_classifier(task, variant, args, seed, callbacks):
         backend, backend_params=bparams, epochs=args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, learning_rate=args.lr, validation_split=0.09,
         validation_mode=args.validation_mode, shuffle=True, restore_best=True, seed=seed,
-        progress=args.progress, lr_schedule=args.lr_schedule, callbacks=callbacks,
+        progress=args.progress, lr_schedule=args.lr_schedule,
+        lr_schedule_params=args.lr_schedule_params, callbacks=callbacks,
     )
 
 
@@ -123,6 +124,8 @@ def main(argv=None):
     ap.add_argument("--optimizer", default="adam")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--lr-schedule", default=None, choices=[None, "plateau", "step"])
+    ap.add_argument("--lr-schedule-params", default=None, type=json.loads,
+                    help='JSON, e.g. \'{"step_size": 4, "gamma": 0.3}\' for --lr-schedule step')
     ap.add_argument("--hidden", type=int, default=None, help="override the notebooks' size")
     ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--relu-cost", default="cross_entropy", choices=["cross_entropy", "quadratic"])

@@ -201,3 +201,20 @@ def test_layers_option_selects_the_two_layer_preset():
     layers = pipelines._network_layers({**seen, "stdp_images": [100, 200], "stdp_epochs": 2})
     convs = [l for l in layers if isinstance(l, STDPConv)]
     assert [c.n_images for c in convs] == [100, 200] and [c.epochs for c in convs] == [2, 2]
+
+
+def test_default_readout_is_the_published_model_with_the_fast_schedule():
+    """mnist/emnist default to the binary sg1 readout (1000 / 1500 hidden) trained with Adam,
+    batch 256 and a step schedule; --lr-schedule none and --backend reference are honoured."""
+    mnist = pipelines.PIPELINES["mnist"].config({"pipeline": "mnist"})
+    clf = pipelines._classifier(mnist, 10)
+    assert clf.backend == "binary" and clf.backend_params == {"hidden": 1000, "surrogate": "sg1"}
+    assert (clf.batch_size, clf.epochs, clf.lr_schedule) == (256, 12, "step")
+    assert clf.lr_schedule_params == {"step_size": 4, "gamma": 0.3}
+    emnist = pipelines.PIPELINES["emnist"].config({"pipeline": "emnist", "lr_schedule": "none"})
+    clf = pipelines._classifier(emnist, 47)
+    assert clf.backend_params["hidden"] == 1500 and clf.lr_schedule is None
+    ref = pipelines._classifier({**mnist, "backend": "reference"}, 10)
+    assert (ref.optimizer, ref.batch_size, ref.epochs, ref.learning_rate) == ("sgd", 5, 40, 0.01)
+    digits = pipelines._classifier(pipelines.PIPELINES["digits"].config({"pipeline": "digits"}), 10)
+    assert (digits.batch_size, digits.epochs, digits.lr_schedule) == (32, 15, None)
