@@ -21,7 +21,7 @@ import numpy as np
 from .pooling import POOL_MODES
 from .spike_events import SpikeEvents
 
-__all__ = ["conv_events", "pool_events", "max_potentials"]
+__all__ = ["conv_events", "pool_events", "max_potentials", "integrate_step", "fire_step"]
 
 
 @nb.njit(cache=True)
@@ -43,11 +43,86 @@ def _compact(ptr_cap, n_out, t, idx, val):
     return ptr, tt, ii, vv
 
 
+@nb.njit(cache=True)
+def integrate_step(e, e_end, ev_t, ev_idx, w, win, cin, kh, kw, ho, wo, stamp, stamp_id,
+                   touched, inc):
+    """N2 for one step: sum the kernel rows ``w[(i*kw + j)*cin + k]`` of the step's input
+    spikes (events ``e..`` with the step of event ``e``) into ``inc`` of every output position
+    they feed. Returns ``(next event, nt)``; ``touched[:nt]`` lists the positions reached, each
+    once (``stamp`` marks them with ``stamp_id``, which must be new for every step)."""
+    t = ev_t[e]
+    c_out = w.shape[1]
+    nt = 0
+    while e < e_end and ev_t[e] == t:
+        f = ev_idx[e]
+        k = f % cin
+        rc = f // cin
+        col = rc % win
+        row = rc // win
+        for ii in range(max(0, row - ho + 1), min(kh, row + 1)):
+            for jj in range(max(0, col - wo + 1), min(kw, col + 1)):
+                pos = (row - ii) * wo + col - jj
+                wrow = (ii * kw + jj) * cin + k
+                if stamp[pos] != stamp_id:
+                    stamp[pos] = stamp_id
+                    touched[nt] = pos
+                    nt += 1
+                    for m in range(c_out):
+                        inc[pos, m] = w[wrow, m]
+                else:
+                    for m in range(c_out):
+                        inc[pos, m] += w[wrow, m]
+        e += 1
+    return e, nt
+
+
+@nb.njit(cache=True)
+def fire_step(touched, nt, v, inc, fired, theta, strict, inhibition, s_pos, s_map, s_val):
+    """N3/N4 for one step: add ``inc`` to the potentials ``v`` (positions, maps) of the touched
+    positions and list the step's new spikes in ``s_pos``/``s_map``/``s_val`` (returns their
+    number). With inhibition one spike per position and sample, in the argmax map (ties to the
+    lowest index), ``fired`` per position; without, each neuron at its first crossing,
+    ``fired`` per neuron. Untouched positions cannot newly cross: potentials only grow where
+    input arrives."""
+    c_out = v.shape[1]
+    ns = 0
+    for q in range(nt):
+        pos = touched[q]
+        for m in range(c_out):
+            v[pos, m] += inc[pos, m]
+        if inhibition:
+            if fired[pos]:
+                continue
+            best = v[pos, 0]
+            bm = 0
+            for m in range(1, c_out):
+                if v[pos, m] > best:
+                    best = v[pos, m]
+                    bm = m
+            if best > theta or (not strict and best == theta):
+                fired[pos] = True
+                s_pos[ns] = pos
+                s_map[ns] = bm
+                s_val[ns] = best
+                ns += 1
+        else:
+            for m in range(c_out):
+                x = v[pos, m]
+                if not fired[pos * c_out + m] and (x > theta or (not strict and x == theta)):
+                    fired[pos * c_out + m] = True
+                    s_pos[ns] = pos
+                    s_map[ns] = m
+                    s_val[ns] = x
+                    ns += 1
+    return ns
+
+
 @nb.njit(cache=True, parallel=True)
-def _conv_kernel(ptr, ev_t, ev_idx, w, hin, win, thetas, strict, inhibition, ptr_cap,
+def _conv_kernel(ptr, ev_t, ev_idx, w, hin, win, kh, kw, thetas, strict, inhibition, ptr_cap,
                  out_t, out_idx, out_val, n_out):
     n = ptr.shape[0] - 1
-    kh, kw, cin, c_out = w.shape
+    cin = w.shape[0] // (kh * kw)
+    c_out = w.shape[1]
     ho, wo = hin - kh + 1, win - kw + 1
     hw = ho * wo
     for i in nb.prange(n):
@@ -56,65 +131,22 @@ def _conv_kernel(ptr, ev_t, ev_idx, w, hin, win, thetas, strict, inhibition, ptr
         fired = np.zeros(hw if inhibition else hw * c_out, np.bool_)
         stamp = np.full(hw, -1, np.int32)
         touched = np.empty(hw, np.int32)
-        theta = thetas[i]
+        s_pos = np.empty(hw * c_out, np.int32)
+        s_map = np.empty(hw * c_out, np.int32)
+        s_val = np.empty(hw * c_out, np.float32)
         e, e_end = ptr[i], ptr[i + 1]
         k_out = ptr_cap[i]
         while e < e_end:
             t = ev_t[e]
-            nt = 0
-            while e < e_end and ev_t[e] == t:
-                f = ev_idx[e]
-                k = f % cin
-                rc = f // cin
-                col = rc % win
-                row = rc // win
-                for ii in range(kh):
-                    orow = row - ii
-                    if orow < 0 or orow >= ho:
-                        continue
-                    for jj in range(kw):
-                        ocol = col - jj
-                        if ocol < 0 or ocol >= wo:
-                            continue
-                        pos = orow * wo + ocol
-                        if stamp[pos] != t:
-                            stamp[pos] = t
-                            touched[nt] = pos
-                            nt += 1
-                            for m in range(c_out):
-                                inc[pos, m] = w[ii, jj, k, m]
-                        else:
-                            for m in range(c_out):
-                                inc[pos, m] += w[ii, jj, k, m]
-                e += 1
-            for q in range(nt):
-                pos = touched[q]
-                for m in range(c_out):
-                    v[pos, m] += inc[pos, m]
-                if inhibition:
-                    if fired[pos]:
-                        continue
-                    best = v[pos, 0]
-                    bm = 0
-                    for m in range(1, c_out):
-                        if v[pos, m] > best:
-                            best = v[pos, m]
-                            bm = m
-                    if best > theta or (not strict and best == theta):
-                        fired[pos] = True
-                        out_t[k_out] = t
-                        out_idx[k_out] = pos * c_out + bm
-                        out_val[k_out] = best
-                        k_out += 1
-                else:
-                    for m in range(c_out):
-                        x = v[pos, m]
-                        if not fired[pos * c_out + m] and (x > theta or (not strict and x == theta)):
-                            fired[pos * c_out + m] = True
-                            out_t[k_out] = t
-                            out_idx[k_out] = pos * c_out + m
-                            out_val[k_out] = x
-                            k_out += 1
+            e, nt = integrate_step(e, e_end, ev_t, ev_idx, w, win, cin, kh, kw, ho, wo, stamp, t,
+                                   touched, inc)
+            ns = fire_step(touched, nt, v, inc, fired, thetas[i], strict, inhibition,
+                           s_pos, s_map, s_val)
+            for q in range(ns):
+                out_t[k_out] = t
+                out_idx[k_out] = s_pos[q] * c_out + s_map[q]
+                out_val[k_out] = s_val[q]
+                k_out += 1
         n_out[i] = k_out - ptr_cap[i]
 
 
@@ -161,8 +193,9 @@ def conv_events(ev, weights, thresholds, strict=False, inhibition=True):
     out_t, out_idx = np.empty(size, np.int32), np.empty(size, np.int32)
     out_val = np.empty(size, np.float32)
     n_out = np.zeros(ev.n, np.int64)
-    _conv_kernel(ev.ptr, ev.t, ev.idx, w, hin, win, np.ascontiguousarray(thresholds, np.float32),
-                 bool(strict), bool(inhibition), ptr_cap, out_t, out_idx, out_val, n_out)
+    _conv_kernel(ev.ptr, ev.t, ev.idx, w.reshape(kh * kw * w.shape[2], c_out), hin, win, kh, kw,
+                 np.ascontiguousarray(thresholds, np.float32), bool(strict), bool(inhibition),
+                 ptr_cap, out_t, out_idx, out_val, n_out)
     ptr, t, idx, val = _compact(ptr_cap, n_out, out_t, out_idx, out_val)
     return SpikeEvents(ptr, t, idx, val, (T, hin - kh + 1, win - kw + 1, c_out))
 

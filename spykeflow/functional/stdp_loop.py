@@ -23,6 +23,8 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from .feature_pass import fire_step, integrate_step
+
 __all__ = ["LoopConfig", "train_chunk"]
 
 
@@ -145,65 +147,14 @@ def _train(W, counts, win_pos, win_step, nspk, ptr, ev_t, ev_idx, thetas, a_plus
                 counts[:] = 0
             a_now = a_state if original_steps else a_img
             if e < e_end and ev_t[e] == t:
-                # N2: integrate this step's input with the current weights
-                nt = 0
-                while e < e_end and ev_t[e] == t:
-                    f = ev_idx[e]
-                    Xc[f] = True
-                    k = f % cin
-                    rc = f // cin
-                    col = rc % win
-                    row = rc // win
-                    for ii in range(kh):
-                        orow = row - ii
-                        if orow < 0 or orow >= ho:
-                            continue
-                        for jj in range(kw):
-                            ocol = col - jj
-                            if ocol < 0 or ocol >= wo:
-                                continue
-                            pos = orow * wo + ocol
-                            wrow = (ii * kw + jj) * cin + k
-                            if stamp[pos] != step_id:
-                                stamp[pos] = step_id
-                                touched[nt] = pos
-                                nt += 1
-                                for m in range(C):
-                                    inc[pos, m] = W[wrow, m]
-                            else:
-                                for m in range(C):
-                                    inc[pos, m] += W[wrow, m]
-                    e += 1
-                # N3/N4: threshold and lateral inhibition -> this step's new spikes
-                ns = 0
-                for q in range(nt):
-                    pos = touched[q]
-                    for m in range(C):
-                        V[pos, m] += inc[pos, m]
-                    if inhibition:
-                        if fired[pos]:
-                            continue
-                        vb = V[pos, 0]
-                        bm = 0
-                        for m in range(1, C):
-                            if V[pos, m] > vb:
-                                vb = V[pos, m]
-                                bm = m
-                        if vb > theta or (not strict and vb == theta):
-                            fired[pos] = True
-                            s_pos[ns] = pos
-                            s_map[ns] = bm
-                            s_val[ns] = vb
-                            ns += 1
-                    else:
-                        for m in range(C):
-                            x = V[pos, m]
-                            if not fired[pos * C + m] and (x > theta or (not strict and x == theta)):
-                                fired[pos * C + m] = True
-                                s_pos[ns] = pos
-                                s_map[ns] = m
-                                s_val[ns] = x
-                                ns += 1
+                # N2-N4: integrate this step's input with the current weights, fire, inhibit
+                e0 = e
+                e, nt = integrate_step(e, e_end, ev_t, ev_idx, W, win, cin, kh, kw, ho, wo,
+                                       stamp, step_id, touched, inc)
+                for q in range(e0, e):
+                    Xc[ev_idx[q]] = True
+                ns = fire_step(touched, nt, V, inc, fired, theta, strict, inhibition,
+                               s_pos, s_map, s_val)
                 nspk[i] += ns
                 # S1: candidates K = S * V * A
                 any_k = False
