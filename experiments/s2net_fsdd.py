@@ -39,6 +39,7 @@ DEFAULTS = {
     "learning_rate": 2e-3,
     "weight_decay": 1e-5,
     "length": 64,
+    "trim_db": 40.0,  # cut leading/trailing silence > 40 dB below the loudest frame (None: off)
     "channels": [16, 16, 16],
     "lateral": True,
     "recurrent": False,
@@ -107,18 +108,19 @@ def load_fsdd(root=None):
             np.array([e[2] for e in entries]), rate)
 
 
-def _features(waves, keys, rate, length, cache_dir):
+def _features(waves, keys, rate, length, cache_dir, trim_db=None):
     """Log-Mel features (N, length, 40, 3), cached in ``cache_dir`` (checked against keys)."""
     from spykeflow.functional.audio import features_array
     from spykeflow.io import save_npz_atomic
 
-    cache = pathlib.Path(cache_dir) / f"fsdd_logmel_T{length}_v2.npz"
+    trim = "" if trim_db is None else f"_trim{trim_db:g}"
+    cache = pathlib.Path(cache_dir) / f"fsdd_logmel_T{length}{trim}_v2.npz"
     if cache.exists():
         with np.load(cache) as z:
             if z["keys"].tolist() == keys:
                 return z["x"]
     t0 = time.time()
-    x = features_array(waves, length=length, sample_rate=rate, align="center")
+    x = features_array(waves, length=length, sample_rate=rate, align="center", trim_db=trim_db)
     logger.info("features %s in %.1f s", x.shape, time.time() - t0)
     save_npz_atomic(cache, x=x, keys=np.array(keys))
     return x
@@ -203,7 +205,7 @@ def run(config=None):
 
     waves, digits, speakers, indices, rate = load_fsdd(cfg["data_root"])
     keys = [f"{d}_{s}_{i}" for d, s, i in zip(digits, speakers, indices)]
-    x = _features(waves, keys, rate, cfg["length"], out / "cache")
+    x = _features(waves, keys, rate, cfg["length"], out / "cache", cfg["trim_db"])
     if cfg["split"] == "standard":
         test = indices < 5
     elif cfg["split"] == "speaker":
@@ -331,6 +333,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     p.add_argument("--channels", type=int, nargs="+", default=DEFAULTS["channels"])
     p.add_argument("--length", type=int, default=DEFAULTS["length"])
+    p.add_argument("--trim-db", type=float, default=DEFAULTS["trim_db"],
+                   help="cut silence this many dB below the loudest frame (0: no trimming)")
     p.add_argument("--lr", type=float, default=DEFAULTS["learning_rate"])
     p.add_argument("--reg", type=float, default=DEFAULTS["spike_regularization"])
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
@@ -362,7 +366,7 @@ def main(argv=None):
         "test_speaker": args.test_speaker, "out_dir": args.out, "data_root": args.data_root,
         "monitor": args.monitor, "batch_size": args.batch_size, "shift": args.shift,
         "time_mask": args.time_mask, "freq_mask": args.freq_mask, "noise": args.noise,
-        "tag": args.tag,
+        "tag": args.tag, "trim_db": args.trim_db or None,
     }
     if args.sweep:
         results = {}

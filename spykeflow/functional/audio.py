@@ -40,6 +40,7 @@ __all__ = [
     "standardize_bands",
     "log_mel_features",
     "fix_length",
+    "trim_silence",
     "audio_dataset",
     "features_array",
     "augment_features",
@@ -167,6 +168,34 @@ def fix_length(features, length, align="start"):
     return tf.ensure_shape(x, [length] + x.shape.as_list()[1:])
 
 
+def trim_silence(waveform, top_db=40.0, frame_length=240, hop_length=80):
+    """Cut leading and trailing silence: keep the frames within ``top_db`` of the loudest.
+
+    Frame energies are the mean square of frames of ``frame_length`` samples every
+    ``hop_length`` samples (the last frame zero-padded); the waveform is cut from the start of
+    the first frame to the end of the last frame whose energy is at least
+    ``max energy * 10^(-top_db / 10)`` (as ``librosa.effects.trim``, without librosa). A
+    waveform shorter than one frame, or entirely silent, is returned unchanged.
+
+    >>> w = np.concatenate([np.zeros(800), np.ones(400), np.zeros(1600)]).astype("float32")
+    >>> int(tf.shape(trim_silence(w))[0])  # frames from sample 640 to 1360 overlap the sound
+    720
+    """
+    if not float(top_db) > 0:
+        raise ValueError(f"Expected top_db > 0. Received: top_db={top_db!r}.")
+    x = tf.convert_to_tensor(waveform, tf.float32)
+    n = tf.shape(x)[0]
+    frames = tf.signal.frame(x, frame_length, hop_length, pad_end=True)
+    energy = tf.reduce_mean(tf.square(frames), axis=-1)
+    peak = tf.reduce_max(energy)
+    loud = tf.where(energy >= peak * 10.0 ** (-float(top_db) / 10.0))[:, 0]
+    loud = tf.cast(loud, tf.int32)
+    keep = tf.logical_and(n > frame_length, peak > 0)
+    first = tf.where(keep, loud[0] * hop_length, 0)
+    last = tf.where(keep, tf.minimum(loud[-1] * hop_length + frame_length, n), n)
+    return x[first:last]
+
+
 def _ragged(waveforms):
     arrays = [np.asarray(w, dtype=np.float32).ravel() for w in waveforms]
     if not arrays:
@@ -179,7 +208,7 @@ def _ragged(waveforms):
 
 def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels=40,
                   fmin=20.0, fmax=4000.0, window_ms=30.0, hop_ms=10.0, align="start",
-                  cache=None, batch_size=None):
+                  trim_db=None, cache=None, batch_size=None):
     """``tf.data`` pipeline: waveforms -> fixed-length log-Mel features ``(length, n_mels, 3)``.
 
     Parameters
@@ -190,6 +219,11 @@ def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels
         If given, elements are ``(features, label)``.
     length : int
         Frames (time steps of ``hop_ms``) after padding/cropping.
+    align : {"start", "center"}
+        Where padding/cropping happens (see :func:`fix_length`).
+    trim_db : float, optional
+        Cut leading/trailing silence quieter than ``trim_db`` below the loudest frame first
+        (:func:`trim_silence` with the STFT's window and hop), so cropping keeps the sound.
     cache : None, "memory" or path
         ``"memory"`` caches features in RAM after the first pass; a path caches them in files
         with that prefix (the caller chooses the location; the directory must exist). The cache
@@ -214,7 +248,13 @@ def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels
                 f"Received: cache={cache!r}."
             )
 
+    frame_length, frame_step, _ = _frame_params(sample_rate, window_ms, hop_ms)
+    if trim_db is not None and not float(trim_db) > 0:
+        raise ValueError(f"Expected trim_db > 0 or None. Received: trim_db={trim_db!r}.")
+
     def featurize(w):
+        if trim_db is not None:
+            w = trim_silence(w, trim_db, frame_length, frame_step)
         f = log_mel_features(w, sample_rate, n_mels, fmin, fmax, window_ms, hop_ms)
         return fix_length(f, length, align)
 

@@ -129,3 +129,35 @@ def test_augment_identity_shift_masks_and_determinism():
         audio.augment_features(x, seed=(0, 0), max_shift=-1)
     with pytest.raises(ValueError, match=r"\(N, T, F, C\)"):
         audio.augment_features(tf.ones((3, 4)), seed=(0, 0))
+
+
+def test_trim_silence_keeps_the_sound_and_its_frames():
+    t = np.arange(1600) / 8000.0  # 0.2 s chirp 300 -> 1900 Hz (stationary tones standardise to 0)
+    sound = np.sin(2 * np.pi * (300 * t + 4000 * t * t)).astype(np.float32)
+    wave = np.concatenate([np.zeros(2000, np.float32), sound, np.zeros(4000, np.float32)])
+    cut = audio.trim_silence(wave, top_db=40.0, frame_length=240, hop_length=80).numpy()
+    # frames overlapping the sound start at most one frame before it and end one frame after
+    assert 1600 <= len(cut) <= 1600 + 2 * 240
+    np.testing.assert_array_equal(np.flatnonzero(cut)[[0, -1]] - np.flatnonzero(cut)[0],
+                                  [0, 1599 - np.flatnonzero(sound)[0]])
+    quiet = wave + 1e-4  # a floor 74 dB down is cut at 40 dB, kept at 80 dB
+    assert len(audio.trim_silence(quiet, 40.0).numpy()) < 2200
+    assert len(audio.trim_silence(quiet, 80.0).numpy()) == len(wave)
+    # silent or shorter-than-one-frame input comes back unchanged
+    assert len(audio.trim_silence(np.zeros(1000, np.float32)).numpy()) == 1000
+    assert len(audio.trim_silence(np.ones(100, np.float32)).numpy()) == 100
+    with pytest.raises(ValueError, match="top_db"):
+        audio.trim_silence(wave, top_db=0)
+    # the dataset option: with trimming, a recording in long silence keeps only the sound's
+    # frames (18 for 1600 samples) plus at most two partial frames each side (window = 3 hops),
+    # centred; without, the centre crop is 40 frames of mostly silence
+    a = audio.features_array([sound], length=40, align="center", trim_db=40.0)
+    b = audio.features_array([wave], length=40, align="center", trim_db=40.0)
+    c = audio.features_array([wave], length=40, align="center")
+    used = np.flatnonzero(np.abs(b[0]).sum(axis=(1, 2)) > 0)
+    assert 18 <= len(used) <= 22 and used[-1] - used[0] + 1 == len(used)
+    assert abs((used[0] + used[-1]) / 2 - 19.5) <= 1.5
+    assert np.all(np.abs(c[0]).sum(axis=(1, 2)) > 0)
+    assert np.abs(a - b).mean() < np.abs(a - c).mean() / 2
+    with pytest.raises(ValueError, match="trim_db"):
+        audio.audio_dataset([sound], trim_db=-1.0)
