@@ -278,6 +278,82 @@ def _classifier(config, n_classes):
                                 **kwargs)
 
 
+def _feature_sets(config):
+    """``config["features"]``: which layers' outputs become the readout's features.
+
+    None: the Network's own setting (binary spikes of the last layer). Otherwise a list of
+    ``{"layer": index into the layer list, "values": "binary" | "max_potential" | ...}``,
+    concatenated in that order (facebike).
+    """
+    sets = config.get("features")
+    if not sets:
+        return None
+    return [(int(item["layer"]), str(item.get("values", "binary"))) for item in sets]
+
+
+def _transform_features(net, spikes, feature_sets):
+    """Feature vectors of ``spikes``: uint8 when every set is binary, float32 otherwise."""
+    if feature_sets is None:
+        return net.transform(spikes).astype(np.uint8)
+    saved = net.get_params()["feature_values"], net.get_params()["feature_layer"]
+    try:
+        parts = []
+        for layer, values in feature_sets:
+            net.set_params(feature_values=values, feature_layer=layer)
+            parts.append(np.asarray(net.transform(spikes)).reshape(len(spikes), -1))
+    finally:
+        net.set_params(feature_values=saved[0], feature_layer=saved[1])
+    if all(values == "binary" for _, values in feature_sets):
+        return np.concatenate(parts, axis=1).astype(np.uint8)
+    return np.concatenate([p.astype(np.float32) for p in parts], axis=1)
+
+
+def _standard_scaler(x, standardise):
+    """Per-feature mean and scale of ``x`` (identity when ``standardise`` is False)."""
+    if not standardise:
+        return np.zeros(x.shape[1]), np.ones(x.shape[1])
+    scale = x.std(axis=0)
+    return x.mean(axis=0), np.where(scale > 0, scale, 1.0)
+
+
+def _svm_by_cross_validation(config, features, labels):
+    """Linear SVM whose C is chosen by stratified k-fold cross-validation on the training split.
+
+    ``config["svm_c_grid"]`` lists the candidate C values, ``config["svm_cv"]`` the number of
+    folds; with ``config["standardise"]`` every feature is standardised by the mean and
+    standard deviation of the training part (inside each fold, then on the whole training
+    split for the final model). The test split is never looked at. Ties go to the smaller C.
+
+    Returns ``(classifier fitted on the standardised training split, {"mean", "scale"},
+    cross-validation summary)``.
+    """
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    x = np.asarray(features, np.float64)
+    y = np.asarray(labels)
+    grid = [float(c) for c in config["svm_c_grid"]]
+    standardise = bool(config.get("standardise", True))
+    max_iter = int(config.get("svm_max_iter") or 20000)
+    seed = int(config["seed"])
+    folds = StratifiedKFold(int(config["svm_cv"]), shuffle=True, random_state=seed)
+    scores = {c: [] for c in grid}
+    for fit_idx, val_idx in folds.split(x, y):
+        mean, scale = _standard_scaler(x[fit_idx], standardise)
+        x_fit, x_val = (x[fit_idx] - mean) / scale, (x[val_idx] - mean) / scale
+        for c in grid:
+            svc = LinearSVC(C=c, max_iter=max_iter, random_state=seed).fit(x_fit, y[fit_idx])
+            scores[c].append(float(np.mean(svc.predict(x_val) == y[val_idx])))
+    best = max(grid, key=lambda c: (np.mean(scores[c]), -c))
+    mean, scale = _standard_scaler(x, standardise)
+    clf = spykeflow.Classifier("svm", backend_params={"C": best, "max_iter": max_iter},
+                               seed=seed)
+    clf.fit((x - mean) / scale, y)
+    summary = {"folds": int(config["svm_cv"]), "standardise": standardise, "best_C": best,
+               "mean_accuracy": {str(c): float(np.mean(v)) for c, v in scores.items()}}
+    return clf, {"mean": mean, "scale": scale}, summary
+
+
 def _stdp_pipeline(run: Run, config: dict) -> dict:
     """encode -> STDP layer-wise training -> features -> readout -> statistics -> plots."""
     dataset = config["dataset"]
@@ -323,45 +399,65 @@ def _stdp_pipeline(run: Run, config: dict) -> dict:
     net.progress = False
     features_file = run.path("features.npz")
 
+    feature_sets = _feature_sets(config)
+
     def features():
         out = {}
         for name, x in (("train", x_train), ("test", x_test)):
             parts = []
             for s in _progress(range(0, len(x), batch), total=-(-len(x) // batch),
                                desc=f"features {name}"):
-                parts.append(net.transform(encoder.transform(x[s:s + batch])))
-            out[name] = np.concatenate(parts).astype(np.uint8)
-        io.save_npz_atomic(features_file, X_train=np.packbits(out["train"], axis=1),
-                           X_test=np.packbits(out["test"], axis=1),
-                           n_features=np.int64(out["train"].shape[1]))
+                spikes = encoder.transform(x[s:s + batch])
+                parts.append(_transform_features(net, spikes, feature_sets))
+            out[name] = np.concatenate(parts)
+        binary = out["train"].dtype == np.uint8
+        if binary:  # bit-packed on disk (the 0/1 features of every other pipeline)
+            io.save_npz_atomic(features_file, X_train=np.packbits(out["train"], axis=1),
+                               X_test=np.packbits(out["test"], axis=1),
+                               n_features=np.int64(out["train"].shape[1]))
+        else:  # float features (max_potential): stored as they are
+            io.save_npz_atomic(features_file, X_train=out["train"], X_test=out["test"],
+                               n_features=np.int64(out["train"].shape[1]))
+        active = (out["test"] != 0).sum(1).mean()
         return {"n_features": int(out["train"].shape[1]),
-                "active_features_per_image_test": float(out["test"].sum(1).mean()),
+                "active_features_per_image_test": float(active),
                 "n_train": int(len(x_train)), "n_test": int(len(x_test))}
 
     feat_result = run.stage("features", features)
     arrays = io.load_npz(features_file)
     n_feat = int(arrays["n_features"])
-    f_train = np.unpackbits(arrays["X_train"], axis=1, count=n_feat)
-    f_test = np.unpackbits(arrays["X_test"], axis=1, count=n_feat)
+    if arrays["X_train"].dtype == np.uint8:
+        f_train = np.unpackbits(arrays["X_train"], axis=1, count=n_feat)
+        f_test = np.unpackbits(arrays["X_test"], axis=1, count=n_feat)
+    else:
+        f_train, f_test = arrays["X_train"], arrays["X_test"]
     clf_dir = run.path("classifier")
 
     def readout():
-        clf = _classifier(config, len(np.unique(y_train)))
-        clf.fit(f_train, y_train)
+        if config.get("svm_cv"):  # facebike: C by cross-validation on the training split
+            clf, scaler, cv_result = _svm_by_cross_validation(config, f_train, y_train)
+            io.save_npz_atomic(run.path("feature_scaler.npz"), **scaler)
+            scale = lambda f: (f - scaler["mean"]) / scaler["scale"]  # noqa: E731
+        else:
+            clf, cv_result, scale = _classifier(config, len(np.unique(y_train))), None, None
+            clf.fit(f_train, y_train)
+        x_tr, x_te = (f_train, f_test) if scale is None else (scale(f_train), scale(f_test))
         clf.save(clf_dir)
-        ev = clf.evaluate(f_test, y_test)
-        pred = clf.predict(f_test)
+        ev = clf.evaluate(x_te, y_test)
+        pred = clf.predict(x_te)
         io.save_npz_atomic(run.path("predictions.npz"), y_test=y_test, y_pred=pred)
         names = _class_names(dataset, ev["classes"])
         result = {
             "test_accuracy": float(ev["accuracy"]),
-            "train_accuracy": float(np.mean(clf.predict(f_train) == y_train)),
+            "train_accuracy": float(np.mean(clf.predict(x_tr) == y_train)),
             "per_class_accuracy": {n: float(a) for n, a in zip(names, ev["per_class_accuracy"])},
             "confusion_matrix": ev["confusion_matrix"],
             "classes": ev["classes"],
             "readout": {"backend": clf.backend, "backend_params": clf.backend_params,
                         "epochs": clf.epochs, "batch_size": clf.batch_size},
         }
+        if cv_result is not None:
+            result["readout"]["cross_validation"] = cv_result
         hist = getattr(clf, "history_", None) or {}
         if hist.get("loss"):
             result["readout"]["history"] = {k: hist[k] for k in
@@ -789,24 +885,26 @@ def _with_layers(body):
     return wrapped
 
 
-#: Kheradpisheh et al. (2018) faces/motorbikes network on 160x250 images: Conv1 4 maps 5x5
-#: (threshold 10), Pool1 7x7 stride 6, Conv2 20 maps 17x17 (threshold 60), then Pool2 and Conv3.
-#: STDPConv has valid convolutions only (no padding), so Conv2's output is 9x24 and the paper's
-#: Pool2 5x5/5 + Conv3 5x5 would not fit: Pool2 is 3x3 stride 2 (4x11) and Conv3 10 maps 3x3
-#: (threshold 2); the Conv3 spike map (any spike, 2x9x10) replaces the global max pooling.
-#: a+ = 0.004, a- = 0.003 as in the paper; no homeostasis (the paper has none).
+#: Kheradpisheh et al. (2018) faces/motorbikes network on 160x250 images, the paper's geometry
+#: with same-size ("same" padded) convolutions and pools: Conv1 4 maps 5x5 (threshold 10),
+#: Pool1 7x7 stride 6, Conv2 20 maps 17x17 (threshold 60), Pool2 5x5 stride 5, Conv3 10 maps
+#: 5x5 (threshold 2). a+ = 0.004, a- = 0.003, no homeostasis (the paper has none), A+ doubled
+#: every 50 images (capped at 0.15). STDP competition windows 5 / 17 / 7 (not given in the
+#: paper): with 5x5 in Conv2, 18 of the 20 maps learned on every image and collapsed to short
+#: horizontal bars; 17x17 leaves ~7 winners per image and more varied contour features.
+#: Epochs 3 / 4 / 4 over the 474 LearningSet images (C_l < 1e-3 at the end of every layer).
 FACEBIKE_LAYERS = [
     {"type": "conv", "maps": 4, "kernel_size": 5, "threshold": 10.0, "inhibition_window": 5,
-     "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False, "lr_double_every": 500,
-     "snapshot_every": 50},
-    {"type": "pool", "size": 7, "stride": 6},
-    {"type": "conv", "maps": 20, "kernel_size": 17, "threshold": 60.0, "inhibition_window": 5,
-     "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False, "lr_double_every": 500,
-     "snapshot_every": 50},
-    {"type": "pool", "size": 3, "stride": 2},
-    {"type": "conv", "maps": 10, "kernel_size": 3, "threshold": 2.0, "inhibition_window": 1,
-     "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False, "lr_double_every": 500,
-     "snapshot_every": 50},
+     "padding": 2, "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False,
+     "lr_double_every": 50, "snapshot_every": 50, "epochs": 3},
+    {"type": "pool", "size": 7, "stride": 6, "padding": 3},
+    {"type": "conv", "maps": 20, "kernel_size": 17, "threshold": 60.0, "inhibition_window": 17,
+     "padding": 8, "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False,
+     "lr_double_every": 50, "snapshot_every": 50, "epochs": 4},
+    {"type": "pool", "size": 5, "stride": 5, "padding": 2},
+    {"type": "conv", "maps": 10, "kernel_size": 5, "threshold": 2.0, "inhibition_window": 7,
+     "padding": 2, "a_plus": 0.004, "a_minus_ratio": 0.75, "homeostasis": False,
+     "lr_double_every": 50, "snapshot_every": 50, "epochs": 4},
 ]
 
 # --quick settings shared by the 28x28 image pipelines (mnist, fashion, emnist).
@@ -849,13 +947,20 @@ PIPELINES = {
     ),
     "facebike": Pipeline(
         summary="Caltech faces vs motorbikes (Kheradpisheh et al. 2018): 160x250 images, three "
-                "STDP conv layers, SVM readout; STDP on LearningSet",
+                "STDP conv layers (STDP on LearningSet), standardised Pool1 + Pool2 spikes and "
+                "Conv3 max potentials, linear SVM with C from 5-fold CV on TrainingSet",
         defaults={**_STDP_COMMON, "dataset": "caltech_face_motor", "stdp_split": "learn",
                   "layers_spec": FACEBIKE_LAYERS, "stdp_images": [474, 474, 474],
-                  "stdp_epochs": 2, "backend": "svm", "encode_batch": 100, "network_batch": 32,
+                  "backend": "svm", "encode_batch": 100, "network_batch": 32,
                   "checkpoint_every": 100, "stat_samples": 396, "zoom": [200, 220],
                   "load_options": {"size": [160, 250]},
-                  "encoder": {"resize_to": None, "local_norm_window": None}},
+                  "encoder": {"resize_to": None, "local_norm_window": None},
+                  # readout features: binary Pool1 and Pool2 spikes and the paper's global max
+                  # of Conv3 potentials (layer indices into FACEBIKE_LAYERS)
+                  "features": [{"layer": 1, "values": "binary"}, {"layer": 3, "values": "binary"},
+                               {"layer": 4, "values": "max_potential"}],
+                  "standardise": True, "svm_cv": 5, "svm_max_iter": 20000,
+                  "svm_c_grid": [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]},
         quick={"stdp_images": [100, 100, 100], "stdp_epochs": 1, "train_limit": None},
         body=_stdp_pipeline,
     ),
