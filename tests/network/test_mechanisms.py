@@ -215,3 +215,11 @@ def test_feature_vectors_map_major_and_values():
     assert pooling.pool_features(s, "counts")[0, 11] == 2
     assert pooling.pool_features(s, "first_spike_times")[0, 11] == 1
     assert pooling.pool_features(s, "first_spike_times")[0, 0] == -1
+
+
+@pytest.mark.parametrize("values", pooling.FEATURE_VALUES)
+def test_event_features_equal_dense_features(rng, values):
+    """spike_events.to_features (what Network.transform uses) equals the dense P3-P4 form."""
+    s = rng.random((4, 6, 3, 5, 7)) < 0.2
+    np.testing.assert_array_equal(spike_events.to_features(spike_events.from_dense(s), values),
+                                  pooling.pool_features(s, values))
