@@ -77,6 +77,15 @@ def style_colorbar(cbar, label, fontsize=FONTSIZE):
     return cbar
 
 
+def class_xticks(ax, names, labelsize):
+    """Class names as x ticks; when any name is longer than 3 characters (e.g. Fashion-MNIST's
+    "Pullover") they are rotated so neighbouring labels never overlap."""
+    rotate = max((len(str(n)) for n in names), default=0) > 3
+    ax.set_xticks(np.arange(len(names)), names, fontsize=labelsize,
+                  rotation=35 if rotate else 0, ha="right" if rotate else "center",
+                  rotation_mode="anchor")
+
+
 def no_ticks(ax):
     ax.set_xticks([])
     ax.set_yticks([])

@@ -21,6 +21,7 @@ from ._common import (
     as_array,
     axes_or_new,
     check_int,
+    class_xticks,
     latency_image,
     new_figure,
     no_ticks,
@@ -113,11 +114,11 @@ def plot_confusion_matrix(y_true, y_pred, *, classes=None, class_names=None, nor
     im = ax.imshow(cm, cmap=cmap, vmin=0, vmax=1 if normalize else None,
                    interpolation="nearest")
     tick_fs = fontsize - 1 if k <= 26 else max(6, fontsize - 3)
-    ax.set_xticks(np.arange(k), names, fontsize=tick_fs)
     ax.set_yticks(np.arange(k), names, fontsize=tick_fs)
     style_axes(ax, fontsize, xlabel="predicted class", ylabel="true class",
                title=title or f"Confusion matrix (accuracy {100 * acc:.2f} %, {len(ti)} images)")
     ax.tick_params(labelsize=tick_fs)
+    class_xticks(ax, names, tick_fs)
     if annotate is None:
         annotate = k <= 20
     if annotate:

@@ -25,6 +25,7 @@ from ._common import (
     axes_or_new,
     check_choice,
     check_int,
+    class_xticks,
     new_figure,
     no_ticks,
     style_axes,
@@ -316,7 +317,7 @@ def plot_spikes_per_map_per_class(map_counts, labels, *, maps=None, classes=None
             best = set(order[:top].tolist()) if v.max() > 0 else set()
             colours = ["black" if i in best else "0.7" for i in range(k)]
             ax.bar(np.arange(k), v, color=colours, width=0.8)
-            ax.set_xticks(np.arange(k), class_names)
+            class_xticks(ax, class_names, tick_fs)
             ax.set_xlim(-0.7, k - 0.3)
             ax.set_ylim(0, max(v.max(), 1e-9) * 1.35)
             ylabel = "spikes (total)" if kind == "raw" else "spikes per image"
@@ -324,7 +325,6 @@ def plot_spikes_per_map_per_class(map_counts, labels, *, maps=None, classes=None
                      if kind == "raw" else f"map {m}: normalised by images per class")
             style_axes(ax, fontsize, xlabel="class" if r == len(maps) - 1 else None,
                        ylabel=ylabel, title=title)
-            ax.tick_params(axis="x", labelsize=tick_fs)
             if kernels is not None and c == 0:
                 ins = ax.inset_axes([0.87, 0.62, 0.12, 0.36])
                 ins.imshow(kernels[m], interpolation="nearest", vmin=0, vmax=1)
