@@ -14,12 +14,13 @@ Feature files (``.npz``), either form:
 ``--proxy`` instead builds a quick stand-in from raw MNIST (pixels > 127 as 784 binary
 features) to check the script end to end.
 
-Usage::
+Usage (the settings of the README's results; ``<pool1.npz>`` from
+``experiments/network_features.py --seed 0 --save-features <pool1.npz>``)::
 
     SPYKEFLOW_DATA=/work/shared/datasets python experiments/readout_mnist.py \\
-        --features experiments/network_results/mnist_pool1_features.npz \\
-        --variants sg1 sg2 relu --seeds 0 1 2 3 4 --epochs 15 --batch-size 128 \\
-        --out experiments/readout_results/mnist.json
+        --features <pool1.npz> --variants sg1 --seeds 0 1 2 3 4 --epochs 12 \\
+        --batch-size 256 --lr-schedule step --lr-schedule-params '{"step_size": 4, "gamma": 0.3}' \\
+        --out experiments/readout_results/mnist_sg1.json
 
 EMNIST (``--task emnist``) adds the conditioned and collapsed accuracies (reference C9).
 Model per the notebooks: hidden 1000 (MNIST surrogates) / 900 (MNIST ReLU) / 1500 (EMNIST),

@@ -1,7 +1,7 @@
 """s2net on the Free Spoken Digit Dataset (Zimmer et al. architecture, scaled down for CPU).
 
 Log-Mel features (40 bands, 20-4000 Hz, 30 ms window, 10 ms hop, + deltas; 10 ms = one time
-step) -> 3 s2net convolutional spiking layers over (time, Mel) with lateral connections and
+step; silence trimmed at 40 dB, centred in 64 frames) -> 3 s2net convolutional spiking layers over (time, Mel) with lateral connections and
 dilations (4,3)x(1,1), (4,3)x(4,3), (4,3)x(16,9) -> time-averaged readout.
 
 Writes ``metrics.json`` (test accuracy, mean firing rate per layer in Hz, wall time per epoch),
@@ -10,10 +10,10 @@ regularisation weight) under ``--out`` (default ``/work/outputs_shared/s2net``).
 
 Examples::
 
-    python experiments/s2net_fsdd.py --seeds 0 --epochs 15
+    python experiments/s2net_fsdd.py --seeds 0 1 2
     python experiments/s2net_fsdd.py --seeds 0 --no-lateral
     python experiments/s2net_fsdd.py --seeds 0 --split speaker --test-speaker theo
-    python experiments/s2net_fsdd.py --sweep 0 0.1 1 --epochs 8
+    python experiments/s2net_fsdd.py --sweep 0 0.3 1 3 --channels 16 16 16 --epochs 8
 
 The core is :func:`run` (``config dict -> metrics dict``) for ``main/main.py fsdd``.
 """
@@ -34,13 +34,13 @@ logger = logging.getLogger("s2net_fsdd")
 
 DEFAULTS = {
     "seed": 0,
-    "epochs": 12,
+    "epochs": 15,
     "batch_size": 32,
     "learning_rate": 2e-3,
     "weight_decay": 1e-5,
     "length": 64,
     "trim_db": 40.0,  # cut leading/trailing silence > 40 dB below the loudest frame (None: off)
-    "channels": [16, 16, 16],
+    "channels": [32, 32, 32],
     "lateral": True,
     "recurrent": False,
     "beta": 0.7,

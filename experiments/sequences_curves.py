@@ -60,6 +60,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--switch-epoch", type=int, default=3)
     parser.add_argument("--snn-width", type=int, default=48)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: the paper's 5e-4)")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--out", default="/work/outputs_shared/sequences")
@@ -80,7 +82,7 @@ def main(argv=None):
             continue
         metrics = run(dict(
             model="convsnn", seq=args.seq, seed=args.seed, n_train=args.n_train,
-            n_test=args.n_test, epochs=args.epochs, switch_epoch=switch,
+            n_test=args.n_test, epochs=args.epochs, switch_epoch=switch, learning_rate=args.lr,
             backend_params={"filters": [args.snn_width] * 2}, data_root=args.data_root,
             cache_dir=args.cache_dir))
         write_json_atomic(out / f"curves_seq{args.seq}_{key}.json", {label: metrics})

@@ -241,6 +241,9 @@ def main(argv=None):
     parser.add_argument("--snn-width", type=int, default=None,
                         help="filters of the ConvSNN's two layers (default: the paper's 48)")
     parser.add_argument("--resnet-width", type=int, default=None, help="STS-ResNet base_width")
+    parser.add_argument("--snn-lr", type=float, default=None,
+                        help="learning rate of the STS models (default: the paper's, 5e-4 for "
+                        "the ConvSNN, 1e-3 for the STS-ResNet)")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--cache-dir", default=None, help="folder for cached clips (.npz)")
     parser.add_argument("--out", default="/work/outputs_shared/sequences")
@@ -285,8 +288,10 @@ def main(argv=None):
                     bp["filters"] = [args.snn_width] * 2
                 if model == "resnet" and args.resnet_width:
                     bp["base_width"] = args.resnet_width
+                lr = args.snn_lr if model in ("convsnn", "resnet") else None
                 metrics = run(dict(model=model, seq=seq, seed=seed, n_train=args.n_train,
                                    n_test=args.n_test, epochs=args.epochs, backend_params=bp,
+                                   learning_rate=lr,
                                    switch_epoch=args.switch_epoch, data_root=args.data_root,
                                    cache_dir=args.cache_dir, progress=args.progress))
                 runs.append(metrics)
