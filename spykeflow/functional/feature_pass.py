@@ -344,26 +344,29 @@ def pool_events(ev, thresholds, mode="first_spike", lateral_inhibition=False, si
 
 
 @nb.njit(cache=True, parallel=True)
-def _max_potential_kernel(ptr, ev_idx, w, hin, win, out):
+def _max_potential_kernel(ptr, ev_t, ev_idx, w, hin, win, kh, kw, out):
     n = ptr.shape[0] - 1
-    kh, kw, cin, c_out = w.shape
+    cin = w.shape[0] // (kh * kw)
+    c_out = w.shape[1]
     ho, wo = hin - kh + 1, win - kw + 1
+    hw = ho * wo
     for i in nb.prange(n):
-        v = np.zeros((ho * wo, c_out), np.float32)
-        for e in range(ptr[i], ptr[i + 1]):
-            f = ev_idx[e]
-            k = f % cin
-            rc = f // cin
-            col = rc % win
-            row = rc // win
-            for ii in range(max(0, row - ho + 1), min(kh, row + 1)):
-                for jj in range(max(0, col - wo + 1), min(kw, col + 1)):
-                    pos = (row - ii) * wo + col - jj
-                    for m in range(c_out):
-                        v[pos, m] += w[ii, jj, k, m]
+        v = np.zeros((hw, c_out), np.float32)
+        inc = np.zeros((hw, c_out), np.float32)
+        stamp = np.full(hw, -1, np.int32)
+        touched = np.empty(hw, np.int32)
+        e, e_end = ptr[i], ptr[i + 1]
+        step = 0
+        while e < e_end:
+            e, nt = integrate_step(e, e_end, ev_t, ev_idx, w, win, cin, kh, kw, ho, wo, stamp,
+                                   step, touched, inc)
+            step += 1
+            for q in range(nt):
+                for m in range(c_out):
+                    v[touched[q], m] += inc[touched[q], m]
         for m in range(c_out):
             best = np.float32(0.0)
-            for pos in range(ho * wo):
+            for pos in range(hw):
                 if v[pos, m] > best:
                     best = v[pos, m]
             out[i, m] = best
@@ -383,6 +386,8 @@ def max_potentials(ev, weights):
     """
     w = np.ascontiguousarray(weights, np.float32)
     _, hin, win, _ = ev.shape
-    out = np.zeros((ev.n, w.shape[3]), np.float32)
-    _max_potential_kernel(ev.ptr, ev.idx, w, hin, win, out)
+    kh, kw, cin, c_out = w.shape
+    out = np.zeros((ev.n, c_out), np.float32)
+    _max_potential_kernel(ev.ptr, ev.t, ev.idx, w.reshape(kh * kw * cin, c_out), hin, win, kh, kw,
+                          out)
     return out
