@@ -31,6 +31,7 @@ def plot(results, seq, switch_epoch):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for label, m in results.items():
@@ -42,6 +43,7 @@ def plot(results, seq, switch_epoch):
             ax.axvline(switch_epoch + 0.5, color="grey", ls="--", lw=1)
             ax.text(switch_epoch + 0.6, 0.02, "switch to spikes", color="grey", fontsize=8)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"seq{seq}: {title}")
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
@@ -68,6 +70,8 @@ def main(argv=None):
     parser.add_argument("--only", choices=("sts", "bptt"), default=None,
                         help="train only one method (run the two in parallel processes); the "
                         "plot is drawn once both JSON files exist")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="no training: redraw the figure from the two JSON files in --out")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
@@ -78,7 +82,7 @@ def main(argv=None):
     methods = {"sts": (f"STS (switch after {args.switch_epoch})", args.switch_epoch),
                "bptt": ("plain BPTT", 0)}
     for key, (label, switch) in methods.items():
-        if args.only not in (None, key):
+        if args.plot_only or args.only not in (None, key):
             continue
         metrics = run(dict(
             model="convsnn", seq=args.seq, seed=args.seed, n_train=args.n_train,
