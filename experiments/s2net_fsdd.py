@@ -314,10 +314,12 @@ def tradeoff_plot(results, path):
     fig, ax = plt.subplots(figsize=(5, 4))
     for lam, m in sorted(results.items()):
         ax.scatter(m["mean_firing_rate_hz"], 100 * m["test_accuracy"], c="C0")
-        ax.annotate(f"λ={lam:g}", (m["mean_firing_rate_hz"], 100 * m["test_accuracy"]))
+        ax.annotate(f"λ={lam:g}", (m["mean_firing_rate_hz"], 100 * m["test_accuracy"]),
+                    xytext=(4, -12), textcoords="offset points")
     xs = [m["mean_firing_rate_hz"] for _, m in sorted(results.items())]
     ys = [100 * m["test_accuracy"] for _, m in sorted(results.items())]
     ax.plot(xs, ys, c="C0", alpha=0.5)
+    ax.margins(x=0.12, y=0.08)
     ax.set_xlabel("mean firing rate (Hz)")
     ax.set_ylabel("FSDD test accuracy (%)")
     ax.set_title("s2net: accuracy vs spike regularisation")
