@@ -915,7 +915,7 @@ _QUICK_28X28 = {"stdp_images": 1000, "lr_double_every": 150, "train_limit": 5000
 PIPELINES = {
     "digits": Pipeline(
         summary="embedded scikit-learn digits, no download: encode, STDP Conv1, Pool1 features, "
-                "binary readout, all plots (about 80 s of CPU time)",
+                "binary readout, all plots (about 25 s of CPU time)",
         defaults={**_STDP_COMMON, "dataset": "digits", "backend": "binary", "hidden": 500,
                   "epochs": 15, "batch_size": 32, "learning_rate": 1e-3, "lr_schedule": "none",
                   "snapshot_every": 100,
@@ -928,7 +928,7 @@ PIPELINES = {
     ),
     "mnist": Pipeline(
         summary="MNIST, published one-layer (mnist_conv1) or two-layer (--layers 2, net4) "
-                "settings, reference sg1 readout",
+                "settings, binary sg1 readout (--backend reference: the original's SGD)",
         defaults={**_STDP_COMMON, "dataset": "mnist"},
         quick=_QUICK_28X28,
         body=_with_layers(_stdp_pipeline),
@@ -940,7 +940,7 @@ PIPELINES = {
         body=_with_layers(_stdp_pipeline),
     ),
     "emnist": Pipeline(
-        summary="EMNIST Balanced (the available subset), emnist_conv1 / net4, reference readout",
+        summary="EMNIST Balanced (the available subset), emnist_conv1 / net4, binary sg1 readout",
         defaults={**_STDP_COMMON, "dataset": "emnist"},
         quick={**_QUICK_28X28, "train_limit": 3000, "test_limit": 304},
         body=_with_layers(_stdp_pipeline),
