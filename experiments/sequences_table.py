@@ -23,6 +23,17 @@ Example (the full table; hours on a GPU-less machine)::
     python experiments/sequences_table.py --models convsnn cnn cnn_lstm convlstm c3d resnet \\
         --seqs 1 2 3 4 5 --seeds 0 1 2 --n-train 10000 --n-test 2000 --epochs 30 \\
         --out /work/outputs_shared/sequences
+
+The single-core protocol of 30 Nov 2026 (docs/design_choices.md, STS section): 5,000 / 1,000
+clips, 4 epochs; the ConvSNN by plain BPTT at learning rate 2e-3, the ANNs at width 32::
+
+    python experiments/sequences_table.py --models convsnn --seqs 1 3 4 5 --snn-lr 2e-3 \\
+        --switch-epoch 0 --n-train 5000 --n-test 1000 --epochs 4 --out OUT
+    python experiments/sequences_table.py --models cnn cnn_lstm convlstm c3d --seqs 1 2 3 4 5 \\
+        --ann-width 32 --n-train 5000 --n-test 1000 --epochs 4 --out OUT
+    python experiments/sequences_curves.py --seq 2 --n-train 5000 --n-test 1000 --epochs 4 \\
+        --switch-epoch 1 --lr 2e-3 --out OUT          # STS vs plain BPTT; seq2's ConvSNN run
+    python experiments/sequences_table.py --out OUT/merged --merge OUT OUT/curves_seq2_bptt.json
 """
 
 from __future__ import annotations
