@@ -73,7 +73,7 @@ PAPER = {
 DEFAULTS = dict(
     model="convsnn", seq=2, seed=0, data_seed=0, n_train=10000, n_test=2000, epochs=30,
     learning_rate=None, batch_size=None, backend_params=None, data_root=None, cache_dir=None,
-    switch_epoch=None, rate_clips=200, progress=False,
+    switch_epoch=None, rate_clips=200, progress=False, lr_schedule=None, lr_schedule_params=None,
 )
 
 
@@ -107,7 +107,8 @@ def run(config):
     ``n_train``, ``n_test``, ``epochs``, ``learning_rate``/``batch_size`` (None: the paper's),
     ``backend_params`` (overrides, e.g. ``{"filters": [32, 32]}``), ``switch_epoch`` (STS
     models; None = half of the epochs), ``data_root``, ``cache_dir``, ``rate_clips``
-    (test clips used to measure spike rates), ``progress``.
+    (test clips used to measure spike rates), ``progress``, ``lr_schedule`` /
+    ``lr_schedule_params`` (passed to :class:`~spykeflow.classifier.Classifier`).
     """
     import keras
 
@@ -136,6 +137,7 @@ def run(config):
 
     clf = Classifier(backend, backend_params=params, epochs=int(cfg["epochs"]), batch_size=int(bs),
                      learning_rate=float(lr), seed=int(cfg["seed"]), restore_best=False,
+                     lr_schedule=cfg["lr_schedule"], lr_schedule_params=cfg["lr_schedule_params"],
                      progress=bool(cfg["progress"]))
     t0 = time.perf_counter()
     clf.fit(x_tr, y_tr, validation_data=(x_te, y_te))
@@ -157,6 +159,7 @@ def run(config):
         model=short, backend=backend, seq=int(cfg["seq"]), seed=int(cfg["seed"]),
         data_seed=int(cfg["data_seed"]), n_train=int(cfg["n_train"]), n_test=int(cfg["n_test"]),
         epochs=int(cfg["epochs"]), batch_size=int(bs), learning_rate=float(lr),
+        lr_schedule=cfg["lr_schedule"], lr_schedule_params=cfg["lr_schedule_params"],
         backend_params=clf.backend_.get_config(),
         acc_final=acc_final, acc_best=float(max(eligible)) if eligible else acc_final,
         params=cx["params"], macs=cx["macs"], ops=float(cx["ops"]),
@@ -251,10 +254,19 @@ def main(argv=None):
                         "(default: the paper's 256)")
     parser.add_argument("--snn-width", type=int, default=None,
                         help="filters of the ConvSNN's two layers (default: the paper's 48)")
+    parser.add_argument("--convlstm-width", type=int, default=None,
+                        help="filters of the ConvLSTM baseline (default: --ann-width); its "
+                        "recurrent convolutions make it ~10x the cost of the other models")
     parser.add_argument("--resnet-width", type=int, default=None, help="STS-ResNet base_width")
     parser.add_argument("--snn-lr", type=float, default=None,
                         help="learning rate of the STS models (default: the paper's, 5e-4 for "
                         "the ConvSNN, 1e-3 for the STS-ResNet)")
+    parser.add_argument("--lr-schedule", choices=["step", "plateau"], default=None,
+                        help="learning-rate schedule of every model (default: constant)")
+    parser.add_argument("--lr-step", type=int, default=10,
+                        help="epochs between learning-rate drops of --lr-schedule step")
+    parser.add_argument("--lr-gamma", type=float, default=0.1,
+                        help="learning-rate factor of each drop of --lr-schedule step")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--cache-dir", default=None, help="folder for cached clips (.npz)")
     parser.add_argument("--out", default="/work/outputs_shared/sequences")
@@ -281,6 +293,8 @@ def main(argv=None):
         write_text_atomic(runs_path, "".join(json.dumps(r) + "\n" for r in runs))
         write_tables(runs, out)
         return 0
+    sched = {"step_size": args.lr_step, "gamma": args.lr_gamma} if args.lr_schedule == "step" \
+        else None
     runs = _load_runs(runs_path)
     done = {(r["model"], r["seq"], r["seed"], r["n_train"], r["n_test"], r["epochs"]) for r in runs}
     for seq in args.seqs:
@@ -295,6 +309,8 @@ def main(argv=None):
                     bp["filters"] = [args.ann_width] * 2
                     if model == "cnn_lstm":
                         bp["lstm_units"] = args.ann_width
+                if model == "convlstm" and args.convlstm_width:
+                    bp["filters"] = [args.convlstm_width] * 2
                 if model == "convsnn" and args.snn_width:
                     bp["filters"] = [args.snn_width] * 2
                 if model == "resnet" and args.resnet_width:
@@ -302,7 +318,8 @@ def main(argv=None):
                 lr = args.snn_lr if model in ("convsnn", "resnet") else None
                 metrics = run(dict(model=model, seq=seq, seed=seed, n_train=args.n_train,
                                    n_test=args.n_test, epochs=args.epochs, backend_params=bp,
-                                   learning_rate=lr,
+                                   learning_rate=lr, lr_schedule=args.lr_schedule,
+                                   lr_schedule_params=sched,
                                    switch_epoch=args.switch_epoch, data_root=args.data_root,
                                    cache_dir=args.cache_dir, progress=args.progress))
                 runs.append(metrics)

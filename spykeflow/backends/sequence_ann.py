@@ -23,6 +23,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from ..layers.time_fold import TimeFolded
 from .base import KerasBackend
 
 __all__ = ["SequenceANNBackend", "CNNStack", "CNNLSTM", "ConvLSTM", "C3D"]
@@ -107,7 +108,7 @@ class SequenceANNBackend(KerasBackend):
         for filters in self.params["filters"]:
             conv, pool = self._conv2d(filters, init), keras.layers.MaxPooling2D(2)
             if time_distributed:
-                conv, pool = keras.layers.TimeDistributed(conv), keras.layers.TimeDistributed(pool)
+                conv, pool = TimeFolded(conv), TimeFolded(pool)
             x = pool(conv(x))
         return x
 
@@ -135,7 +136,7 @@ class CNNLSTM(SequenceANNBackend):
 
     def _body(self, x, init, seed):
         x = self._cnn_stages(x, init, time_distributed=True)
-        x = keras.layers.TimeDistributed(keras.layers.Flatten())(x)
+        x = TimeFolded(keras.layers.Flatten())(x)
         return keras.layers.LSTM(self.params["lstm_units"], kernel_initializer=init,
                                  recurrent_initializer=keras.initializers.Orthogonal(seed=seed))(x)
 
@@ -151,7 +152,7 @@ class ConvLSTM(SequenceANNBackend):
         rec = keras.initializers.Orthogonal(seed=seed)
         x = keras.layers.ConvLSTM2D(f1, k, padding="same", return_sequences=True,
                                     kernel_initializer=init, recurrent_initializer=rec)(x)
-        x = keras.layers.TimeDistributed(keras.layers.MaxPooling2D(2))(x)
+        x = TimeFolded(keras.layers.MaxPooling2D(2))(x)
         x = keras.layers.ConvLSTM2D(f2, k, padding="same", kernel_initializer=init,
                                     recurrent_initializer=rec)(x)
         x = keras.layers.MaxPooling2D(2)(x)

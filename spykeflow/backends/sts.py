@@ -26,7 +26,7 @@ switch is the :class:`~spykeflow.layers.sts.STSSwitch` callback returned by
 
 Every "synapse" is an :class:`~spykeflow.layers.sts.STSSynapse` (threshold activation with LIF
 memory); the input synapse turns any input (grey, colour, binary) into spikes; convolutions are
-time-distributed (one conv on all N*T frames).
+time-folded (:class:`~spykeflow.layers.time_fold.TimeFolded`: one conv on all N*T frames).
 
 Hyper-parameters shared by both (``Classifier(backend="sts_convsnn", **params)``):
 
@@ -71,6 +71,7 @@ from ..layers.sts import (
     get_mode,
     set_mode,
 )
+from ..layers.time_fold import TimeFolded
 from .base import KerasBackend
 
 __all__ = ["STSConvSNN", "STSResNet", "RateMSE", "RateCrossEntropy"]
@@ -281,8 +282,8 @@ class STSConvSNN(_STSBackend):
             h = STSConv2D(filters, p["kernel_size"], padding="same", kernel_initializer=init(),
                           name=f"conv{k + 1}", **self._neuron())(h)
             if p["pool"] > 1 and min(h.shape[2:4]) >= p["pool"]:
-                h = keras.layers.TimeDistributed(pool_cls(p["pool"]), name=f"pool{k + 1}")(h)
-        h = keras.layers.TimeDistributed(keras.layers.Flatten(), name="flatten")(h)
+                h = TimeFolded(pool_cls(p["pool"]), name=f"pool{k + 1}")(h)
+        h = TimeFolded(keras.layers.Flatten(), name="flatten")(h)
         out = self._output(h, n_classes, init)
         return keras.Model(inp, out, name="sts_convsnn")
 
@@ -310,7 +311,7 @@ class STSResNet(_STSBackend):
         names = iter(range(1, 100))
 
         def conv(filters, kernel, strides, name):
-            return keras.layers.TimeDistributed(
+            return TimeFolded(
                 keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
                                     kernel_initializer=init()), name=name)
 
@@ -345,9 +346,9 @@ class STSResNet(_STSBackend):
         b3, b4 = outs[2], outs[3]
         factor = int(np.ceil(b3.shape[2] / b4.shape[2]))
         if factor > 1:
-            b3 = keras.layers.TimeDistributed(
+            b3 = TimeFolded(
                 keras.layers.AveragePooling2D(factor, padding="same"), name="skip_pool_b3")(b3)
         h = keras.layers.Concatenate(axis=-1, name="block_skips")([b3, b4])
-        h = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D(), name="avg_pool")(h)
+        h = TimeFolded(keras.layers.GlobalAveragePooling2D(), name="avg_pool")(h)
         out = self._output(h, n_classes, init)
         return keras.Model(inp, out, name="sts_resnet")
