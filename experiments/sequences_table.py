@@ -18,22 +18,23 @@ interrupted table resumes): ``runs.jsonl``, ``runs.csv``, ``table.md`` and ``tab
 
 The lead's pipeline calls :func:`run` (``main/main.py sequences --model ... --seq ...``).
 
-Example (the full table; hours on a GPU-less machine)::
+The defaults are the CPU protocol of 1 Dec 2026
+(:data:`spykeflow.backends.sequence_presets.CPU_PROTOCOL`, docs/design_choices.md, STS
+section): 10,000 / 2,000 clips, 8 epochs, learning rate x0.3 after epoch 5; the ConvSNN 48-48
+by plain BPTT at lr 2e-3, STS-ResNet at base width 8 with 2 pre-training epochs, the ANN
+baselines at width 32 (ConvLSTM 16). The table of the README was made by (two processes, one
+core each; 4.5 h of CPU)::
 
-    python experiments/sequences_table.py --models convsnn cnn cnn_lstm convlstm c3d resnet \\
-        --seqs 1 2 3 4 5 --seeds 0 1 2 --n-train 10000 --n-test 2000 --epochs 30 \\
-        --out /work/outputs_shared/sequences
+    python experiments/sequences_table.py --models convsnn --seqs 2 4 3 5 1 --out OUT/snn
+    python experiments/sequences_table.py --models cnn c3d cnn_lstm --seqs 2 4 3 5 1 --out OUT/ann
+    python experiments/sequences_table.py --models convlstm --seqs 1 2 3 4 5 --out OUT/convlstm
+    python experiments/sequences_table.py --models resnet --seqs 2 --out OUT/resnet_sts
+    python experiments/sequences_table.py --models resnet --seqs 2 --switch-epoch 0 \\
+        --out OUT/resnet_bptt
+    python experiments/sequences_table.py --out OUT/merged --merge OUT/snn OUT/ann ...
 
-The single-core protocol of 30 Nov 2026 (docs/design_choices.md, STS section): 5,000 / 1,000
-clips, 4 epochs; the ConvSNN by plain BPTT at learning rate 2e-3, the ANNs at width 32::
-
-    python experiments/sequences_table.py --models convsnn --seqs 1 3 4 5 --snn-lr 2e-3 \\
-        --switch-epoch 0 --n-train 5000 --n-test 1000 --epochs 4 --out OUT
-    python experiments/sequences_table.py --models cnn cnn_lstm convlstm c3d --seqs 1 2 3 4 5 \\
-        --ann-width 32 --n-train 5000 --n-test 1000 --epochs 4 --out OUT
-    python experiments/sequences_curves.py --seq 2 --n-train 5000 --n-test 1000 --epochs 4 \\
-        --switch-epoch 1 --lr 2e-3 --out OUT          # STS vs plain BPTT; seq2's ConvSNN run
-    python experiments/sequences_table.py --out OUT/merged --merge OUT OUT/curves_seq2_bptt.json
+The paper's widths: ``--ann-width 256 --convlstm-width 256 --resnet-width 16 --snn-lr 5e-4
+--lr-schedule none --epochs 100`` (days on a CPU).
 """
 
 from __future__ import annotations
@@ -50,41 +51,14 @@ import numpy as np
 
 log = logging.getLogger("spykeflow.experiments.sequences")
 
-#: Short names -> (backend, backend parameters at the paper's widths, training settings of
-#: section 5.3: learning rate, batch size).
-MODELS = {
-    "convsnn": ("sts_convsnn", {"filters": [48, 48]}, 5e-4, 20),
-    "resnet": ("sts_resnet", {"base_width": 16}, 1e-3, 20),
-    "cnn": ("seq_cnn", {"filters": [256, 256], "loss": "mse"}, 1e-3, 100),
-    "cnn_lstm": ("seq_cnn_lstm", {"filters": [256, 256], "lstm_units": 256, "loss": "mse"}, 1e-3, 100),
-    "convlstm": ("seq_convlstm", {"filters": [256, 256], "loss": "crossentropy"}, 1e-3, 100),
-    "c3d": ("seq_c3d", {"filters": [256, 256], "loss": "mse"}, 1e-3, 100),
-}
-#: The paper's Table 1 (accuracy in %), for the comparison column.
-PAPER = {
-    "cnn": [98.89, 98.2, 98.8, 98.27, 20.1],
-    "cnn_lstm": [67.74, 98.93, 98.96, 94.88, 91.2],
-    "convlstm": [99.11, 98.9, 30.0, 97.43, 40.7],
-    "c3d": [98.49, 98.32, 99.17, 97.73, 64.0],
-    "convsnn": [98.6, 98.4, 99.36, 98.8, 89.5],
-    "resnet": [99.26, 99.2, 99.43, 99.1, 92.7],
-}
+from spykeflow.backends.sequence_presets import CPU_PROTOCOL, MODELS, PAPER  # noqa: E402
+from spykeflow.backends.sequence_presets import resolve as _resolve  # noqa: E402
 
 DEFAULTS = dict(
     model="convsnn", seq=2, seed=0, data_seed=0, n_train=10000, n_test=2000, epochs=30,
     learning_rate=None, batch_size=None, backend_params=None, data_root=None, cache_dir=None,
     switch_epoch=None, rate_clips=200, progress=False, lr_schedule=None, lr_schedule_params=None,
 )
-
-
-def _resolve(model):
-    if model in MODELS:
-        return model, MODELS[model]
-    for short, spec in MODELS.items():
-        if spec[0] == model:
-            return short, spec
-    raise ValueError(f"Unknown model {model!r}. Expected one of {sorted(MODELS)} "
-                     f"or a backend name {[s[0] for s in MODELS.values()]}.")
 
 
 def load_split(seq, split, n, data_seed, root=None, cache_dir=None):
@@ -241,35 +215,40 @@ def _load_runs(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    P = CPU_PROTOCOL
     parser.add_argument("--models", nargs="+", default=["convsnn", "cnn"], choices=sorted(MODELS))
     parser.add_argument("--seqs", nargs="+", type=int, default=[2, 4])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--n-train", type=int, default=10000)
-    parser.add_argument("--n-test", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--n-train", type=int, default=P["n_train"])
+    parser.add_argument("--n-test", type=int, default=P["n_test"])
+    parser.add_argument("--epochs", type=int, default=P["epochs"])
     parser.add_argument("--switch-epoch", type=int, default=None,
-                        help="STS pre-training epochs (default: half of --epochs)")
-    parser.add_argument("--ann-width", type=int, default=None,
+                        help="STS pre-training epochs of the ConvSNN and STS-ResNet (default: "
+                        f"{P['switch_epoch']} = plain BPTT for the ConvSNN, "
+                        f"{P['resnet_switch_epoch']} for the STS-ResNet)")
+    parser.add_argument("--ann-width", type=int, default=P["ann_width"],
                         help="filters of the ANN baselines' two stages and LSTM units "
-                        "(default: the paper's 256)")
+                        "(the paper's: 256)")
     parser.add_argument("--snn-width", type=int, default=None,
                         help="filters of the ConvSNN's two layers (default: the paper's 48)")
-    parser.add_argument("--convlstm-width", type=int, default=None,
-                        help="filters of the ConvLSTM baseline (default: --ann-width); its "
-                        "recurrent convolutions make it ~10x the cost of the other models")
-    parser.add_argument("--resnet-width", type=int, default=None, help="STS-ResNet base_width")
-    parser.add_argument("--snn-lr", type=float, default=None,
-                        help="learning rate of the STS models (default: the paper's, 5e-4 for "
-                        "the ConvSNN, 1e-3 for the STS-ResNet)")
-    parser.add_argument("--lr-schedule", choices=["step", "plateau"], default=None,
-                        help="learning-rate schedule of every model (default: constant)")
-    parser.add_argument("--lr-step", type=int, default=10,
+    parser.add_argument("--convlstm-width", type=int, default=P["convlstm_width"],
+                        help="filters of the ConvLSTM baseline; its recurrent convolutions make "
+                        "it ~10x the cost of the other models at the same width")
+    parser.add_argument("--resnet-width", type=int, default=P["resnet_width"],
+                        help="STS-ResNet base_width (the paper's: 16)")
+    parser.add_argument("--snn-lr", type=float, default=P["snn_lr"],
+                        help="learning rate of the ConvSNN (the paper's: 5e-4)")
+    parser.add_argument("--resnet-lr", type=float, default=None,
+                        help="learning rate of the STS-ResNet (default: the paper's 1e-3)")
+    parser.add_argument("--lr-schedule", choices=["step", "plateau", "none"],
+                        default=P["lr_schedule"], help="learning-rate schedule of every model")
+    parser.add_argument("--lr-step", type=int, default=P["lr_schedule_params"]["step_size"],
                         help="epochs between learning-rate drops of --lr-schedule step")
-    parser.add_argument("--lr-gamma", type=float, default=0.1,
+    parser.add_argument("--lr-gamma", type=float, default=P["lr_schedule_params"]["gamma"],
                         help="learning-rate factor of each drop of --lr-schedule step")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--cache-dir", default=None, help="folder for cached clips (.npz)")
-    parser.add_argument("--out", default="/work/outputs_shared/sequences")
+    parser.add_argument("--out", default="outputs/sequences_table")
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--merge", nargs="*", default=None, metavar="DIR_OR_JSON",
                         help="only rebuild the tables in --out from these runs.jsonl folders "
@@ -293,8 +272,8 @@ def main(argv=None):
         write_text_atomic(runs_path, "".join(json.dumps(r) + "\n" for r in runs))
         write_tables(runs, out)
         return 0
-    sched = {"step_size": args.lr_step, "gamma": args.lr_gamma} if args.lr_schedule == "step" \
-        else None
+    schedule = None if args.lr_schedule == "none" else args.lr_schedule
+    sched = {"step_size": args.lr_step, "gamma": args.lr_gamma} if schedule == "step" else None
     runs = _load_runs(runs_path)
     done = {(r["model"], r["seq"], r["seed"], r["n_train"], r["n_test"], r["epochs"]) for r in runs}
     for seq in args.seqs:
@@ -315,12 +294,16 @@ def main(argv=None):
                     bp["filters"] = [args.snn_width] * 2
                 if model == "resnet" and args.resnet_width:
                     bp["base_width"] = args.resnet_width
-                lr = args.snn_lr if model in ("convsnn", "resnet") else None
+                lr = {"convsnn": args.snn_lr, "resnet": args.resnet_lr}.get(model)
+                switch = args.switch_epoch
+                if switch is None and model in ("convsnn", "resnet"):
+                    switch = CPU_PROTOCOL["switch_epoch" if model == "convsnn"
+                                          else "resnet_switch_epoch"]
                 metrics = run(dict(model=model, seq=seq, seed=seed, n_train=args.n_train,
                                    n_test=args.n_test, epochs=args.epochs, backend_params=bp,
-                                   learning_rate=lr, lr_schedule=args.lr_schedule,
+                                   learning_rate=lr, lr_schedule=schedule,
                                    lr_schedule_params=sched,
-                                   switch_epoch=args.switch_epoch, data_root=args.data_root,
+                                   switch_epoch=switch, data_root=args.data_root,
                                    cache_dir=args.cache_dir, progress=args.progress))
                 runs.append(metrics)
                 write_text_atomic(runs_path, "".join(json.dumps(r) + "\n" for r in runs))

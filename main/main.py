@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="nmnist --backend convsnn / soli: weight bits of quantisation-aware "
                        "training (0 = float; default 4)")
     other.add_argument("--model", default=None,
-                       help="sequences: Classifier backend (default: sts_convsnn)")
+                       help="sequences: Table 1 model convsnn, resnet, cnn, cnn_lstm, convlstm, "
+                       "c3d (or its backend name, e.g. sts_convsnn; default: convsnn)")
     other.add_argument("--seq", type=int, default=None, choices=(1, 2, 3, 4, 5),
                        help="sequences: synthetic sequence type 1-5 of Samadzadeh et al. "
                        "(default: 1)")

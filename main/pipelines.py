@@ -19,6 +19,7 @@ import numpy as np
 
 import spykeflow
 from spykeflow import io
+from spykeflow.backends import sequence_presets
 
 log = logging.getLogger("spykeflow.main")
 
@@ -827,8 +828,11 @@ def _sequences(run: Run, config: dict) -> dict:
     x_test, y_test = _load("sequences", "test", config, seq=config["seq"],
                            n=config["test_limit"], seed=config["seed"],
                            time_steps=config["time_steps"])
-    kwargs = {k: config[k] for k in ("epochs", "batch_size", "learning_rate") if config.get(k)}
-    clf = spykeflow.Classifier(config["model"], seed=config["seed"], **kwargs)
+    # Table 1 settings of the model (CPU protocol: widths, learning rate, schedule, STS switch);
+    # --epochs / --batch-size / --learning-rate override them.
+    kwargs = sequence_presets.classifier_kwargs(config["model"], epochs=config["epochs"])
+    kwargs.update({k: config[k] for k in ("batch_size", "learning_rate") if config.get(k)})
+    clf = spykeflow.Classifier(kwargs.pop("backend"), seed=config["seed"], **kwargs)
     result, trained = _fit_evaluate(run, config, clf, x_train, y_train, x_test, y_test,
                                     "sequences")
     return {"pipeline": "sequences", "model": config["model"], "seq": config["seq"], **result,
@@ -997,8 +1001,9 @@ PIPELINES = {
         body=_qcfs,
     ),
     "sequences": Pipeline(
-        summary="synthetic MNIST sequences (Samadzadeh et al.): --model, --seq 1..5",
-        defaults={**_COMMON, "model": "sts_convsnn", "seq": 1, "time_steps": 10,
+        summary="synthetic MNIST sequences (Samadzadeh et al.): --model convsnn|resnet|cnn|cnn_lstm|"
+                "convlstm|c3d, --seq 1..5, Table 1 CPU protocol (10k/2k clips, 8 epochs)",
+        defaults={**_COMMON, "model": "convsnn", "seq": 1, "time_steps": 10,
                   "train_limit": 10000, "test_limit": 2000, "epochs": None, "batch_size": None,
                   "learning_rate": None},
         quick={"train_limit": 500, "test_limit": 200, "epochs": 1},
