@@ -22,7 +22,7 @@ The defaults are the CPU protocol of 1 Dec 2026
 (:data:`spykeflow.backends.sequence_presets.CPU_PROTOCOL`, docs/design_choices.md, STS
 section): 10,000 / 2,000 clips, 8 epochs, learning rate x0.3 after epoch 5; the ConvSNN 48-48
 by plain BPTT at lr 2e-3, STS-ResNet at base width 8 with 2 pre-training epochs, the ANN
-baselines at width 32 (ConvLSTM 16). The table of the README was made by (two processes, one
+baselines at width 32 (ConvLSTM 8). The table of the README was made by (two processes, one
 core each; 4.5 h of CPU)::
 
     python experiments/sequences_table.py --models convsnn --seqs 2 4 3 5 1 --out OUT/snn

@@ -17,7 +17,7 @@ def test_cpu_protocol_settings_per_model():
     assert res["backend_params"] == {"base_width": 8, "switch_epoch": 2}
     assert res["learning_rate"] == 1e-3
     assert P.classifier_kwargs("cnn_lstm")["backend_params"]["lstm_units"] == 32
-    assert P.classifier_kwargs("convlstm")["backend_params"]["filters"] == [16, 16]
+    assert P.classifier_kwargs("convlstm")["backend_params"]["filters"] == [8, 8]
     assert P.classifier_kwargs("c3d")["batch_size"] == 100
 
 
