@@ -102,6 +102,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
     verbose : int
         Keras' own progress output (0 silent).
     predict_batch_size : int
+        Inference batch size; reduced automatically where one batch's largest layer output
+        would exceed 256 MB (:func:`spykeflow.training.memory_bounded_batch`).
     callbacks : list of keras.callbacks.Callback or None
         Extra callbacks for the Keras training loop (after the backend's own).
     run_eagerly : bool
@@ -413,8 +415,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
             return np.asarray(self.backend_.decision(X), np.float64)
         if X.dtype != np.float32:
             X = X.astype(np.float32)
-        logits = self.backend_.predict_logits(self.model_, X, int(self.predict_batch_size),
-                                              **predict_options)
+        from .training import memory_bounded_batch
+
+        batch = memory_bounded_batch(self.model_, int(self.predict_batch_size))
+        logits = self.backend_.predict_logits(self.model_, X, batch, **predict_options)
         return np.asarray(logits, np.float64)
 
     def predict(self, X, **predict_options):

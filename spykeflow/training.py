@@ -328,6 +328,38 @@ def predict_logits(model, x, batch_size, dtype="float32"):
     return np.concatenate(out, axis=0)
 
 
+#: Activation memory one inference batch may use (the largest layer output of the batch).
+ACTIVATION_BUDGET_BYTES = 256 * 2**20
+
+
+def memory_bounded_batch(model, batch_size, budget_bytes=ACTIVATION_BUDGET_BYTES):
+    """``batch_size`` reduced so that the model's largest layer output for one batch fits in
+    ``budget_bytes`` (float32), at least 1.
+
+    Spiking models on clips have large per-sample activations (the 48-48 ConvSNN: 10 x 28 x 28 x
+    48 floats = 1.5 MB per clip, so a batch of 1024 holds 1.5 GB per layer output, and a table
+    run with inference at batch 1024 peaked at 7 GB RSS). Models whose layer shapes are unknown keep ``batch_size``.
+
+    >>> import keras
+    >>> m = keras.Sequential([keras.Input((10, 28, 28, 48)), keras.layers.Flatten()])
+    >>> memory_bounded_batch(m, 1024)   # 1.5 MB per clip -> 178 clips in 256 MiB
+    178
+    """
+    largest = 0
+    for layer in getattr(model, "layers", []):
+        try:
+            outputs = layer.output
+        except (AttributeError, ValueError):
+            continue
+        for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+            dims = tuple(getattr(out, "shape", ()))[1:]
+            if dims and all(isinstance(d, int) for d in dims):
+                largest = max(largest, int(np.prod(dims)))
+    if largest == 0:
+        return int(batch_size)
+    return int(max(1, min(int(batch_size), budget_bytes // (4 * largest))))
+
+
 def evaluate_keras(eval_step, data, batch_size, dtype="float32"):
     """Mean loss and accuracy of ``eval_step`` over ``data = (x, y)``."""
     x, y = data
@@ -418,6 +450,7 @@ def fit_keras(
                                        model=model, epochs=int(epochs), steps=len(train),
                                        verbose=0)
     train_step, eval_step = _make_steps(model, np.shape(x)[1:], run_eagerly)
+    val_batch = max(batch_size, memory_bounded_batch(model, 256))
     history: dict = {}
     model.stop_training = False
     cbs.on_train_begin()
@@ -439,7 +472,7 @@ def fit_keras(
         logs = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if has_val:
             logs["val_loss"], logs["val_accuracy"] = evaluate_keras(
-                eval_step, validation, max(batch_size, 256), dtype)
+                eval_step, validation, val_batch, dtype)
         logs["epoch_time"] = time.perf_counter() - t0
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         cbs.on_epoch_end(epoch, logs)
