@@ -238,6 +238,10 @@ def main(argv=None):
                         help="STS-ResNet base_width (the paper's: 16)")
     parser.add_argument("--snn-lr", type=float, default=P["snn_lr"],
                         help="learning rate of the ConvSNN (the paper's: 5e-4)")
+    parser.add_argument("--resnet-sigma", type=float,
+                        default=P["resnet_surrogate"]["sigma"],
+                        help="width of the STS-ResNet's Gaussian surrogate (the paper's: 1/6, "
+                        "with which 18 spiking layers did not learn here)")
     parser.add_argument("--resnet-lr", type=float, default=None,
                         help="learning rate of the STS-ResNet (default: the paper's 1e-3)")
     parser.add_argument("--lr-schedule", choices=["step", "plateau", "none"],
@@ -292,8 +296,10 @@ def main(argv=None):
                     bp["filters"] = [args.convlstm_width] * 2
                 if model == "convsnn" and args.snn_width:
                     bp["filters"] = [args.snn_width] * 2
-                if model == "resnet" and args.resnet_width:
-                    bp["base_width"] = args.resnet_width
+                if model == "resnet":
+                    if args.resnet_width:
+                        bp["base_width"] = args.resnet_width
+                    bp["surrogate"] = {"name": "gaussian", "sigma": args.resnet_sigma}
                 lr = {"convsnn": args.snn_lr, "resnet": args.resnet_lr}.get(model)
                 switch = args.switch_epoch
                 if switch is None and model in ("convsnn", "resnet"):
