@@ -21,16 +21,16 @@ The lead's pipeline calls :func:`run` (``main/main.py sequences --model ... --se
 The defaults are the CPU protocol of 1 Dec 2026
 (:data:`spykeflow.backends.sequence_presets.CPU_PROTOCOL`, docs/design_choices.md, STS
 section): 10,000 / 2,000 clips, 8 epochs, learning rate x0.3 after epoch 5; the ConvSNN 48-48
-by plain BPTT at lr 2e-3, STS-ResNet at base width 8 with 2 pre-training epochs, the ANN
+by plain BPTT at lr 2e-3, STS-ResNet at base width 8 by plain BPTT (surrogate sigma 0.5), the ANN
 baselines at width 32 (ConvLSTM 8). The table of the README was made by (two processes, one
-core each; 4.5 h of CPU)::
+core each; 3 h 28 min of fits)::
 
     python experiments/sequences_table.py --models convsnn --seqs 2 4 3 5 1 --out OUT/snn
     python experiments/sequences_table.py --models cnn c3d cnn_lstm --seqs 2 4 3 5 1 --out OUT/ann
     python experiments/sequences_table.py --models convlstm --seqs 1 2 3 4 5 --out OUT/convlstm
-    python experiments/sequences_table.py --models resnet --seqs 2 --out OUT/resnet_sts
-    python experiments/sequences_table.py --models resnet --seqs 2 --switch-epoch 0 \\
-        --out OUT/resnet_bptt
+    python experiments/sequences_table.py --models resnet --seqs 2 --out OUT/resnet_bptt
+    python experiments/sequences_table.py --models resnet --seqs 2 --switch-epoch 2 \\
+        --out OUT/resnet_sts
     python experiments/sequences_table.py --out OUT/merged --merge OUT/snn OUT/ann ...
 
 The paper's widths: ``--ann-width 256 --convlstm-width 256 --resnet-width 16 --snn-lr 5e-4

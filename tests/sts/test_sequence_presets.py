@@ -14,7 +14,7 @@ def test_cpu_protocol_settings_per_model():
     assert snn["batch_size"] == 20 and snn["epochs"] == 8
     assert snn["lr_schedule"] == "step" and snn["lr_schedule_params"] == {"step_size": 5, "gamma": 0.3}
     res = P.classifier_kwargs("sts_resnet")            # backend names resolve too
-    assert res["backend_params"] == {"base_width": 8, "switch_epoch": 2,
+    assert res["backend_params"] == {"base_width": 8, "switch_epoch": 0,
                                      "surrogate": {"name": "gaussian", "sigma": 0.5}}
     assert res["learning_rate"] == 1e-3
     assert P.classifier_kwargs("cnn_lstm")["backend_params"]["lstm_units"] == 32
