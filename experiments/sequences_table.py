@@ -16,7 +16,8 @@ Outputs in ``--out`` (written atomically; finished runs in ``runs.jsonl`` are sk
 interrupted table resumes): ``runs.jsonl``, ``runs.csv``, ``table.md`` and ``table.csv``
 (mean +- std over seeds).
 
-The lead's pipeline calls :func:`run` (``main/main.py sequences --model ... --seq ...``).
+``main/main.py sequences --model ... --seq ...`` trains one cell with the same presets
+(:mod:`spykeflow.backends.sequence_presets`).
 
 The defaults are the CPU protocol of 1 Dec 2026
 (:data:`spykeflow.backends.sequence_presets.CPU_PROTOCOL`, docs/design_choices.md, STS
@@ -224,8 +225,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=P["epochs"])
     parser.add_argument("--switch-epoch", type=int, default=None,
                         help="STS pre-training epochs of the ConvSNN and STS-ResNet (default: "
-                        f"{P['switch_epoch']} = plain BPTT for the ConvSNN, "
-                        f"{P['resnet_switch_epoch']} for the STS-ResNet)")
+                        f"{P['switch_epoch']} and {P['resnet_switch_epoch']}; 0 = plain BPTT)")
     parser.add_argument("--ann-width", type=int, default=P["ann_width"],
                         help="filters of the ANN baselines' two stages and LSTM units "
                         "(the paper's: 256)")
