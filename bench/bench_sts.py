@@ -3,8 +3,9 @@
 Compares the models as built (per-frame layers wrapped in
 :class:`~spykeflow.layers.time_fold.TimeFolded`: one op on all N*T frames) with the same models
 built with ``keras.layers.TimeDistributed`` (Keras 3 loops over the time steps), and checks that
-both give the same outputs from the same weights. Prints JSON: clips/s for training (``fit``,
-median over ``--repeats`` epochs after a warm-up epoch) and inference, and the peak RSS.
+both give the same outputs from the same weights. Prints JSON: clips/s for training (the traced
+train step of :class:`~spykeflow.classifier.Classifier`'s loop, median over ``--repeats``
+epochs after a warm-up epoch) and inference, and the peak RSS.
 
     TF_NUM_INTRAOP_THREADS=1 python bench/bench_sts.py --clips 400 --repeats 3
 """
@@ -27,6 +28,7 @@ import tensorflow as tf  # noqa: E402
 from spykeflow import backends  # noqa: E402
 import spykeflow.backends.sts as sts  # noqa: E402
 from spykeflow.layers.time_fold import TimeFolded  # noqa: E402
+from spykeflow.training import _make_steps  # noqa: E402
 
 
 def build(name, params, shape, n_classes, wrapper):
@@ -78,8 +80,13 @@ def main(argv=None):
             keras.utils.set_random_seed(0)
             model = build(name, params[name], shape, n_classes, wrapper)
             outputs.append(model.predict(x[:40], batch_size=args.batch_size, verbose=0))
-            train, train_all = timed(lambda: model.fit(x, y, batch_size=args.batch_size, epochs=1,
-                                                       verbose=0, shuffle=False), args.repeats)
+            train_step, _ = _make_steps(model, shape)
+
+            def epoch():
+                for i in range(0, args.clips, args.batch_size):
+                    train_step(x[i:i + args.batch_size], y[i:i + args.batch_size])
+
+            train, train_all = timed(epoch, args.repeats)
             infer, _ = timed(lambda: model.predict(x, batch_size=args.batch_size, verbose=0),
                              args.repeats)
             entry[variant] = {"train_clips_per_s": args.clips / train, "epoch_s_all": train_all,
