@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import resource
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -30,6 +29,8 @@ import spykeflow.backends.sts as sts  # noqa: E402
 from spykeflow.layers.time_fold import TimeFolded  # noqa: E402
 from spykeflow.training import _make_steps  # noqa: E402
 
+from bench_convsnn import timed  # noqa: E402  (warm-up, then the median of the repeats)
+
 
 def build(name, params, shape, n_classes, wrapper):
     sts.TimeFolded = wrapper      # the backends look the wrapper up at build time
@@ -41,16 +42,6 @@ def build(name, params, shape, n_classes, wrapper):
         sts.TimeFolded = TimeFolded
     model.compile(keras.optimizers.Adam(1e-3), backend.loss(), jit_compile=False)
     return model
-
-
-def timed(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), times
 
 
 def main(argv=None):
