@@ -225,7 +225,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=P["epochs"])
     parser.add_argument("--switch-epoch", type=int, default=None,
                         help="STS pre-training epochs of the ConvSNN and STS-ResNet (default: "
-                        f"{P['switch_epoch']} and {P['resnet_switch_epoch']}; 0 = plain BPTT)")
+                        f"ConvSNN {P['switch_epoch']}, STS-ResNet {P['resnet_switch_epoch']}; "
+                        "0 = plain BPTT, spikes from the first epoch)")
     parser.add_argument("--ann-width", type=int, default=P["ann_width"],
                         help="filters of the ANN baselines' two stages and LSTM units "
                         "(the paper's: 256)")
