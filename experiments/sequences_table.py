@@ -53,6 +53,7 @@ import numpy as np
 log = logging.getLogger("spykeflow.experiments.sequences")
 
 from spykeflow.backends.sequence_presets import CPU_PROTOCOL, MODELS, PAPER  # noqa: E402
+from spykeflow.backends.sequence_presets import classifier_kwargs  # noqa: E402
 from spykeflow.backends.sequence_presets import resolve as _resolve  # noqa: E402
 
 DEFAULTS = dict(
@@ -230,8 +231,8 @@ def main(argv=None):
     parser.add_argument("--ann-width", type=int, default=P["ann_width"],
                         help="filters of the ANN baselines' two stages and LSTM units "
                         "(the paper's: 256)")
-    parser.add_argument("--snn-width", type=int, default=None,
-                        help="filters of the ConvSNN's two layers (default: the paper's 48)")
+    parser.add_argument("--snn-width", type=int, default=P["snn_width"],
+                        help="filters of the ConvSNN's two layers (the paper's: 48)")
     parser.add_argument("--convlstm-width", type=int, default=P["convlstm_width"],
                         help="filters of the ConvLSTM baseline; its recurrent convolutions make "
                         "it ~10x the cost of the other models at the same width")
@@ -239,12 +240,15 @@ def main(argv=None):
                         help="STS-ResNet base_width (the paper's: 16)")
     parser.add_argument("--snn-lr", type=float, default=P["snn_lr"],
                         help="learning rate of the ConvSNN (the paper's: 5e-4)")
+    parser.add_argument("--snn-sigma", type=float, default=P["snn_surrogate"]["sigma"],
+                        help="width (standard deviation) of the ConvSNN's Gaussian surrogate "
+                        "(the paper's N(0.5, 1/6))")
     parser.add_argument("--resnet-sigma", type=float,
                         default=P["resnet_surrogate"]["sigma"],
                         help="width of the STS-ResNet's Gaussian surrogate (the paper's: 1/6, "
                         "with which 18 spiking layers did not learn here)")
-    parser.add_argument("--resnet-lr", type=float, default=None,
-                        help="learning rate of the STS-ResNet (default: the paper's 1e-3)")
+    parser.add_argument("--resnet-lr", type=float, default=P["resnet_lr"],
+                        help="learning rate of the STS-ResNet (the paper's: 1e-3)")
     parser.add_argument("--lr-schedule", choices=["step", "plateau", "none"],
                         default=P["lr_schedule"], help="learning-rate schedule of every model")
     parser.add_argument("--lr-step", type=int, default=P["lr_schedule_params"]["step_size"],
@@ -278,7 +282,14 @@ def main(argv=None):
         write_tables(runs, out)
         return 0
     schedule = None if args.lr_schedule == "none" else args.lr_schedule
-    sched = {"step_size": args.lr_step, "gamma": args.lr_gamma} if schedule == "step" else None
+    overrides = dict(
+        lr_schedule=schedule,
+        lr_schedule_params={"step_size": args.lr_step, "gamma": args.lr_gamma}
+        if schedule == "step" else None,
+        ann_width=args.ann_width, convlstm_width=args.convlstm_width, snn_width=args.snn_width,
+        resnet_width=args.resnet_width, snn_lr=args.snn_lr, resnet_lr=args.resnet_lr,
+        snn_surrogate={"name": "gaussian", "sigma": args.snn_sigma},
+        resnet_surrogate={"name": "gaussian", "sigma": args.resnet_sigma})
     runs = _load_runs(runs_path)
     done = {(r["model"], r["seq"], r["seed"], r["n_train"], r["n_test"], r["epochs"]) for r in runs}
     for seq in args.seqs:
@@ -288,29 +299,15 @@ def main(argv=None):
                 if key in done:
                     log.info("skip finished run %s", key)
                     continue
-                bp = {}
-                if model in ("cnn", "cnn_lstm", "convlstm", "c3d") and args.ann_width:
-                    bp["filters"] = [args.ann_width] * 2
-                    if model == "cnn_lstm":
-                        bp["lstm_units"] = args.ann_width
-                if model == "convlstm" and args.convlstm_width:
-                    bp["filters"] = [args.convlstm_width] * 2
-                if model == "convsnn" and args.snn_width:
-                    bp["filters"] = [args.snn_width] * 2
-                if model == "resnet":
-                    if args.resnet_width:
-                        bp["base_width"] = args.resnet_width
-                    bp["surrogate"] = {"name": "gaussian", "sigma": args.resnet_sigma}
-                lr = {"convsnn": args.snn_lr, "resnet": args.resnet_lr}.get(model)
-                switch = args.switch_epoch
-                if switch is None and model in ("convsnn", "resnet"):
-                    switch = CPU_PROTOCOL["switch_epoch" if model == "convsnn"
-                                          else "resnet_switch_epoch"]
+                kw = classifier_kwargs(model, epochs=args.epochs,
+                                       switch_epoch=args.switch_epoch, **overrides)
+                bp = kw["backend_params"]
                 metrics = run(dict(model=model, seq=seq, seed=seed, n_train=args.n_train,
                                    n_test=args.n_test, epochs=args.epochs, backend_params=bp,
-                                   learning_rate=lr, lr_schedule=schedule,
-                                   lr_schedule_params=sched,
-                                   switch_epoch=switch, data_root=args.data_root,
+                                   learning_rate=kw["learning_rate"],
+                                   lr_schedule=kw["lr_schedule"],
+                                   lr_schedule_params=kw["lr_schedule_params"],
+                                   switch_epoch=bp.get("switch_epoch"), data_root=args.data_root,
                                    cache_dir=args.cache_dir, progress=args.progress))
                 runs.append(metrics)
                 write_text_atomic(runs_path, "".join(json.dumps(r) + "\n" for r in runs))

@@ -40,12 +40,15 @@ PAPER = {
     "resnet": [99.26, 99.2, 99.43, 99.1, 92.7],
 }
 
-#: Settings of the CPU reproduction (1 Dec 2026).
+#: Settings of the CPU reproduction (1 Dec 2026). ``snn_surrogate`` is the paper's N(0.5, 1/6)
+#: read as a standard deviation of 1/6.
 CPU_PROTOCOL = dict(
     n_train=10000, n_test=2000, epochs=8,
     lr_schedule="step", lr_schedule_params={"step_size": 5, "gamma": 0.3},
-    ann_width=32, convlstm_width=8, resnet_width=8, snn_lr=2e-3, switch_epoch=0,
-    resnet_switch_epoch=0, resnet_surrogate={"name": "gaussian", "sigma": 0.5},
+    ann_width=32, convlstm_width=8, snn_width=48, resnet_width=8,
+    snn_lr=2e-3, resnet_lr=1e-3, switch_epoch=0, resnet_switch_epoch=0,
+    snn_surrogate={"name": "gaussian", "sigma": 1 / 6},
+    resnet_surrogate={"name": "gaussian", "sigma": 0.5},
 )
 
 _ANN = ("cnn", "cnn_lstm", "convlstm", "c3d")
@@ -62,24 +65,31 @@ def resolve(model):
                      f"or a backend name {[s[0] for s in MODELS.values()]}.")
 
 
-def classifier_kwargs(model, protocol="cpu", epochs=None, switch_epoch=None):
+def classifier_kwargs(model, protocol="cpu", epochs=None, switch_epoch=None, **overrides):
     """Keyword arguments of :class:`~spykeflow.classifier.Classifier` for ``model``.
 
     ``protocol="cpu"`` applies :data:`CPU_PROTOCOL` (reduced widths, schedule, learning rates);
     ``"paper"`` the paper's widths and learning rates with a constant rate. ``switch_epoch``
     overrides the STS models' pre-training epochs (None: the protocol's; for ``"paper"``, half
-    of the epochs).
+    of the epochs). ``overrides`` replace entries of :data:`CPU_PROTOCOL` (``protocol="cpu"``
+    only), e.g. ``snn_lr=1e-3`` or ``lr_schedule=None``.
     """
     if protocol not in ("cpu", "paper"):
         raise ValueError(f"Expected protocol 'cpu' or 'paper'. Received: protocol={protocol!r}.")
+    unknown = set(overrides) - set(CPU_PROTOCOL)
+    if unknown or (overrides and protocol != "cpu"):
+        raise ValueError(f"Protocol overrides apply to protocol='cpu' and are keys of "
+                         f"CPU_PROTOCOL {sorted(CPU_PROTOCOL)}. Received: {sorted(overrides)} "
+                         f"with protocol={protocol!r}.")
     short, (backend, params, lr, batch) = resolve(model)
     params = {k: (list(v) if isinstance(v, list) else v) for k, v in params.items()}
-    cpu = CPU_PROTOCOL
+    cpu = {**CPU_PROTOCOL, **overrides}
     kwargs = dict(backend=backend, batch_size=batch, learning_rate=lr,
                   epochs=int(epochs or cpu["epochs"]))
     if protocol == "cpu":
-        kwargs.update(lr_schedule=cpu["lr_schedule"],
-                      lr_schedule_params=dict(cpu["lr_schedule_params"]))
+        kwargs["lr_schedule"] = cpu["lr_schedule"]
+        kwargs["lr_schedule_params"] = (dict(cpu["lr_schedule_params"])
+                                        if cpu["lr_schedule_params"] is not None else None)
         if short in _ANN:
             width = cpu["convlstm_width"] if short == "convlstm" else cpu["ann_width"]
             params["filters"] = [width, width]
@@ -87,8 +97,11 @@ def classifier_kwargs(model, protocol="cpu", epochs=None, switch_epoch=None):
                 params["lstm_units"] = width
         elif short == "convsnn":
             kwargs["learning_rate"] = cpu["snn_lr"]
+            params["filters"] = [cpu["snn_width"]] * 2
             params["switch_epoch"] = cpu["switch_epoch"]
+            params["surrogate"] = dict(cpu["snn_surrogate"])
         else:
+            kwargs["learning_rate"] = cpu["resnet_lr"]
             params["base_width"] = cpu["resnet_width"]
             params["switch_epoch"] = cpu["resnet_switch_epoch"]
             params["surrogate"] = dict(cpu["resnet_surrogate"])
