@@ -8,6 +8,8 @@ evaluates it after every epoch on ``n_test`` clips (from MNIST test). Reported p
 * ``acc_best`` -- the paper's protocol ("the maximum performance on the test set is recorded"):
   the best test accuracy over the epochs (for the STS models only epochs after the switch to
   spikes count);
+* ``test_errors`` (20-class sequences) -- the final test error split into clips whose digit
+  was right but direction wrong (``direction``) and clips whose digit was wrong (``digit``);
 * ``params`` (trainable), ``macs`` (dense multiply-accumulates per clip), ``ops`` (MACs of ANN
   layers + synaptic operations of spiking layers weighted by the measured spike rates on the
   test clips; see :mod:`spykeflow.complexity`), ``train_s`` (wall time of ``fit``).
@@ -123,7 +125,14 @@ def run(config):
     snn_epochs = hist.get("sts_snn") or (clf.backend_._switch.snn_epochs if sts else None) \
         or [1.0] * len(test_curve)
     eligible = [a for a, s in zip(test_curve, snn_epochs) if s > 0.5] or test_curve
-    acc_final = float(clf.score(x_te, y_te))
+    pred = np.asarray(clf.predict(x_te))
+    acc_final = float(np.mean(pred == y_te))
+    # 20-class sequences (label = digit + 10 * direction): which half of the label was wrong
+    errors = None
+    if int(y_te.max()) >= 10:
+        wrong = pred != y_te
+        errors = dict(direction=float(np.mean(wrong & (pred % 10 == y_te % 10))),
+                      digit=float(np.mean(pred % 10 != y_te % 10)))
 
     model = clf.model_
     rates = None
@@ -137,7 +146,7 @@ def run(config):
         epochs=int(cfg["epochs"]), batch_size=int(bs), learning_rate=float(lr),
         lr_schedule=cfg["lr_schedule"], lr_schedule_params=cfg["lr_schedule_params"],
         backend_params=clf.backend_.get_config(),
-        acc_final=acc_final, acc_best=float(max(eligible)) if eligible else acc_final,
+        acc_final=acc_final, test_errors=errors, acc_best=float(max(eligible)) if eligible else acc_final,
         params=cx["params"], macs=cx["macs"], ops=float(cx["ops"]),
         train_s=train_s, data_s=data_s, test_curve=test_curve,
         train_curve=[float(v) for v in hist.get("accuracy", [])],
