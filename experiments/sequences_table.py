@@ -10,6 +10,7 @@ evaluates it after every epoch on ``n_test`` clips (from MNIST test). Reported p
   spikes count);
 * ``test_errors`` (20-class sequences) -- the final test error split into clips whose digit
   was right but direction wrong (``direction``) and clips whose digit was wrong (``digit``);
+  ``confusion`` -- the final test confusion matrix (rows: true label, columns: predicted);
 * ``params`` (trainable), ``macs`` (dense multiply-accumulates per clip), ``ops`` (MACs of ANN
   layers + synaptic operations of spiking layers weighted by the measured spike rates on the
   test clips; see :mod:`spykeflow.complexity`), ``train_s`` (wall time of ``fit``).
@@ -128,8 +129,8 @@ def run(config):
     pred = np.asarray(clf.predict(x_te))
     acc_final = float(np.mean(pred == y_te))
     # 20-class sequences (label = digit + 10 * direction): which half of the label was wrong
-    errors = None
-    if int(y_te.max()) >= 10:
+    errors, n_cls = None, int(max(np.max(clf.classes_), y_te.max())) + 1
+    if n_cls > 10:
         wrong = pred != y_te
         errors = dict(direction=float(np.mean(wrong & (pred % 10 == y_te % 10))),
                       digit=float(np.mean(pred % 10 != y_te % 10)))
@@ -146,7 +147,10 @@ def run(config):
         epochs=int(cfg["epochs"]), batch_size=int(bs), learning_rate=float(lr),
         lr_schedule=cfg["lr_schedule"], lr_schedule_params=cfg["lr_schedule_params"],
         backend_params=clf.backend_.get_config(),
-        acc_final=acc_final, test_errors=errors, acc_best=float(max(eligible)) if eligible else acc_final,
+        acc_final=acc_final, test_errors=errors,
+        confusion=np.bincount(y_te * n_cls + pred, minlength=n_cls * n_cls)
+        .reshape(n_cls, n_cls).tolist(),
+        acc_best=float(max(eligible)) if eligible else acc_final,
         params=cx["params"], macs=cx["macs"], ops=float(cx["ops"]),
         train_s=train_s, data_s=data_s, test_curve=test_curve,
         train_curve=[float(v) for v in hist.get("accuracy", [])],
