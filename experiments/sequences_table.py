@@ -246,6 +246,8 @@ def main(argv=None):
                         "(the paper's: 256)")
     parser.add_argument("--snn-width", type=int, default=P["snn_width"],
                         help="filters of the ConvSNN's two layers (the paper's: 48)")
+    parser.add_argument("--snn-kernel", type=int, default=P["snn_kernel"],
+                        help="kernel size of the ConvSNN's convolutions (not given in the paper)")
     parser.add_argument("--convlstm-width", type=int, default=P["convlstm_width"],
                         help="filters of the ConvLSTM baseline; its recurrent convolutions make "
                         "it ~10x the cost of the other models at the same width")
@@ -300,6 +302,7 @@ def main(argv=None):
         lr_schedule_params={"step_size": args.lr_step, "gamma": args.lr_gamma}
         if schedule == "step" else None,
         ann_width=args.ann_width, convlstm_width=args.convlstm_width, snn_width=args.snn_width,
+        snn_kernel=args.snn_kernel,
         resnet_width=args.resnet_width, snn_lr=args.snn_lr, resnet_lr=args.resnet_lr,
         snn_surrogate={"name": "gaussian", "sigma": args.snn_sigma},
         resnet_surrogate={"name": "gaussian", "sigma": args.resnet_sigma})

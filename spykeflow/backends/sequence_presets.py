@@ -45,7 +45,7 @@ PAPER = {
 CPU_PROTOCOL = dict(
     n_train=10000, n_test=2000, epochs=8,
     lr_schedule="step", lr_schedule_params={"step_size": 5, "gamma": 0.3},
-    ann_width=32, convlstm_width=8, snn_width=48, resnet_width=8,
+    ann_width=32, convlstm_width=8, snn_width=48, snn_kernel=3, resnet_width=8,
     snn_lr=2e-3, resnet_lr=1e-3, switch_epoch=0, resnet_switch_epoch=0,
     snn_surrogate={"name": "gaussian", "sigma": 1 / 6},
     resnet_surrogate={"name": "gaussian", "sigma": 0.5},
@@ -98,6 +98,7 @@ def classifier_kwargs(model, protocol="cpu", epochs=None, switch_epoch=None, **o
         elif short == "convsnn":
             kwargs["learning_rate"] = cpu["snn_lr"]
             params["filters"] = [cpu["snn_width"]] * 2
+            params["kernel_size"] = cpu["snn_kernel"]
             params["switch_epoch"] = cpu["switch_epoch"]
             params["surrogate"] = dict(cpu["snn_surrogate"])
         else:
