@@ -25,11 +25,12 @@ interrupted table resumes): ``runs.jsonl``, ``runs.csv``, ``table.md`` and ``tab
 The defaults are the CPU protocol of 1 Dec 2026
 (:data:`spykeflow.backends.sequence_presets.CPU_PROTOCOL`, docs/design_choices.md, STS
 section): 10,000 / 2,000 clips, 8 epochs, learning rate x0.3 after epoch 5; the ConvSNN 48-48
-by plain BPTT at lr 2e-3, STS-ResNet at base width 8 by plain BPTT (surrogate sigma 0.5), the ANN
-baselines at width 32 (ConvLSTM 8). The table of the README was made by (two processes, one
-core each; 3 h 28 min of fits)::
+with 5x5 kernels by plain BPTT at lr 2e-3, STS-ResNet at base width 8 by plain BPTT (surrogate
+sigma 0.5), the ANN baselines at width 32 (ConvLSTM 8). The table of the README was made by (two
+processes, one core each)::
 
     python experiments/sequences_table.py --models convsnn --seqs 2 4 3 5 1 --out OUT/snn
+    python experiments/sequences_table.py --models convsnn --seqs 2 4 --seeds 1 2 --out OUT/snn2
     python experiments/sequences_table.py --models cnn c3d cnn_lstm --seqs 2 4 3 5 1 --out OUT/ann
     python experiments/sequences_table.py --models convlstm --seqs 1 2 3 4 5 --out OUT/convlstm
     python experiments/sequences_table.py --models resnet --seqs 2 --out OUT/resnet_bptt

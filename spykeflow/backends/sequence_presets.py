@@ -7,9 +7,10 @@ and a pipeline run of the same model and sequence train the same way.
 batch size)`` -- the paper's section 5.3: Adam, lr 1e-3 (5e-4 for the ConvSNN), batch 100 (20 for
 the SNNs), MSE loss (cross-entropy for the ConvLSTM). ``CPU_PROTOCOL`` is what fits a 2-core CPU
 (docs/design_choices.md, STS section): 10,000 / 2,000 clips, 8 epochs, learning rate x0.3 after
-epoch 5, ANN baselines at width 32 (ConvLSTM 8), the ConvSNN by plain BPTT at lr 2e-3,
-STS-ResNet at base width 8 by plain BPTT with a Gaussian surrogate of sigma 0.5 (with the
-paper's 1/6 its 18 spiking layers stayed at chance; STS pre-training reached 59 % against 93 %).
+epoch 5, ANN baselines at width 32 (ConvLSTM 8), the ConvSNN with 5x5 kernels by plain BPTT at
+lr 2e-3, STS-ResNet at base width 8 by plain BPTT with a Gaussian surrogate of sigma 0.5 (with
+the paper's 1/6 its 18 spiking layers stayed at chance; STS pre-training reached 59 % against
+93 %).
 
 >>> classifier_kwargs("convsnn")["backend"], classifier_kwargs("convsnn")["learning_rate"]
 ('sts_convsnn', 0.002)
@@ -45,7 +46,7 @@ PAPER = {
 CPU_PROTOCOL = dict(
     n_train=10000, n_test=2000, epochs=8,
     lr_schedule="step", lr_schedule_params={"step_size": 5, "gamma": 0.3},
-    ann_width=32, convlstm_width=8, snn_width=48, snn_kernel=3, resnet_width=8,
+    ann_width=32, convlstm_width=8, snn_width=48, snn_kernel=5, resnet_width=8,
     snn_lr=2e-3, resnet_lr=1e-3, switch_epoch=0, resnet_switch_epoch=0,
     snn_surrogate={"name": "gaussian", "sigma": 1 / 6},
     resnet_surrogate={"name": "gaussian", "sigma": 0.5},

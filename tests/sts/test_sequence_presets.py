@@ -10,7 +10,7 @@ from spykeflow.classifier import Classifier
 def test_cpu_protocol_settings_per_model():
     snn = P.classifier_kwargs("convsnn")
     assert snn["backend"] == "sts_convsnn" and snn["learning_rate"] == 2e-3
-    assert snn["backend_params"] == {"filters": [48, 48], "kernel_size": 3, "switch_epoch": 0,
+    assert snn["backend_params"] == {"filters": [48, 48], "kernel_size": 5, "switch_epoch": 0,
                                      "surrogate": {"name": "gaussian", "sigma": 1 / 6}}
     assert snn["batch_size"] == 20 and snn["epochs"] == 8
     assert snn["lr_schedule"] == "step" and snn["lr_schedule_params"] == {"step_size": 5, "gamma": 0.3}
