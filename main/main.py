@@ -26,6 +26,16 @@ log = logging.getLogger("spykeflow.main")
 _RUN_OPTIONS = {"out", "run_id", "resume", "config", "quiet"}
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" only where the help does not already say it and X is not None
+    (None means "per pipeline", which the option's own help explains)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python main/main.py",
@@ -33,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         + " Pipelines: "
         + ", ".join(f"{name} ({p.summary})" for name, p in pipelines.PIPELINES.items())
         + ".",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument(
         "pipeline", nargs="?", default="digits", choices=sorted(pipelines.PIPELINES),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -154,6 +155,9 @@ def test_help_documents_every_option(capsys):
         assert action.help, action.dest
     for name in pipelines.PIPELINES:
         assert name in text
+    flat = " ".join(text.split())
+    assert "(default: None)" not in flat                   # "per pipeline" is said in words
+    assert not re.search(r"default: [^)]*\) \(default", flat)   # no default said twice
     for opt in ("--data-root", "--stdp-images", "--epochs", "--seed", "--backend", "--hidden",
                 "--batch-size", "--out", "--resume", "--config", "--layers", "--quick"):
         assert opt in text
