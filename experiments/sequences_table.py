@@ -17,7 +17,9 @@ evaluates it after every epoch on ``n_test`` clips (from MNIST test). Reported p
 
 Outputs in ``--out`` (written atomically; finished runs in ``runs.jsonl`` are skipped, so an
 interrupted table resumes): ``runs.jsonl``, ``runs.csv``, ``table.md`` and ``table.csv``
-(mean +- std over seeds).
+(mean +- std over seeds). One folder holds one configuration: a finished run of the same cell
+with another learning rate or backend parameters stops the script instead of being skipped or
+mixed into the table.
 
 ``main/main.py sequences --model ... --seq ...`` trains one cell with the same presets
 (:mod:`spykeflow.backends.sequence_presets`).
@@ -222,6 +224,15 @@ def write_tables(runs, out):
     write_text_atomic(out / "table.csv", "\n".join(csv) + "\n")
 
 
+def _same_settings(run, kw):
+    """Whether a recorded run used the learning rate and backend parameters of ``kw``."""
+    if not np.isclose(run["learning_rate"], kw["learning_rate"]):
+        return False
+    recorded = run["backend_params"]
+    return all(json.dumps(recorded.get(k), sort_keys=True) == json.dumps(v, sort_keys=True)
+               for k, v in kw["backend_params"].items())
+
+
 def _load_runs(path):
     if not path.is_file():
         return []
@@ -308,17 +319,23 @@ def main(argv=None):
         snn_surrogate={"name": "gaussian", "sigma": args.snn_sigma},
         resnet_surrogate={"name": "gaussian", "sigma": args.resnet_sigma})
     runs = _load_runs(runs_path)
-    done = {(r["model"], r["seq"], r["seed"], r["n_train"], r["n_test"], r["epochs"]) for r in runs}
     for seq in args.seqs:
         for model in args.models:
             for seed in args.seeds:
-                key = (model, seq, seed, args.n_train, args.n_test, args.epochs)
-                if key in done:
-                    log.info("skip finished run %s", key)
-                    continue
                 kw = classifier_kwargs(model, epochs=args.epochs,
                                        switch_epoch=args.switch_epoch, **overrides)
                 bp = kw["backend_params"]
+                key = dict(model=model, seq=seq, seed=seed, n_train=args.n_train,
+                           n_test=args.n_test, epochs=args.epochs)
+                same = [r for r in runs if all(r[k] == v for k, v in key.items())]
+                if any(_same_settings(r, kw) for r in same):
+                    log.info("skip finished run %s", key)
+                    continue
+                if same:
+                    raise SystemExit(
+                        f"{runs_path} holds a finished run of {key} with other settings "
+                        f"(learning rate or backend parameters). Write runs of a different "
+                        f"configuration to another --out folder; --merge combines folders.")
                 metrics = run(dict(model=model, seq=seq, seed=seed, n_train=args.n_train,
                                    n_test=args.n_test, epochs=args.epochs, backend_params=bp,
                                    learning_rate=kw["learning_rate"],
