@@ -47,6 +47,7 @@ The paper's widths: ``--ann-width 256 --convlstm-width 256 --resnet-width 16 --s
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import logging
 import os
@@ -240,6 +241,22 @@ def _load_runs(path):
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _append_run(path, metrics):
+    """Add ``metrics`` to ``runs.jsonl`` and return all runs now in it.
+
+    The file is re-read under an exclusive lock just before the write, so processes sharing an
+    ``--out`` folder keep each other's runs (each used to rewrite the file from the list it had
+    read at its start, dropping runs another process had finished in between).
+    """
+    from spykeflow.io import write_text_atomic
+
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runs = _load_runs(path) + [metrics]
+        write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in runs))
+    return runs
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     P = CPU_PROTOCOL
@@ -343,8 +360,7 @@ def main(argv=None):
                                    lr_schedule_params=kw["lr_schedule_params"],
                                    switch_epoch=bp.get("switch_epoch"), data_root=args.data_root,
                                    cache_dir=args.cache_dir, progress=args.progress))
-                runs.append(metrics)
-                write_text_atomic(runs_path, "".join(json.dumps(r) + "\n" for r in runs))
+                runs = _append_run(runs_path, metrics)
                 write_tables(runs, out)
     if runs:
         write_tables(runs, out)
