@@ -62,7 +62,7 @@ def test_other_settings_in_the_folder_stop_the_script(table, tmp_path):
 
 
 def test_a_run_finished_by_another_process_is_kept(table, tmp_path, monkeypatch):
-    """Process A reads the folder, trains; meanwhile process B records its run; A's write keeps it."""
+    """A reads the folder and trains; meanwhile B records its run; A's write keeps it."""
     other = dict(model="c3d", seq=2, seed=0, n_train=20, n_test=10, epochs=1, learning_rate=1e-3,
                  backend_params={}, acc_final=0.5, acc_best=0.5, params=1, macs=1, ops=1.0,
                  train_s=1.0, test_curve=[0.5], switch_epoch=None)
