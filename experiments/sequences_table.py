@@ -34,6 +34,8 @@ processes, one core each)::
     python experiments/sequences_table.py --models convsnn --seqs 2 4 3 5 1 --out OUT/snn
     python experiments/sequences_table.py --models convsnn --seqs 2 4 --seeds 1 2 --out OUT/snn2
     python experiments/sequences_table.py --models cnn c3d cnn_lstm --seqs 2 4 3 5 1 --out OUT/ann
+    python experiments/sequences_table.py --models cnn c3d cnn_lstm --seqs 1 2 3 4 5 --seeds 1 \\
+        --out OUT/ann_s1
     python experiments/sequences_table.py --models convlstm --seqs 1 2 3 4 5 --out OUT/convlstm
     python experiments/sequences_table.py --models resnet --seqs 2 --out OUT/resnet_bptt
     python experiments/sequences_table.py --models resnet --seqs 2 --switch-epoch 2 \\
