@@ -42,6 +42,13 @@ processes, one core each)::
         --out OUT/resnet_sts
     python experiments/sequences_table.py --out OUT/merged --merge OUT/snn OUT/ann ...
 
+The 7x7 ConvSNN row of ``sequences_results/convsnn_7x7/``::
+
+    python experiments/sequences_table.py --models convsnn --seqs 2 3 4 5 1 --snn-kernel 7 \\
+        --out OUT/snn_k7
+    python experiments/sequences_table.py --models convsnn --seqs 2 --seeds 1 2 --snn-kernel 7 \\
+        --out OUT/snn_k7
+
 The paper's widths: ``--ann-width 256 --convlstm-width 256 --resnet-width 16 --snn-lr 5e-4
 --lr-schedule none --epochs 100`` (days on a CPU).
 """
