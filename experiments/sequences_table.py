@@ -17,9 +17,10 @@ evaluates it after every epoch on ``n_test`` clips (from MNIST test). Reported p
 
 Outputs in ``--out`` (written atomically; finished runs in ``runs.jsonl`` are skipped, so an
 interrupted table resumes): ``runs.jsonl``, ``runs.csv``, ``table.md`` and ``table.csv``
-(mean +- std over seeds). One folder holds one configuration: a finished run of the same cell
-with another learning rate or backend parameters stops the script instead of being skipped or
-mixed into the table.
+(mean +- std over seeds), ``accuracy_vs_ops.png`` (the paper's Figure 6 for every sequence:
+best accuracy against operations per clip). One folder holds one configuration: a finished run
+of the same cell with another learning rate or backend parameters stops the script instead of
+being skipped or mixed into the table.
 
 ``main/main.py sequences --model ... --seq ...`` trains one cell with the same presets
 (:mod:`spykeflow.backends.sequence_presets`).
@@ -68,7 +69,7 @@ import numpy as np
 
 log = logging.getLogger("spykeflow.experiments.sequences")
 
-from spykeflow.backends.sequence_presets import CPU_PROTOCOL, MODELS, PAPER  # noqa: E402
+from spykeflow.backends.sequence_presets import CPU_PROTOCOL, LABELS, MODELS, PAPER  # noqa: E402
 from spykeflow.backends.sequence_presets import classifier_kwargs  # noqa: E402
 from spykeflow.backends.sequence_presets import resolve as _resolve  # noqa: E402
 
@@ -187,7 +188,7 @@ def _mean_std(values):
 def write_tables(runs, out):
     """``runs.csv``, ``table.csv`` and ``table.md`` in ``out`` from the run metrics."""
     from spykeflow.complexity import format_ops
-    from spykeflow.io import write_text_atomic
+    from spykeflow.io import atomic_path, write_text_atomic
 
     out = pathlib.Path(out)
     for r in runs:  # runs recorded before sts_snn reached the history: SNN epochs from the switch
@@ -232,6 +233,48 @@ def write_tables(runs, out):
               f"fits: {sum(r['train_s'] for r in runs) / 60:.1f} min (shared, loaded CPU).")
     write_text_atomic(out / "table.md", "\n".join(md) + "\n")
     write_text_atomic(out / "table.csv", "\n".join(csv) + "\n")
+    fig = plot_accuracy_vs_ops(runs)
+    with atomic_path(out / "accuracy_vs_ops.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+
+
+def plot_accuracy_vs_ops(runs):
+    """The paper's Figure 6 for every sequence in ``runs``: best test accuracy against operations
+    per clip (MACs of ANN layers + measured synaptic operations of spiking layers), one point
+    per model (mean over seeds, error bar = std when there are several seeds)."""
+    import matplotlib
+    import matplotlib.ticker
+    from matplotlib.figure import Figure   # no pyplot: nothing to close, any backend
+
+    seqs = sorted({r["seq"] for r in runs})
+    fig = Figure(figsize=(3.3 * len(seqs), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(seqs), squeeze=False)
+    colours = dict(zip(MODELS, matplotlib.colormaps["tab10"].colors))
+    for ax, seq in zip(axes[0], seqs):
+        for m in MODELS:
+            rs = [r for r in runs if r["model"] == m and r["seq"] == seq]
+            if not rs:
+                continue
+            acc = np.array([r["acc_best"] for r in rs]) * 100
+            ops = np.mean([r["ops"] for r in rs]) / 1e6
+            ax.errorbar(ops, acc.mean(), yerr=acc.std(ddof=1) if len(acc) > 1 else None,
+                        fmt="o", color=colours[m], capsize=3, label=LABELS[m])
+            ax.annotate(LABELS[m], (ops, acc.mean()), textcoords="offset points", xytext=(4, 4),
+                        fontsize=7, color=colours[m])
+        ax.margins(y=0.15)
+        ax.set_xscale("log")
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in (1, 3, 10, 30, 100, 300, 1000) if lo / 1.5 <= t <= hi * 1.5]
+        ax.set_xlim(min([lo / 1.3] + ticks), max([hi * 1.8] + ticks))   # room for the labels
+        ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("MOps per clip (log)")
+        ax.set_title(f"seq{seq}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("best test accuracy (%)")
+    fig.suptitle("Accuracy vs operations per clip (Samadzadeh et al., Fig. 6)", fontsize=10)
+    return fig
 
 
 def _same_settings(run, kw):

@@ -20,7 +20,7 @@ the paper's 1/6 its 18 spiking layers stayed at chance; STS pre-training reached
 
 from __future__ import annotations
 
-__all__ = ["MODELS", "PAPER", "CPU_PROTOCOL", "resolve", "classifier_kwargs"]
+__all__ = ["MODELS", "LABELS", "PAPER", "CPU_PROTOCOL", "resolve", "classifier_kwargs"]
 
 MODELS = {
     "convsnn": ("sts_convsnn", {"filters": [48, 48]}, 5e-4, 20),
@@ -30,6 +30,10 @@ MODELS = {
     "convlstm": ("seq_convlstm", {"filters": [256, 256], "loss": "crossentropy"}, 1e-3, 100),
     "c3d": ("seq_c3d", {"filters": [256, 256], "loss": "mse"}, 1e-3, 100),
 }
+
+#: Display names of the models (the paper's Table 1).
+LABELS = {"convsnn": "ConvSNN", "resnet": "STS-ResNet", "cnn": "CNN", "cnn_lstm": "CNN+LSTM",
+          "convlstm": "ConvLSTM", "c3d": "C3D"}
 
 #: The paper's Table 1 (test accuracy in %, seq1..seq5).
 PAPER = {

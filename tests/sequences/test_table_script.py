@@ -76,3 +76,29 @@ def test_a_run_finished_by_another_process_is_kept(table, tmp_path, monkeypatch)
     monkeypatch.setattr(table, "run", run_while_b_finishes)
     table.main(ARGS + ["--out", str(tmp_path)])
     assert sorted(r["model"] for r in _runs(tmp_path)) == ["c3d", "cnn"]
+
+
+def test_accuracy_vs_ops_figure_places_each_model_at_its_mean(table, tmp_path):
+    """The Figure-6 panel of a sequence: x = mean operations (M), y = mean best accuracy (%),
+    the error bar = the std over seeds; one panel per sequence."""
+    runs = [dict(model="cnn", seq=2, acc_best=a, ops=o) for a, o in ((0.90, 4e6), (0.92, 6e6))]
+    runs += [dict(model="convsnn", seq=2, acc_best=0.95, ops=1e7),
+             dict(model="convsnn", seq=4, acc_best=0.97, ops=1.2e7)]
+    fig = table.plot_accuracy_vs_ops(runs)
+    assert [ax.get_title() for ax in fig.axes] == ["seq2", "seq4"]
+    ax = fig.axes[0]
+    bars = {c.get_label(): c for c in ax.containers}              # one ErrorbarContainer each
+    assert set(bars) == {"CNN", "ConvSNN"}
+    assert bars["CNN"].lines[0].get_xydata()[0] == pytest.approx([5.0, 91.0])
+    assert bars["ConvSNN"].lines[0].get_xydata()[0] == pytest.approx([10.0, 95.0])
+    (segment,) = bars["CNN"].lines[2][0].get_segments()
+    assert segment[:, 1] == pytest.approx([91.0 - 2 ** 0.5, 91.0 + 2 ** 0.5])
+    assert not bars["ConvSNN"].has_yerr                          # one seed: no error bar
+
+
+def test_tables_and_figure_are_written(table, tmp_path):
+    table.main(ARGS + ["--out", str(tmp_path)])
+    png = (tmp_path / "accuracy_vs_ops.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {p.name for p in tmp_path.iterdir()} >= {"runs.jsonl", "runs.csv", "table.md",
+                                                     "table.csv", "accuracy_vs_ops.png"}
