@@ -39,6 +39,8 @@ processes, one core each)::
         --out OUT/ann_s1
     python experiments/sequences_table.py --models convlstm --seqs 1 2 3 4 5 --out OUT/convlstm
     python experiments/sequences_table.py --models resnet --seqs 2 --out OUT/resnet_bptt
+    python experiments/sequences_table.py --models resnet --seqs 1 3 --out OUT/resnet8
+    python experiments/sequences_table.py --models resnet --seqs 4 5 --out OUT/resnet8
     python experiments/sequences_table.py --models resnet --seqs 2 --switch-epoch 2 \\
         --out OUT/resnet_sts
     python experiments/sequences_table.py --out OUT/merged --merge OUT/snn OUT/ann ...
@@ -49,6 +51,14 @@ The 7x7 ConvSNN row of ``sequences_results/convsnn_7x7/``::
         --out OUT/snn_k7
     python experiments/sequences_table.py --models convsnn --seqs 2 --seeds 1 2 --snn-kernel 7 \\
         --out OUT/snn_k7
+
+The seq2 budget study of ``sequences_results/seq2_16epochs/`` (every model 16 epochs, learning
+rate x0.3 after epoch 10)::
+
+    python experiments/sequences_table.py --epochs 16 --lr-step 10 --models convsnn --seqs 2 \
+        --seeds 0 1 --out OUT/seq2_16
+    python experiments/sequences_table.py --epochs 16 --lr-step 10 \
+        --models cnn cnn_lstm c3d convlstm --seqs 2 --out OUT/seq2_16
 
 The paper's widths: ``--ann-width 256 --convlstm-width 256 --resnet-width 16 --snn-lr 5e-4
 --lr-schedule none --epochs 100`` (days on a CPU).
@@ -186,7 +196,8 @@ def _mean_std(values):
 
 
 def write_tables(runs, out):
-    """``runs.csv``, ``table.csv`` and ``table.md`` in ``out`` from the run metrics."""
+    """``runs.csv``, ``table.csv``, ``table.md`` and ``accuracy_vs_ops.png`` in ``out`` from the
+    run metrics."""
     from spykeflow.complexity import format_ops
     from spykeflow.io import atomic_path, write_text_atomic
 
