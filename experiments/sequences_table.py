@@ -258,7 +258,7 @@ def plot_accuracy_vs_ops(runs):
     from matplotlib.figure import Figure   # no pyplot: nothing to close, any backend
 
     seqs = sorted({r["seq"] for r in runs})
-    fig = Figure(figsize=(3.3 * len(seqs), 3.4), layout="constrained")
+    fig = Figure(figsize=(max(3.3 * len(seqs), 5.0), 3.4), layout="constrained")  # title fits
     axes = fig.subplots(1, len(seqs), squeeze=False)
     colours = dict(zip(MODELS, matplotlib.colormaps["tab10"].colors))
     for ax, seq in zip(axes[0], seqs):
