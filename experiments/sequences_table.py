@@ -55,9 +55,9 @@ The 7x7 ConvSNN row of ``sequences_results/convsnn_7x7/``::
 The seq2 budget study of ``sequences_results/seq2_16epochs/`` (every model 16 epochs, learning
 rate x0.3 after epoch 10)::
 
-    python experiments/sequences_table.py --epochs 16 --lr-step 10 --models convsnn --seqs 2 \
+    python experiments/sequences_table.py --epochs 16 --lr-step 10 --models convsnn --seqs 2 \\
         --seeds 0 1 --out OUT/seq2_16
-    python experiments/sequences_table.py --epochs 16 --lr-step 10 \
+    python experiments/sequences_table.py --epochs 16 --lr-step 10 \\
         --models cnn cnn_lstm c3d convlstm --seqs 2 --out OUT/seq2_16
 
 The paper's widths: ``--ann-width 256 --convlstm-width 256 --resnet-width 16 --snn-lr 5e-4
