@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import backends as _backends
 from . import metrics as _metrics
-from ._validation import check_positive_int
+from ._validation import check_int
 from ._version import __version__
 
 logger = logging.getLogger("spykeflow.classifier")
@@ -238,16 +238,16 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return _backends.get(self.backend, **bparams)
 
     def _check_params(self):
-        check_positive_int(self.epochs, "epochs")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.predict_batch_size, "predict_batch_size")
+        check_int(self.epochs, "epochs")
+        check_int(self.batch_size, "batch_size")
+        check_int(self.predict_batch_size, "predict_batch_size")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
             raise TypeError(f"Expected an integer seed. Received: seed={self.seed!r}.")
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
             raise ValueError(f"Expected learning_rate > 0. Received: learning_rate={lr!r}.")
         if self.early_stopping is not None:
-            check_positive_int(self.early_stopping, "early_stopping")
+            check_int(self.early_stopping, "early_stopping")
         if self.tensorboard_dir is not None:
             import importlib.util
 

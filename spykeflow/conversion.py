@@ -59,7 +59,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from ._validation import check_finite_array, check_in, check_positive_int
+from ._validation import check_finite_array, check_in, check_int
 from .functional import qcfs as F
 
 __all__ = [
@@ -227,7 +227,7 @@ class SpikingModel:
         ndarray (N, *output_shape), float32: equals the source model's output (logits).
         """
         x, _ = self._check_x(x, sequence_ok=False)
-        batch_size = check_positive_int(batch_size, "batch_size")
+        batch_size = check_int(batch_size, "batch_size")
         outs = []
         for i in range(0, len(x), batch_size):
             h = tf.constant(x[i:i + batch_size])
@@ -308,8 +308,8 @@ class SpikingModel:
             ``out[k] = (1/T_k) sum_{t=1}^{T_k} y(t)``, ``y(t)`` the read-out current of step t.
         """
         x, sequence = self._check_x(x)
-        timesteps = check_positive_int(timesteps, "timesteps")
-        batch_size = check_positive_int(batch_size, "batch_size")
+        timesteps = check_int(timesteps, "timesteps")
+        batch_size = check_int(batch_size, "batch_size")
         record = [timesteps] if record is None else [int(r) for r in record]
         bad = [r for r in record if not 1 <= r <= timesteps]
         if bad or not record:

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import io as sfio
-from ._validation import NotFittedError, check_fitted, check_in, check_positive_int
+from ._validation import NotFittedError, check_fitted, check_in, check_int
 from .functional import feature_pass, spike_events, stdp, stdp_loop
 from .functional.pooling import FEATURE_VALUES as _SPIKE_FEATURES
 from .layers.spike_pool import SpikePool
@@ -177,9 +177,9 @@ class Network(TransformerMixin, BaseEstimator):
 
     def _check_params(self):
         check_in(self.feature_values, "feature_values", FEATURE_VALUES)
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.chunk_size, "chunk_size")
-        check_positive_int(self.checkpoint_every, "checkpoint_every")
+        check_int(self.batch_size, "batch_size")
+        check_int(self.chunk_size, "chunk_size")
+        check_int(self.checkpoint_every, "checkpoint_every")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
             raise TypeError(f"Expected an integer seed. Received: seed={self.seed!r}.")
 
@@ -253,9 +253,11 @@ class Network(TransformerMixin, BaseEstimator):
                           for i in range(n)])
         return (layer.threshold * (1 - a + 2 * a * u)).astype(np.float32)
 
-    def _forward(self, ev, layers, weights, upto, offset=0):
+    def _forward(self, ev, layers, weights, upto, offset=0, keep=None):
         """Run layers[0..upto] in inference mode on the events ``ev`` of a batch of samples
-        (the first is sample ``offset``); returns the events of layer ``upto``'s output."""
+        (the first is sample ``offset``); returns the events of layer ``upto``'s output, or
+        with ``keep`` a dict of the events after each layer index in ``keep`` (-1: the input)."""
+        kept = {} if keep is None else {i: ev for i in keep if i == -1}
         thetas = {}
         for i in range(upto + 1):
             layer = layers[i]
@@ -273,7 +275,9 @@ class Network(TransformerMixin, BaseEstimator):
                     spike_events.pad(ev, layer.padding), thetas[conv_i], mode=mode,
                     lateral_inhibition=layer.lateral_inhibition, size=layer.size,
                     stride=layer.stride, strict=src.strict_threshold)
-        return ev
+            if keep is not None and i in keep:
+                kept[i] = ev
+        return ev if keep is None else kept
 
     def _layer_index(self, layer, n_layers):
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
@@ -326,7 +330,7 @@ class Network(TransformerMixin, BaseEstimator):
         layers = self.layers_
         idx = None if layer is None else self._layer_index(layer, len(layers))
         self._check_input_shape(spikes)
-        bs = check_positive_int(batch_size or self.batch_size, "batch_size")
+        bs = check_int(batch_size or self.batch_size, "batch_size")
         for start in range(0, spikes.shape[0], bs):
             ev = spike_events.from_dense(self._binary_batch(spikes[start:start + bs]))
             if idx is not None:
@@ -347,23 +351,72 @@ class Network(TransformerMixin, BaseEstimator):
             raise ValueError(f"Expected spikes of shape (N, {', '.join(map(str, self.input_shape_))}) "
                              f"as in fit. Received: shape={spikes.shape}.")
 
-    def transform(self, spikes):
-        """Feature vectors ``(N, F)`` of the feature layer, flattened map-major (P4).
+    def transform(self, spikes, layers=None):
+        """Feature vectors ``(N, F)``, flattened map-major (P4).
 
-        ``F = C*P*Q`` (3630 for the MNIST Pool1). Values per ``feature_values``.
+        Parameters
+        ----------
+        spikes : array (N, T, H, W, C) bool or 0/1
+        layers : list, optional
+            Feature sets to concatenate, in order, from one pass through the network: each
+            entry a layer index (its spikes as ``feature_values`` says) or a pair
+            ``(index, values)`` with ``values`` one of :data:`FEATURE_VALUES`. None: the
+            network's own ``[(feature_layer, feature_values)]``.
+
+        Returns
+        -------
+        ndarray (N, F)
+            ``F = C*P*Q`` per spiking set (3630 for the MNIST Pool1), ``maps`` per
+            ``"max_potential"`` set. Sets of different dtypes are promoted to a common one
+            (binary with ``"max_potential"`` gives float32).
+
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.random((4, 3, 8, 8, 2)) < 0.1
+        >>> net = Network([STDPConv(4, 3, threshold=2.0, inhibition_window=3), SpikePool(2)],
+        ...               progress=False).fit(x)
+        >>> net.transform(x, layers=[1, (0, "max_potential")]).shape     # 36 + 4 features
+        (4, 40)
         """
-        if self.feature_values == "max_potential":
-            idx = self._layer_index(self.feature_layer, len(self.layers_))
-            conv = self.layers_[idx]
-            if not isinstance(conv, STDPConv):
-                raise ValueError("feature_values='max_potential' reads a conv layer's potentials. "
-                                 f"Received: feature_layer={self.feature_layer} "
-                                 f"({type(conv).__name__}); point it at a conv layer.")
-            return np.concatenate([
-                feature_pass.max_potentials(spike_events.pad(ev, conv.padding), self.weights_[idx])
-                for _, ev in self._iter_events(spikes, idx - 1 if idx else None)], axis=0)
-        return np.concatenate([spike_events.to_features(ev, self.feature_values)
-                               for _, ev in self._iter_events(spikes, self.feature_layer)], axis=0)
+        check_fitted(self, "weights_")
+        sets = self._feature_sets(layers)
+        keep = set()
+        for idx, values in sets:
+            keep.add(idx - 1 if values == "max_potential" else idx)
+        upto = max(keep)
+        parts = []
+        for start, ev in self._iter_events(spikes, None):
+            kept = self._forward(ev, self.layers_, self.weights_, upto, offset=start, keep=keep)
+            row = []
+            for idx, values in sets:
+                if values == "max_potential":
+                    conv = self.layers_[idx]
+                    row.append(feature_pass.max_potentials(
+                        spike_events.pad(kept[idx - 1], conv.padding), self.weights_[idx]))
+                else:
+                    row.append(spike_events.to_features(kept[idx], values))
+            parts.append(row[0] if len(row) == 1 else np.concatenate(row, axis=1))
+        return np.concatenate(parts, axis=0)
+
+    def _feature_sets(self, layers):
+        """``[(layer index >= 0, values), ...]`` of :meth:`transform`'s ``layers``, validated."""
+        n = len(self.layers_)
+        if layers is None:
+            layers = [(self.feature_layer, self.feature_values)]
+        elif isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)) or not layers:
+            raise TypeError("Expected layers to be a non-empty list of layer indices or "
+                            f"(index, values) pairs. Received: layers={layers!r}.")
+        sets = []
+        for item in layers:
+            idx, values = (item if isinstance(item, tuple) and len(item) == 2
+                           else (item, self.feature_values))
+            idx = self._layer_index(idx, n)
+            check_in(values, "values", FEATURE_VALUES)
+            if values == "max_potential" and not isinstance(self.layers_[idx], STDPConv):
+                raise ValueError("values='max_potential' reads a conv layer's potentials. "
+                                 f"Received: layer {idx} ({type(self.layers_[idx]).__name__}); "
+                                 "point it at a conv layer.")
+            sets.append((idx, values))
+        return sets
 
     def spike_statistics(self, spikes, y=None, layer=-1):
         """Activity of layer ``layer`` in inference: ``spikes_per_image`` (N,) and, when labels

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_int
+from .._validation import check_int
 from .base import KerasBackend
 
 __all__ = ["S2NetBackend"]
@@ -87,7 +87,7 @@ class S2NetBackend(KerasBackend):
         spike_regularization=0.1,
         clipvalue=5.0,
     ):
-        channels = [check_positive_int(c, "channels") for c in channels]
+        channels = [check_int(c, "channels") for c in channels]
         if not channels:
             raise ValueError("Expected at least one layer in channels. Received: channels=().")
         kernel_sizes = _pairs(kernel_sizes, "kernel_sizes", len(channels))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_int
+from .._validation import check_int
 from ._common import check_split
 
 __all__ = ["load_digits", "upscale_digits", "bilinear_matrix", "stratified_test_mask"]
@@ -42,8 +42,8 @@ def upscale_digits(images, size=28, box=20):
     >>> out.shape, int(out.max()), int(out[0, :4].max()), int(out[0, 14, 14])
     ((1, 28, 28), 255, 0, 255)
     """
-    size = check_positive_int(size, "size")
-    box = check_positive_int(box, "box")
+    size = check_int(size, "size")
+    box = check_int(box, "box")
     if box > size:
         raise ValueError(f"Expected box <= size. Received: box={box}, size={size}.")
     images = np.asarray(images, dtype=np.float64)

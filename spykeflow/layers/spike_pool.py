@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._validation import check_in, check_positive_int
+from .._validation import check_in, check_int
 
 __all__ = ["SpikePool"]
 
@@ -35,9 +35,9 @@ class SpikePool:
     kind = "pool"
 
     def __init__(self, size=2, stride=None, mode="auto", lateral_inhibition=False, padding=0):
-        self.size = check_positive_int(size, "size")
-        self.stride = self.size if stride is None else check_positive_int(stride, "stride")
-        self.padding = check_positive_int(padding, "padding", minimum=0)
+        self.size = check_int(size, "size")
+        self.stride = self.size if stride is None else check_int(stride, "stride")
+        self.padding = check_int(padding, "padding", minimum=0)
         self.mode = check_in(mode, "mode", POOL_MODES)
         self.lateral_inhibition = bool(lateral_inhibition)
 

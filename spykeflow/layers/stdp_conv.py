@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_in, check_positive_int
+from .._validation import check_in, check_int
 
 __all__ = ["STDPConv"]
 
@@ -120,11 +120,11 @@ class STDPConv:
                  homeostasis_count_first_image=False, stdp_update="per_step", w_init_mean=0.8,
                  w_init_std=0.01, weights=None, n_images=None, epochs=1, snapshot_every=200,
                  snapshot_schedule="images", stop_below=None):
-        self.maps = check_positive_int(maps, "maps")
-        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
-        self.padding = check_positive_int(padding, "padding", minimum=0)
+        self.maps = check_int(maps, "maps")
+        self.kernel_size = check_int(kernel_size, "kernel_size")
+        self.padding = check_int(padding, "padding", minimum=0)
         self.threshold = _check_float(threshold, "threshold", 0, low_open=True)
-        self.inhibition_window = check_positive_int(inhibition_window, "inhibition_window")
+        self.inhibition_window = check_int(inhibition_window, "inhibition_window")
         if self.inhibition_window % 2 == 0:
             raise ValueError("Expected an odd inhibition_window (the window is centred on the "
                              f"winner). Received: inhibition_window={inhibition_window}.")
@@ -135,14 +135,14 @@ class STDPConv:
         self.a_plus = _check_float(a_plus, "a_plus", 0, 0.5)
         self.a_minus_ratio = _check_float(a_minus_ratio, "a_minus_ratio", 0)
         self.lr_double_every = (None if lr_double_every is None
-                                else check_positive_int(lr_double_every, "lr_double_every"))
+                                else check_int(lr_double_every, "lr_double_every"))
         self.a_plus_max = _check_float(a_plus_max, "a_plus_max", 0, 1, allow_none=True)
         self.lr_schedule = check_in(lr_schedule, "lr_schedule", LR_SCHEDULES)
         if self.lr_schedule == "original_steps" and self.lr_double_every is None:
             raise ValueError("lr_schedule='original_steps' needs lr_double_every (the original's "
                              "lr_inc_rate). Received: lr_double_every=None.")
         self.homeostasis = bool(homeostasis)
-        self.homeostasis_block = check_positive_int(homeostasis_block, "homeostasis_block")
+        self.homeostasis_block = check_int(homeostasis_block, "homeostasis_block")
         self.homeostasis_factor = _check_float(homeostasis_factor, "homeostasis_factor", 0, low_open=True)
         self.homeostasis_decay = _check_float(homeostasis_decay, "homeostasis_decay", 0, 1)
         self.homeostasis_count_first_image = bool(homeostasis_count_first_image)
@@ -150,9 +150,9 @@ class STDPConv:
         self.w_init_mean = _check_float(w_init_mean, "w_init_mean", 0, 1, low_open=True)
         self.w_init_std = _check_float(w_init_std, "w_init_std", 0)
         self.weights = None if weights is None else self._check_weights(weights)
-        self.n_images = None if n_images is None else check_positive_int(n_images, "n_images", minimum=0)
-        self.epochs = check_positive_int(epochs, "epochs")
-        self.snapshot_every = check_positive_int(snapshot_every, "snapshot_every")
+        self.n_images = None if n_images is None else check_int(n_images, "n_images", minimum=0)
+        self.epochs = check_int(epochs, "epochs")
+        self.snapshot_every = check_int(snapshot_every, "snapshot_every")
         self.snapshot_schedule = check_in(snapshot_schedule, "snapshot_schedule", SNAPSHOT_SCHEDULES)
         self.stop_below = _check_float(stop_below, "stop_below", 0, allow_none=True)
 

@@ -12,7 +12,7 @@ from spykeflow._validation import (
     check_finite_array,
     check_fitted,
     check_in,
-    check_positive_int,
+    check_int,
     check_spikes,
 )
 
@@ -94,11 +94,11 @@ def test_other_validators():
         check_finite_array(np.array([[1.0, np.nan]]))
     with pytest.raises(TypeError, match="numeric"):
         check_finite_array(np.array(["a"]))
-    assert check_positive_int(np.int64(3), "n") == 3
+    assert check_int(np.int64(3), "n") == 3
     with pytest.raises(TypeError, match="integer"):
-        check_positive_int(2.5, "n")
+        check_int(2.5, "n")
     with pytest.raises(ValueError, match="n >= 1"):
-        check_positive_int(0, "n")
+        check_int(0, "n")
     with pytest.raises(ValueError, match="one of"):
         check_in("x", "mode", ("a", "b"))
 

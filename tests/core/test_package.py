@@ -15,8 +15,9 @@ def test_version_single_source():
     from spykeflow._version import __version__
 
     assert spykeflow.__version__ == __version__
-    setup_text = (PKG.parent / "setup.py").read_text()
-    assert "__version__" in setup_text and __version__ not in setup_text
+    project = (PKG.parent / "pyproject.toml").read_text()
+    assert 'version = { attr = "spykeflow._version.__version__" }' in project
+    assert __version__ not in project
 
 
 def test_unknown_attribute():
