@@ -64,7 +64,8 @@ def check_bool(value: Any, name: str) -> bool:
     TypeError: Expected strict to be a bool (True or False). Received: strict=1.
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"Expected {name} to be a bool (True or False). Received: {name}={value!r}.")
+        raise TypeError(f"Expected {name} to be a bool (True or False). "
+                        f"Received: {name}={value!r}.")
     return bool(value)
 
 
