@@ -2,10 +2,14 @@
 
 Public API::
 
-    InputLayer   images / event recordings -> spike trains (N, T, H, W, C)
-    Network      STDP convolutional feature learning (fit / transform)
+    InputLayer   grey images -> spike trains (N, T, H, W, C): DoG ON/OFF + latency coding
+    Network      STDP convolutional feature learning (fit / transform) of
+    STDPConv,    ... these layers
+    SpikePool
     Classifier   surrogate-gradient readouts and BPTT spiking backends
     datasets     loaders (load(name, split, root)) and downloads
+    monitors     convergence stop, checkpoints and the other training monitors
+    plotting, animation, io, conventions
 
 Heavy modules (TensorFlow) are imported on first use, so ``import spykeflow`` is cheap.
 """
@@ -16,11 +20,15 @@ import importlib
 
 from ._version import __version__
 
-__all__ = ["InputLayer", "Network", "Classifier", "datasets", "__version__"]
+__all__ = ["InputLayer", "Network", "STDPConv", "SpikePool", "Classifier", "datasets",
+           "monitors", "plotting", "animation", "io", "conventions", "__version__"]
 
 _LAZY = {
     "InputLayer": ("spykeflow.input_layer", "InputLayer"),
     "Network": ("spykeflow.network", "Network"),
+    "STDPConv": ("spykeflow.stdp.layers", "STDPConv"),
+    "SpikePool": ("spykeflow.stdp.layers", "SpikePool"),
+    "monitors": ("spykeflow.monitors", None),
     "Classifier": ("spykeflow.classifier", "Classifier"),
     "datasets": ("spykeflow.datasets", None),
     "plotting": ("spykeflow.plotting", None),

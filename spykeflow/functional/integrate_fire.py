@@ -1,109 +1,96 @@
-"""Non-leaky integrate-and-fire (IF) dynamics of the STDP convolutional layers (reference N1-N3).
+"""Non-leaky integrate-and-fire: how input spikes raise the potentials of a convolutional layer.
 
-The membrane potential of a convolutional neuron is the running sum of its input currents,
+The potential of a convolutional neuron is the running sum of its input currents,
 
     V_t = V_{t-1} + conv(x_t, W),       V_{-1} = 0,
 
-with no leak and **no reset after a spike** (the only reset is at the next sample). A neuron is
-above threshold when ``V_t >= theta`` (``strict=True``: ``V_t > theta``, the paper's wording).
-Because inputs and weights are non-negative, a neuron that crossed stays above threshold.
+with no leak and no reset after a spike; it returns to 0 only at the next sample
+(docs/original/stdp.md#integrate-and-fire). ``conv`` is cross-correlation with valid padding
+and stride 1. Because inputs and weights are non-negative, a neuron that crossed its threshold
+stays above it.
 
-``conv`` is cross-correlation with valid padding and stride 1, as TensorFlow's ``conv2d``.
-Shapes: input spikes of one step ``(H, W, C_in)``, kernels ``(kh, kw, C_in, C_out)``, potentials
-``(H - kh + 1, W - kw + 1, C_out)``.
+The kernel works on events: every input spike ``(row, col, k)`` of a step adds the kernel rows
+``W[i, j, k, :]`` to the output positions ``(row - i, col - j)`` it feeds. Weights are stored
+as ``(kh*kw*C_in, C_out)`` (row ``(i*kw + j)*C_in + k``), potentials as
+``(H_out*W_out, C_out)``. Only the positions an input reached this step can newly cross the
+threshold, so :func:`integrate_step` lists them for the firing rule
+(:func:`spykeflow.functional.inhibition.fire_step`).
 """
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
-__all__ = [
-    "conv_valid",
-    "if_step",
-    "above_threshold",
-    "cumulative_potentials",
-    "draw_thresholds",
-]
+__all__ = ["integrate_step", "sample_thresholds"]
 
 
-def conv_valid(x, w):
-    """Valid, stride-1 cross-correlation of one frame ``(H, W, C_in)`` with ``(kh, kw, C_in, C_out)``.
+def sample_thresholds(threshold, jitter, seed, layer_index, n, start=0, train=False):
+    """Per-sample thresholds ``theta (1 - a + 2 a u)``, ``u ~ U(0, 1)``, for samples
+    ``start .. start + n - 1`` of a layer (``jitter`` = a; 0: all equal to ``theta``).
 
-    Returns ``(H - kh + 1, W - kw + 1, C_out)`` float32.
+    Training draws one stream per layer (sample ``k`` of training is the ``k``-th draw);
+    inference draws each sample's value from its own seed, so a sample's threshold does not
+    depend on the batch it is in. Both are fixed by ``seed``.
 
-    >>> x = np.zeros((3, 3, 1), np.float32); x[1, 1, 0] = 1
-    >>> w = np.arange(4, dtype=np.float32).reshape(2, 2, 1, 1)
-    >>> conv_valid(x, w)[..., 0].tolist()
-    [[3.0, 2.0], [1.0, 0.0]]
-    """
-    x = np.asarray(x, np.float32)
-    w = np.asarray(w, np.float32)
-    kh, kw = w.shape[:2]
-    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(0, 1))
-    # win: (Ho, Wo, C_in, kh, kw) -> contract with w (kh, kw, C_in, C_out)
-    return np.einsum("hwcij,ijco->hwo", win, w, dtype=np.float32).astype(np.float32)
-
-
-def above_threshold(potentials, threshold, strict=False):
-    """Boolean mask of neurons at or above ``threshold`` (``strict``: strictly above).
-
-    >>> above_threshold(np.array([14.9, 15.0, 15.1]), 15.0).tolist()
-    [False, True, True]
-    >>> above_threshold(np.array([14.9, 15.0, 15.1]), 15.0, strict=True).tolist()
-    [False, False, True]
-    """
-    potentials = np.asarray(potentials)
-    return potentials > threshold if strict else potentials >= threshold
-
-
-def if_step(current, potentials, threshold, strict=False):
-    """One step of the cumulative IF neuron: ``V += current``; return ``(crossed, V)``.
-
-    ``crossed`` marks every neuron with ``V >= threshold`` after integration (no reset, so a
-    neuron that crossed earlier is still marked; inhibition decides who may spike).
-
-    >>> v = np.zeros(2, np.float32)
-    >>> crossed, v = if_step(np.array([10.0, 16.0], np.float32), v, 15.0)
-    >>> crossed.tolist(), v.tolist()
-    ([False, True], [10.0, 16.0])
-    >>> crossed, v = if_step(np.array([5.0, 0.0], np.float32), v, 15.0)
-    >>> crossed.tolist(), v.tolist()
-    ([True, True], [15.0, 16.0])
-    """
-    potentials = np.asarray(potentials, np.float32) + np.asarray(current, np.float32)
-    return above_threshold(potentials, threshold, strict), potentials
-
-
-def cumulative_potentials(spikes, weights):
-    """Potentials of every step for a batch with fixed weights: ``(N, T, Ho, Wo, C_out)`` float32.
-
-    ``spikes`` is ``(N, T, H, W, C_in)`` (bool or 0/1); ``weights`` ``(kh, kw, C_in, C_out)``.
-    All ``N*T`` frames go through one batched TensorFlow convolution, followed by a cumulative sum
-    over time (the neuron is non-leaky and never reset within a sample).
-
-    >>> s = np.zeros((1, 2, 3, 3, 1), bool); s[0, 0, 1, 1, 0] = s[0, 1, 0, 0, 0] = True
-    >>> v = cumulative_potentials(s, np.ones((2, 2, 1, 1), np.float32))
-    >>> v[0, :, :, :, 0].tolist()
-    [[[1.0, 1.0], [1.0, 1.0]], [[2.0, 1.0], [1.0, 1.0]]]
-    """
-    import tensorflow as tf
-
-    spikes = np.asarray(spikes)
-    n, t = spikes.shape[:2]
-    frames = tf.reshape(tf.cast(spikes, tf.float32), (n * t,) + spikes.shape[2:])
-    cur = tf.nn.conv2d(frames, tf.constant(weights, tf.float32), strides=1, padding="VALID")
-    cur = tf.reshape(cur, (n, t) + tuple(cur.shape[1:]))
-    return tf.cumsum(cur, axis=1).numpy()
-
-
-def draw_thresholds(threshold, jitter, n, rng):
-    """Per-sample thresholds ``U(theta(1 - jitter), theta(1 + jitter))`` (``jitter=0``: constant).
-
-    ``rng`` is a :class:`numpy.random.Generator`; with ``jitter == 0`` it is not consumed.
-
-    >>> draw_thresholds(15.0, 0.0, 3, np.random.default_rng(0)).tolist()
+    >>> sample_thresholds(15.0, 0.0, 0, 0, 3).tolist()
     [15.0, 15.0, 15.0]
+    >>> a = sample_thresholds(15.0, 0.1, 0, 0, 4)                 # samples 0..3
+    >>> bool(((a >= 13.5) & (a <= 16.5)).all()), bool(a[2] == sample_thresholds(
+    ...     15.0, 0.1, 0, 0, 2, start=2)[0])                         # batch-independent
+    (True, True)
     """
     if jitter == 0:
         return np.full(n, threshold, np.float32)
-    return rng.uniform(threshold * (1 - jitter), threshold * (1 + jitter), size=n).astype(np.float32)
+    if train:
+        u = np.random.default_rng([int(seed), layer_index, 1]).random(start + n)[start:]
+    else:
+        u = np.array([np.random.default_rng([int(seed), layer_index, 2, start + i]).random()
+                      for i in range(n)])
+    return (threshold * (1 - jitter + 2 * jitter * u)).astype(np.float32)
+
+
+@nb.njit(cache=True)
+def integrate_step(e, e_end, ev_t, ev_idx, w, win, cin, kh, kw, ho, wo, stamp, stamp_id,
+                   touched, inc):
+    """Sum this step's input currents: for the events ``e..`` that share the step of event
+    ``e``, add the kernel rows ``w[(i*kw + j)*cin + k]`` into ``inc`` of every output position
+    they feed.
+
+    Returns ``(next event, nt)``; ``touched[:nt]`` lists the positions reached, each once
+    (``stamp`` marks them with ``stamp_id``, which must be new for every step). ``inc`` holds
+    the step's current of those positions only; the caller adds it to the potentials.
+
+    >>> import numpy as np
+    >>> w = np.array([[1.0], [2.0], [3.0], [4.0]], np.float32)      # a 2x2 kernel, 1 -> 1 map
+    >>> t = np.zeros(1, np.int32); idx = np.array([4], np.int32)     # (1, 1) of a 3x3 input
+    >>> stamp = np.full(4, -1, np.int64); touched = np.empty(4, np.int32)
+    >>> inc = np.zeros((4, 1), np.float32)
+    >>> e, nt = integrate_step(0, 1, t, idx, w, 3, 1, 2, 2, 2, 2, stamp, 0, touched, inc)
+    >>> e, sorted(touched[:nt].tolist()), inc[:, 0].tolist()
+    (1, [0, 1, 2, 3], [4.0, 3.0, 2.0, 1.0])
+    """
+    t = ev_t[e]
+    c_out = w.shape[1]
+    nt = 0
+    while e < e_end and ev_t[e] == t:
+        f = ev_idx[e]
+        k = f % cin
+        rc = f // cin
+        col = rc % win
+        row = rc // win
+        for ii in range(max(0, row - ho + 1), min(kh, row + 1)):
+            for jj in range(max(0, col - wo + 1), min(kw, col + 1)):
+                pos = (row - ii) * wo + col - jj
+                wrow = (ii * kw + jj) * cin + k
+                if stamp[pos] != stamp_id:
+                    stamp[pos] = stamp_id
+                    touched[nt] = pos
+                    nt += 1
+                    for m in range(c_out):
+                        inc[pos, m] = w[wrow, m]
+                else:
+                    for m in range(c_out):
+                        inc[pos, m] += w[wrow, m]
+        e += 1
+    return e, nt

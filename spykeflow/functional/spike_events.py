@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba as nb
 import numpy as np
 
-__all__ = ["SpikeEvents", "from_dense", "from_first_spike", "pad", "to_dense", "to_features"]
+__all__ = ["SpikeEvents", "from_dense", "from_first_spike", "pad", "to_dense", "to_features",
+           "slots", "compact"]
 
 
 class SpikeEvents(NamedTuple):
@@ -107,7 +109,8 @@ def to_features(ev, values="binary"):
     ``"first_spike_times"``: step of the first spike, -1 if none (int8).
 
     >>> s = np.zeros((1, 3, 1, 1, 2), bool); s[0, 1:, 0, 0, 1] = True
-    >>> [to_features(from_dense(s), v)[0].tolist() for v in ("binary", "counts", "first_spike_times")]
+    >>> ev = from_dense(s)
+    >>> [to_features(ev, v)[0].tolist() for v in ("binary", "counts", "first_spike_times")]
     [[0, 1], [0, 2], [-1, 1]]
     """
     n = ev.n
@@ -129,3 +132,32 @@ def to_features(ev, values="binary"):
         raise ValueError("Expected values in ('binary', 'counts', 'first_spike_times'). "
                          f"Received: values={values!r}.")
     return out
+
+
+def slots(counts, bound):
+    """Start of each sample's slot in an output buffer: ``min(counts, bound)`` entries per
+    sample (an upper bound of the events a kernel can write for it); ``(n + 1,)`` int64."""
+    cap = np.minimum(counts, bound).astype(np.int64)
+    ptr_cap = np.zeros(cap.shape[0] + 1, np.int64)
+    np.cumsum(cap, out=ptr_cap[1:])
+    return ptr_cap
+
+
+@nb.njit(cache=True)
+def compact(ptr_cap, n_out, t, idx, val):
+    """Concatenate the filled prefix (``n_out[i]`` events) of each sample's slot of the
+    output buffers (slots start at ``ptr_cap``); returns ``(ptr, t, idx, val)``."""
+    n = n_out.shape[0]
+    ptr = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        ptr[i + 1] = ptr[i] + n_out[i]
+    tt = np.empty(ptr[n], np.int32)
+    ii = np.empty(ptr[n], np.int32)
+    vv = np.empty(ptr[n], np.float32)
+    for i in range(n):
+        a, b = ptr_cap[i], ptr[i]
+        for q in range(n_out[i]):
+            tt[b + q] = t[a + q]
+            ii[b + q] = idx[a + q]
+            vv[b + q] = val[a + q]
+    return ptr, tt, ii, vv

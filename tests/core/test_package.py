@@ -65,4 +65,5 @@ def test_plotting_imports_no_model_code():
     for path in files:
         for imported in _imports(path):
             assert not imported.startswith(("spykeflow.network", "spykeflow.classifier",
-                                            "tensorflow", "keras")), f"{path.name} imports {imported}"
+                                            "tensorflow", "keras")), \
+                f"{path.name} imports {imported}"

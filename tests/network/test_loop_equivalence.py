@@ -1,14 +1,17 @@
-"""The compiled training loop against the slow per-step reference (tests/network/reference.py):
-identical winners (map, row, col, step) and weights equal to float32 rounding after training on
-random small inputs, for every option."""
+"""The compiled training loop (spykeflow.stdp.engine, running the kernels of
+spykeflow.functional) against the test oracle's step-by-step numpy training
+(tests/network/oracle.py): identical winners (map, row, col, step) and weights equal to float32
+rounding after training on random small inputs, for every option."""
 
 import numpy as np
 import pytest
 
-from spykeflow.functional import stdp, stdp_loop
+from spykeflow import STDPConv
+from spykeflow.functional import homeostasis, stdp
 from spykeflow.functional.spike_events import from_dense
+from spykeflow.stdp import engine
 
-from .reference import reference_train
+from .oracle import reference_train
 
 N, T, H, W, CIN, C, K = 12, 5, 10, 10, 2, 6, 3
 BASE = dict(threshold=4.0, window=3, block=3, factor=3.0, decay=0.003, a_plus=0.05,
@@ -26,21 +29,32 @@ def _data(seed=0, multi=False):
     return spk, w0
 
 
+#: option of the oracle -> STDPConv argument
+_AS_LAYER = {"threshold": "threshold", "window": "inhibition_window", "strict": "strict_threshold",
+             "inhibition": "lateral_inhibition", "competition": "competition",
+             "homeostasis": "homeostasis", "block": "homeostasis_block",
+             "factor": "homeostasis_factor", "decay": "homeostasis_decay",
+             "count_first_image": "homeostasis_count_first_image", "stdp_update": "stdp_update",
+             "a_plus": "a_plus", "lr_double_every": "lr_double_every", "a_plus_max": "a_plus_max",
+             "lr_schedule": "lr_schedule"}
+
+
+def _settings(layer, shape=(H, W, CIN), time_steps=T):
+    return engine.settings_for(layer, shape, time_steps)
+
+
+def _train(settings, w0, spk, thetas, a_plus):
+    n, n_maps = len(spk), w0.shape[-1]
+    return engine.train_chunk(settings, w0.reshape(-1, n_maps), from_dense(spk),
+                              np.asarray(thetas, np.float32), np.arange(n), np.arange(n),
+                              np.zeros(n_maps, np.float32), a_plus, 0)
+
+
 def _compiled(spk, w0, opts):
     kk = dict(BASE)
     kk.update(opts)
-    cfg = stdp_loop.LoopConfig(
-        (H, W, CIN), (K, K), C, T, kk["window"], kk.get("strict", False),
-        kk.get("inhibition", True), kk.get("competition", "greedy_all"),
-        kk.get("homeostasis", True), kk["block"], kk["block"] / kk["factor"], kk["decay"],
-        kk.get("count_first_image", False), kk.get("stdp_update") == "end_of_image",
-        kk.get("lr_schedule") == "original_steps", T * kk["lr_double_every"] - 1, 0.15, 0.75)
-    a = np.array([stdp.a_plus_for_image(i, kk["a_plus"], kk["lr_double_every"], 0.15)
-                  for i in range(N)], np.float32)
-    out = stdp_loop.train_chunk(cfg, w0.reshape(-1, C), from_dense(spk),
-                                np.full(N, kk["threshold"], np.float32), a,
-                                np.arange(N, dtype=np.int32), np.zeros(C, np.float32),
-                                kk["a_plus"], 0)
+    layer = STDPConv(C, K, **{_AS_LAYER[k]: v for k, v in kk.items()})
+    out = _train(_settings(layer), w0, spk, np.full(N, kk["threshold"]), kk["a_plus"])
     wo = W - K + 1
     log = [sorted((m, int(out["win_pos"][i, m]) // wo, int(out["win_pos"][i, m]) % wo,
                    int(out["win_step"][i, m])) for m in range(C) if out["win_pos"][i, m] >= 0)
@@ -57,6 +71,7 @@ OPTIONS = [
     {"strict": True},
     {"stdp_update": "end_of_image"},
     {"lr_schedule": "original_steps", "lr_double_every": 2},
+    {"competition": "per_map_max", "inhibition": False, "stdp_update": "end_of_image"},
 ]
 
 
@@ -87,24 +102,32 @@ def _single_map_case(T_steps=2):
     return spk
 
 
+def _one_neuron(**options):
+    """A 3x3 kernel on a 3x3 input: one output neuron."""
+    base = dict(threshold=1.0, inhibition_window=3, lr_double_every=None)
+    return STDPConv(1, 3, **{**base, **options})
+
+
 @pytest.mark.parametrize("count_first, expected", [
     (True, [1, 1, 0, 0, 0, 1, 1, 0, 0, 0]),    # clean: >= 2 counted wins excludes the map
     (False, [1, 1, 1, 0, 0, 1, 1, 1, 0, 0]),   # quirk: wins in a block's first image not counted
 ])
 def test_homeostasis_counting(count_first, expected):
     spk = _single_map_case()
-    cfg = stdp_loop.LoopConfig((3, 3, 1), (3, 3), 1, 2, 3, False, True, "greedy_all", True, 5,
-                               5 / 3.0, 0.003, count_first, False, False, 1, 0.15, 0.75)
-    w0 = np.full((9, 1), 0.5, np.float32)
-    out = stdp_loop.train_chunk(cfg, w0, from_dense(spk), np.full(10, 1.0, np.float32),
-                                np.full(10, 0.004, np.float32), np.arange(10, dtype=np.int32),
-                                np.zeros(1, np.float32), 0.004, 0)
+    layer = _one_neuron(homeostasis_block=5, homeostasis_factor=3.0,
+                        homeostasis_count_first_image=count_first)
+    out = _train(_settings(layer, (3, 3, 1), 2), np.full((3, 3, 1, 1), 0.5, np.float32), spk,
+                 np.ones(10), 0.004)
     assert (out["win_pos"][:, 0] >= 0).astype(int).tolist() == expected
     # every win is an LTP step (all pre fired at step 0); every excluded image decays once
-    w = np.float32(0.5)
+    w = np.full((1, 1), 0.5, np.float32)
     for won in expected:
-        w = stdp.stdp_update(w, True, 0.004, 0.003) if won else stdp.homeostasis_decay(w, 0.003)
-    np.testing.assert_allclose(out["weights"][0, 0], w, atol=1e-7)
+        if won:
+            stdp.stdp_update(w, 0, np.ones(1, bool), 0.004, 0.003)
+        else:
+            homeostasis.suppress_overactive(np.full(1, 9, np.float32), 1.0, np.float32(0.003), w,
+                                            np.empty(0, np.int32), np.empty(0, np.float32), 0)
+    np.testing.assert_allclose(out["weights"][0, 0], w[0, 0], atol=1e-7)
 
 
 def test_same_step_pre_is_causal_and_late_pre_depressed():
@@ -113,12 +136,9 @@ def test_same_step_pre_is_causal_and_late_pre_depressed():
     spk[0, 0] = True
     spk[0, 0, 2, 2] = False
     spk[0, 1, 2, 2] = True
-    cfg = stdp_loop.LoopConfig((3, 3, 1), (3, 3), 1, 2, 3, False, True, "greedy_all", False, 5,
-                               1.0, 0.003, False, False, False, 1, 0.15, 0.75)
-    w0 = np.full((9, 1), 0.5, np.float32)
-    out = stdp_loop.train_chunk(cfg, w0, from_dense(spk), np.full(1, 1.0, np.float32),
-                                np.full(1, 0.1, np.float32), np.zeros(1, np.int32),
-                                np.zeros(1, np.float32), 0.1, 0)
+    layer = _one_neuron(homeostasis=False, a_plus=0.1)
+    out = _train(_settings(layer, (3, 3, 1), 2), np.full((3, 3, 1, 1), 0.5, np.float32), spk,
+                 np.ones(1), 0.1)
     assert out["win_step"][0, 0] == 0
     d = out["weights"][:, 0] - 0.5
     np.testing.assert_allclose(d[:8], 0.1 * 0.25, atol=1e-7)      # pre at the same step: LTP
@@ -127,10 +147,34 @@ def test_same_step_pre_is_causal_and_late_pre_depressed():
 
 def test_original_steps_lr_state():
     spk = np.zeros((3, 12, 3, 3, 1), bool)
-    cfg = stdp_loop.LoopConfig((3, 3, 1), (3, 3), 1, 12, 3, False, True, "greedy_all", False, 5,
-                               1.0, 0.003, False, False, True, 12 * 1 - 1, 0.15, 0.75)
-    out = stdp_loop.train_chunk(cfg, np.full((9, 1), 0.5, np.float32), from_dense(spk),
-                                np.ones(3, np.float32), np.ones(3, np.float32),
-                                np.arange(3, dtype=np.int32), np.zeros(1, np.float32), 0.002, 0)
+    layer = _one_neuron(homeostasis=False, lr_schedule="original_steps", lr_double_every=1,
+                        a_plus=0.002)
+    out = _train(_settings(layer, (3, 3, 1), 12), np.full((3, 3, 1, 1), 0.5, np.float32), spk,
+                 np.ones(3), 0.002)
     # doublings after g = 0, 11, 22, 33 (36 steps): 0.002 -> 0.032
     assert out["a_state"] == pytest.approx(0.032)
+
+
+def test_editing_the_rule_changes_what_fit_does(monkeypatch):
+    """The engine runs the rule of spykeflow/functional/stdp.py, not a copy: replacing it
+    changes the trained weights (here: a rule that never changes a weight)."""
+    import numba as nb
+
+    from spykeflow import Network, SpikePool
+    from spykeflow.stdp import engine as eng
+
+    @nb.njit
+    def frozen_update(w, m, pre, a_plus, a_minus):
+        return None
+
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 4, 8, 8, 2)) < 0.2
+    layers = [STDPConv(3, 3, threshold=2.0, inhibition_window=3, homeostasis=False,
+                       a_plus=0.1), SpikePool(2)]
+    trained = Network(layers, progress=False).fit(x)
+    monkeypatch.setattr(eng, "stdp_update", frozen_update)
+    monkeypatch.setattr(eng, "_train", nb.njit(eng._train.py_func))   # recompile with it
+    frozen = Network(layers, progress=False).fit(x)
+    assert sum(trained.history_["layers"][0]["winners_per_image"]) > 0
+    assert not np.array_equal(trained.weights_[0], frozen.weights_[0])
+    np.testing.assert_array_equal(frozen.weights_[0], frozen.history_["layers"][0]["snapshots"][0])

@@ -6,8 +6,11 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from spykeflow.monitors import ConvergenceStop, Recorder
-from spykeflow.network import Network, NotFittedError, SpikePool, STDPConv
+from spykeflow import Network, SpikePool, STDPConv
+from spykeflow._validation import NotFittedError
+from spykeflow.monitors import ConvergenceStop
+
+from . import oracle
 
 SHAPE = (5, 12, 12, 2)
 
@@ -27,7 +30,7 @@ def _layers(**kw):
 
 
 def _net(**kw):
-    params = dict(progress=False, chunk_size=8, checkpoint_every=4)
+    params = dict(progress=False, batch_size=8, checkpoint_every=4)
     params.update(kw)
     layers = params.pop("layers", None) or _layers()
     return Network(layers, **params)
@@ -86,7 +89,7 @@ def test_same_seed_same_weights_other_seed_differs(fitted):
 
 def test_chunking_does_not_change_results(fitted):
     net, x = fitted
-    other = _net(chunk_size=5).fit(x)
+    other = _net(batch_size=5).fit(x)
     np.testing.assert_array_equal(other.weights_[0], net.weights_[0])
 
 
@@ -95,7 +98,7 @@ def test_pipeline_with_linear_svc(fitted):
     y = np.arange(len(x)) % 3
     pipe = Pipeline([("net", _net()), ("svm", LinearSVC())]).fit(x, y)
     assert pipe.predict(x).shape == (len(x),)
-    assert clone(_net()).get_params()["chunk_size"] == 8
+    assert clone(_net()).get_params()["batch_size"] == 8
 
 
 def test_transform_before_fit_raises():
@@ -111,8 +114,9 @@ def test_save_load_round_trip(fitted, tmp_path):
     np.testing.assert_array_equal(back.transform(x), net.transform(x))
     assert back.history_["layers"][0]["convergence"] == net.history_["layers"][0]["convergence"]
     assert back.layers_[0].get_config() == net.layers_[0].get_config()
-    # a mismatched pair (interrupted save) is detected
-    (tmp_path / "net.npz").write_bytes(b"garbage")
+    assert sorted(p.name for p in path.iterdir()) == ["arrays.npz", "manifest.json"]
+    # a changed or partly copied folder is detected
+    (path / "arrays.npz").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="does not match"):
         Network.load(path)
 
@@ -138,7 +142,7 @@ def test_resume_after_crash_gives_same_weights(tmp_path):
         net = _net(layers=layers(), checkpoint_path=ck, monitors=[crash_at(k, layer)])
         with pytest.raises(Crash):
             net.fit(x)
-        assert (ck / "state.json").exists()
+        assert (ck / "state" / "manifest.json").exists()
         resumed = _net(layers=layers(), checkpoint_path=ck).fit(x, resume=True)
         for a, b in zip(resumed.weights_, full.weights_):
             if a is not None:
@@ -180,13 +184,14 @@ def test_n_images_and_epochs():
 
 def test_monitors_stop_and_record():
     x = _spikes(16)
-    rec = Recorder()
-    net = _net(monitors=[rec, ConvergenceStop(1.0)]).fit(x)
+    events = []
+    net = _net(monitors=[lambda network, event: events.append(event), ConvergenceStop(1.0)]).fit(x)
     assert net.history_["layers"][0]["stopped_early"]
     assert len(net.history_["layers"][0]["winners_per_image"]) < 16
-    assert rec.events[0]["layer"] == 0 and "convergence" in rec.events[0]
-    stop = _net(layers=_layers(stop_below=1.0)).fit(x)
-    assert stop.history_["layers"][0]["images_trained"] == 4     # checked at the first snapshot
+    assert events[0]["layer"] == 0 and "convergence" in events[0]
+    assert net.history_["layers"][0]["images_trained"] == 4     # the first chunk ends at a snapshot
+    with pytest.raises(TypeError, match="callables"):
+        _net(monitors=["stop"]).fit(x)
 
 
 def test_spike_statistics_per_class(fitted):
@@ -203,11 +208,13 @@ def test_spike_statistics_per_class(fitted):
 def test_presets():
     net = Network.preset("mnist_conv1")
     c = net.layers[0]
-    assert (c.maps, c.kernel_size, c.threshold, c.inhibition_window, c.a_plus,
-            c.lr_double_every, c.homeostasis_factor, c.n_images) == (30, 5, 15.0, 11, 0.004, 500, 3.0, 6000)
-    assert Network.preset("paper_snippet").layers[0].homeostasis_factor == 4.0
+    assert (c.filters, c.kernel_size, c.neuron.threshold, c.competition.window, c.rule.a_plus,
+            c.schedule.double_every, c.homeostasis.factor, c.training.n_images) == (
+                30, 5, 15.0, 11, 0.004, 500, 3.0, 6000)
+    assert Network.preset("paper_snippet").layers[0].homeostasis.factor == 4.0
     c2 = Network.preset("mnist_conv2").layers[2]
-    assert (c2.maps, c2.inhibition_window, c2.homeostasis_block, c2.homeostasis_decay) == (200, 3, 3, 0.0003)
+    assert (c2.filters, c2.competition.window, c2.homeostasis.block, c2.homeostasis.decay) == (
+        200, 3, 3, 0.0003)
     assert Network.preset("net5").layers[1].lateral_inhibition
     with pytest.raises(ValueError, match="mnist_conv1"):
         Network.preset("nope")
@@ -237,7 +244,7 @@ def test_kernel_larger_than_input():
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(maps=0), ValueError, "maps >= 1"),
+    (dict(filters=0), ValueError, "filters >= 1"),
     (dict(inhibition_window=4), ValueError, "odd"),
     (dict(competition="best"), ValueError, "greedy_all"),
     (dict(threshold=0), ValueError, "threshold"),
@@ -248,7 +255,7 @@ def test_kernel_larger_than_input():
     (dict(weights=np.full((5, 5, 2, 4), 1.5)), ValueError, r"\[0, 1\]"),
 ])
 def test_conv_validators(kwargs, exc, match):
-    base = dict(maps=4, kernel_size=5, threshold=15.0)
+    base = dict(filters=4, kernel_size=5, threshold=15.0)
     base.update(kwargs)
     with pytest.raises(exc, match=match):
         STDPConv(**base)
@@ -300,7 +307,7 @@ def test_padding_equals_valid_layers_on_zero_padded_input():
     rng = np.random.default_rng(4)
     x = rng.random((12, 4, 8, 8, 2)) < 0.15
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
-    conv = dict(maps=3, kernel_size=3, threshold=2.0, inhibition_window=3, a_plus=0.05)
+    conv = dict(filters=3, kernel_size=3, threshold=2.0, inhibition_window=3, a_plus=0.05)
     padded = Network([STDPConv(padding=1, **conv), SpikePool(2)], progress=False).fit(x)
     valid = Network([STDPConv(**conv), SpikePool(2)], progress=False).fit(xp)
     np.testing.assert_array_equal(padded.weights_[0], valid.weights_[0])
@@ -317,8 +324,6 @@ def test_padding_equals_valid_layers_on_zero_padded_input():
 
 
 def test_max_potential_features_are_global_max_of_final_potentials():
-    from spykeflow.functional import integrate_fire
-
     rng = np.random.default_rng(5)
     x = rng.random((6, 4, 9, 9, 2)) < 0.2
     net = Network([STDPConv(3, 3, threshold=3.0, inhibition_window=3, padding=1)],
@@ -326,7 +331,7 @@ def test_max_potential_features_are_global_max_of_final_potentials():
     f = net.transform(x)
     assert f.shape == (6, 3) and f.dtype == np.float32
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
-    v = integrate_fire.cumulative_potentials(xp, net.weights_[0])[:, -1]      # (N, H, W, C)
+    v = oracle.cumulative_potentials(xp, net.weights_[0])[:, -1]      # (N, H, W, C)
     np.testing.assert_allclose(f, v.max(axis=(1, 2)), rtol=1e-5)
     bad = Network([STDPConv(3, 3, threshold=3.0, inhibition_window=3), SpikePool(2)],
                   feature_values="max_potential", progress=False).fit(x)
