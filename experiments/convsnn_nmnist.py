@@ -39,9 +39,10 @@ log = logging.getLogger("convsnn_nmnist")
 
 
 def bin_events(samples, time_steps):
-    """Events -> bool frames (N, T, 34, 34, 2) with the InputLayer binning (channel 0 = ON)."""
-    return spykeflow.InputLayer().transform_events(samples, sensor_size=(34, 34),
-                                                   time_steps=time_steps)
+    """Events -> bool frames (N, T, 34, 34, 2) with the EventEncoder binning (channel 0 = ON)."""
+    from spykeflow.encoders import EventEncoder
+
+    return EventEncoder(sensor_size=(34, 34), time_steps=time_steps).transform(samples)
 
 
 def train_eval(backend, xtr, ytr, xte, yte, seed, epochs, batch_size, lr):

@@ -9,8 +9,9 @@ neuron spikes at most once per sample. Sequences without a spatial grid use ``(N
 ``(N, T, L, C)`` for 1-D convolutions.
 
 Channel 0 of an encoded image is the ON (centre-surround positive) map, channel 1 the OFF map.
-Event-camera recordings use the same order: channel 0 holds ON events (polarity p = 1 in the
-N-MNIST files) and channel 1 OFF events (p = 0), so an STDP layer sees ON/OFF alike for both.
+Event-camera recordings (binned by :class:`spykeflow.encoders.EventEncoder`) use the same
+order: channel 0 holds ON events (polarity p = 1 in the N-MNIST files) and channel 1 OFF
+events (p = 0), so an STDP layer sees ON/OFF alike for both.
 
 Compact form
 ------------
@@ -29,7 +30,11 @@ microseconds.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from spykeflow._validation import check_int
 
 #: Axis of the time dimension in every spike tensor.
 TIME_AXIS = 1
@@ -39,7 +44,7 @@ NO_SPIKE = -1
 ON, OFF = 0, 1
 
 
-def to_first_spike(spikes):
+def to_first_spike(spikes: Any) -> np.ndarray:
     """Compress spike trains ``(N, T, ...)`` to first-spike times ``(N, ...)`` (``int8``).
 
     Neurons that never fire get :data:`NO_SPIKE`. Only the first spike of each neuron is kept,
@@ -65,7 +70,7 @@ def to_first_spike(spikes):
     return first
 
 
-def from_first_spike(first, time_steps):
+def from_first_spike(first: Any, time_steps: int) -> np.ndarray:
     """Expand first-spike times ``(N, ...)`` to boolean spike trains ``(N, T, ...)``.
 
     >>> from_first_spike(np.array([[2, -1]], np.int8), 3)[0].astype(int).tolist()
@@ -74,8 +79,7 @@ def from_first_spike(first, time_steps):
     first = np.asarray(first)
     if not np.issubdtype(first.dtype, np.integer):
         raise TypeError(f"Expected integer first-spike times. Received: dtype={first.dtype}.")
-    if int(time_steps) < 1:
-        raise ValueError(f"Expected time_steps >= 1. Received: time_steps={time_steps}.")
+    time_steps = check_int(time_steps, "time_steps", minimum=1)
     if first.size and (first.max() >= time_steps or first.min() < NO_SPIKE):
         raise ValueError(
             f"First-spike times must lie in [-1, {time_steps - 1}]. "

@@ -12,7 +12,7 @@ bits   field
 ====== =========================================
 
 Events are returned as structured arrays of :data:`EVENT_DTYPE` (fields ``x``, ``y``, ``p``,
-``t``), the dtype that :class:`spykeflow.InputLayer` bins into ON/OFF spike frames. Values are
+``t``), the dtype that :class:`spykeflow.EventEncoder` bins into ON/OFF spike frames. Values are
 kept as stored: no coordinate filtering and no re-ordering. (Orchard's MATLAB reader also treats
 events with ``y == 240`` as timestamp-overflow markers; recordings of the length of N-MNIST
 samples, about 0.3 s, never need them, and they are not interpreted here.)

@@ -1,21 +1,24 @@
 """Difference-of-Gaussians (DoG) ON/OFF filtering of grey images, as pure numpy functions.
 
-This is stage E1-E3 of the SpykeFlow input encoding (reference section 2.1; Vaila et al.,
-arXiv 2002.11843, section II.A):
+The first stages of the SpykeFlow input encoding (docs/original/encoding.md; Vaila et al.,
+arXiv 2002.11843, section II.A). One frozen :class:`DoGParams` holds every setting of the
+chain; its field names are the constructor arguments of :class:`spykeflow.InputLayer`.
 
-1. **Kernel** (:func:`dog_kernel`). ``"original"``: on a ``size x size`` grid with
-   ``d^2 = (r - c0)^2 + (c - c0)^2``,
+1. **Kernel** (:func:`dog_kernel`, docs/original/encoding.md#dog-kernel). ``"original"``: on
+   a ``size x size`` grid with ``d^2 = (r - c0)^2 + (c - c0)^2``,
    ``g = (1/sqrt(2 pi)) [exp(-d^2 / 2 s1^2) / s1 - exp(-d^2 / 2 s2^2) / s2]`` (a 1-D style
    normalisation), then ``g <- (g - mean g) / max(g - mean g)``: zero-sum, centre 1.
    ``"paper"``: eq. (1) of the paper, ``K = exp(-d^2/2 s1^2)/(2 pi s1^2) -
    exp(-d^2/2 s2^2)/(2 pi s2^2)`` (2-D normalisation, no re-centring); the ON kernel uses
    ``(s1, s2) = (1, 2)``, the OFF kernel ``(2, 1)``, which is exactly ``-ON``.
-2. **Geometry** (:func:`resize_area`, :func:`correlate2d`): resize with area interpolation
-   (OpenCV ``INTER_AREA`` semantics), correlate at the same size with a reflect-101 border
-   (``dcb|abcd|cba``) or ``"valid"`` (no padding), zero a frame of ``border`` pixels.
-3. **Threshold** (:func:`threshold`): values ``< theta`` (``<= theta`` when strict) become 0;
-   responses are then rounded to ``decimals`` decimals.
-4. **Local normalisation** (:func:`local_normalise`, not in the paper):
+2. **Geometry** (:func:`resize_area`, :func:`correlate2d`; #resize, #filtering-and-border):
+   resize with area interpolation (OpenCV ``INTER_AREA`` semantics), correlate at the same
+   size with a reflect-101 border (``dcb|abcd|cba``) or ``"valid"`` (no padding), zero a
+   frame of ``border_size`` pixels.
+3. **Threshold** (:func:`threshold`, #thresholds-and-rounding): values ``< theta``
+   (``<= theta`` with ``strict_threshold``) become 0; responses are then rounded to
+   ``decimals`` decimals.
+4. **Local normalisation** (:func:`local_normalise`, #local-normalisation; not in the paper):
    ``X <- X / ((box_sum_w(X) + eps) / w^2)`` with a ``w x w`` reflect-101 box sum, i.e. X is
    divided by its local mean. Zeros stay zero.
 
@@ -43,14 +46,25 @@ Implementation notes
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
-import numbers
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from spykeflow._validation import (
+    check_bool,
+    check_float,
+    check_in,
+    check_int,
+    check_int_tuple,
+    is_int,
+    is_real,
+)
+
 __all__ = [
+    "DoGParams",
     "dog_kernel",
     "dog_kernels",
     "area_resize_weights",
@@ -68,6 +82,134 @@ __all__ = [
 
 KERNEL_KINDS = ("original", "paper")
 PADDINGS = ("same", "valid")
+MAX_DECIMALS = 8  # keeps the scaled-integer box sums below 2**53 (exact)
+
+
+# --------------------------------------------------------------------------------------------
+# The one parameter object
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class DoGParams:
+    """Every setting of the DoG chain, validated and in canonical types.
+
+    The field names are those of :class:`spykeflow.InputLayer`'s constructor, which builds
+    this object from its parameters; the defaults are the original's published setting
+    (docs/original/encoding.md). Construction validates and canonicalises: ``resize_to``
+    becomes a ``(height, width)`` tuple (or None), ``dog_sigmas`` a tuple of two floats,
+    numbers become ``int``/``float``. Frozen and hashable.
+
+    Parameters
+    ----------
+    resize_to : int, (int, int) or None, default=27
+        Size after the area resize; None keeps the input size.
+    dog_kernel : {"original", "paper"}, default="original"
+        See :func:`dog_kernel`.
+    dog_size : int, default=7
+        Odd kernel side, at least 3.
+    dog_sigmas : (float, float), default=(1.0, 2.0)
+        ON-centre (centre, surround) standard deviations in pixels, different and positive.
+    dog_padding : {"same", "valid"}, default="same"
+        ``"same"``: maps as large as the (resized) image, reflect-101 border. ``"valid"``:
+        maps ``dog_size - 1`` pixels smaller, no border.
+    border_size : int, default=2
+        Width of the frame of the maps that is set to zero.
+    on_threshold, off_threshold : float, default=50.0
+        A response spikes only if ``>= threshold`` (``>`` with ``strict_threshold``).
+    strict_threshold : bool, default=False
+    decimals : int or None, default=5
+        Rounding after the threshold, 0..8; None skips it.
+    local_norm_window : int or None, default=17
+        Local-normalisation window; None skips the normalisation.
+    local_norm_eps : float, default=1e-4
+        Added to the box sum before dividing (the original's constant).
+
+    Examples
+    --------
+    >>> p = DoGParams(resize_to=20, on_threshold=40)
+    >>> p.resize_to, p.on_threshold, p.map_shape((28, 28))
+    ((20, 20), 40.0, (20, 20))
+    >>> DoGParams(dog_size=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected dog_size to be an odd integer >= 3. Received: dog_size=4.
+    """
+
+    resize_to: Any = 27
+    dog_kernel: str = "original"
+    dog_size: int = 7
+    dog_sigmas: tuple[float, float] = (1.0, 2.0)
+    dog_padding: str = "same"
+    border_size: int = 2
+    on_threshold: float = 50.0
+    off_threshold: float = 50.0
+    strict_threshold: bool = False
+    decimals: int | None = 5
+    local_norm_window: int | None = 17
+    local_norm_eps: float = 1e-4
+
+    def __post_init__(self) -> None:
+        canonical = dict(
+            resize_to=None if self.resize_to is None else _check_hw(self.resize_to, "resize_to"),
+            dog_sigmas=_check_kernel_args(self.dog_kernel, self.dog_size, self.dog_sigmas),
+            dog_size=int(self.dog_size),
+            dog_padding=check_in(self.dog_padding, "dog_padding", PADDINGS),
+            border_size=check_int(self.border_size, "border_size", minimum=0),
+            on_threshold=check_float(self.on_threshold, "on_threshold"),
+            off_threshold=check_float(self.off_threshold, "off_threshold"),
+            strict_threshold=check_bool(self.strict_threshold, "strict_threshold"),
+            decimals=_check_decimals(self.decimals),
+            local_norm_window=check_int(self.local_norm_window, "local_norm_window",
+                                        allow_none=True),
+            local_norm_eps=check_float(self.local_norm_eps, "local_norm_eps", low=0),
+        )
+        for name, value in canonical.items():
+            object.__setattr__(self, name, value)
+
+    def map_shape(self, image_shape: tuple[int, int]) -> tuple[int, int]:
+        """``(H', W')`` of the maps for images of ``image_shape``; raises if nothing is left.
+
+        The maps are ``resize_to`` (or the image size) for ``"same"`` padding, ``dog_size - 1``
+        pixels smaller for ``"valid"``; a frame of ``border_size`` pixels of them is zero.
+        """
+        h, w = self.resize_to if self.resize_to is not None else image_shape
+        if self.dog_padding == "valid":
+            if min(h, w) < self.dog_size:
+                raise ValueError(
+                    f"dog_padding='valid' needs images of at least {self.dog_size}x"
+                    f"{self.dog_size} pixels (after the resize). Received: {h}x{w}. "
+                    "Use dog_padding='same'."
+                )
+            h, w = h - self.dog_size + 1, w - self.dog_size + 1
+        if min(h, w) <= 2 * self.border_size:
+            raise ValueError(
+                f"A border of {self.border_size} pixels leaves nothing of the {h}x{w} DoG "
+                f"maps. Received: border_size={self.border_size}. Use a smaller border_size "
+                "or larger images."
+            )
+        return h, w
+
+    def kernels(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ``(ON, OFF)`` kernel pair of these settings (:func:`dog_kernels`)."""
+        return dog_kernels(self.dog_kernel, self.dog_size, self.dog_sigmas)
+
+
+def _check_hw(value: Any, name: str) -> tuple[int, int]:
+    """An int (a square) or a ``(height, width)`` pair of ints >= 1, as a tuple."""
+    if is_int(value):
+        side = check_int(value, name, minimum=1)
+        return side, side
+    h, w = check_int_tuple(value, name, 2)
+    return h, w
+
+
+def _check_decimals(decimals: Any) -> int | None:
+    if decimals is not None and not (is_int(decimals) and 0 <= decimals <= MAX_DECIMALS):
+        raise ValueError(
+            f"Expected decimals in 0..{MAX_DECIMALS} or None. Received: decimals={decimals!r}."
+        )
+    return None if decimals is None else int(decimals)
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,23 +217,20 @@ PADDINGS = ("same", "valid")
 # --------------------------------------------------------------------------------------------
 
 
-def _check_kernel_args(kind, size, sigmas):
-    if kind not in KERNEL_KINDS:
-        raise ValueError(
-            f"Expected dog_kernel to be one of {list(KERNEL_KINDS)}. Received: dog_kernel={kind!r}."
-        )
-    if (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 3
-            or size % 2 == 0):
+def _check_kernel_args(kind: Any, size: Any, sigmas: Any) -> tuple[float, float]:
+    """Validate a kernel's settings (named as in :class:`DoGParams`); return the sigmas."""
+    check_in(kind, "dog_kernel", KERNEL_KINDS)
+    if not is_int(size) or size < 3 or size % 2 == 0:
         raise ValueError(
             f"Expected dog_size to be an odd integer >= 3. Received: dog_size={size!r}."
         )
-    try:
-        s1, s2 = (float(s) for s in sigmas)
-    except (TypeError, ValueError):
+    pair = tuple(sigmas) if isinstance(sigmas, (tuple, list, np.ndarray)) else ()
+    if len(pair) != 2 or not all(is_real(s) for s in pair):
         raise TypeError(
-            f"Expected dog_sigmas to be a pair of positive numbers (centre, surround). "
+            "Expected dog_sigmas to be a pair of positive numbers (centre, surround). "
             f"Received: dog_sigmas={sigmas!r}."
-        ) from None
+        )
+    s1, s2 = (float(s) for s in pair)
     if not (np.isfinite(s1) and np.isfinite(s2) and s1 > 0 and s2 > 0 and s1 != s2):
         raise ValueError(
             "Expected dog_sigmas to be two different positive finite numbers (centre, surround), "
@@ -100,8 +239,9 @@ def _check_kernel_args(kind, size, sigmas):
     return s1, s2
 
 
-def dog_kernel(kind="original", size=7, sigmas=(1.0, 2.0)):
-    """The ON-centre DoG kernel, ``(size, size)`` float64.
+def dog_kernel(kind: str = "original", size: int = 7,
+               sigmas: tuple[float, float] = (1.0, 2.0)) -> np.ndarray:
+    """The ON-centre DoG kernel, ``(size, size)`` float64 (docs/original/encoding.md#dog-kernel).
 
     Parameters
     ----------
@@ -141,7 +281,8 @@ def dog_kernel(kind="original", size=7, sigmas=(1.0, 2.0)):
     )
 
 
-def dog_kernels(kind="original", size=7, sigmas=(1.0, 2.0)):
+def dog_kernels(kind: str = "original", size: int = 7,
+                sigmas: tuple[float, float] = (1.0, 2.0)) -> tuple[np.ndarray, np.ndarray]:
     """The ``(ON, OFF)`` kernel pair.
 
     ``"original"`` has no OFF kernel of its own: the OFF response is the negated ON response,
@@ -155,7 +296,7 @@ def dog_kernels(kind="original", size=7, sigmas=(1.0, 2.0)):
     on = dog_kernel(kind, size, sigmas)
     if kind == "original":
         return on, -on
-    return on, dog_kernel(kind, size, tuple(sigmas)[::-1])
+    return on, dog_kernel(kind, size, (sigmas[1], sigmas[0]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +347,7 @@ def _axis_table(n_in, n_out):
     return _area_table(n_in, n_out) if n_in >= n_out else _upscale_table(n_in, n_out)
 
 
-def area_resize_weights(n_in, n_out):
+def area_resize_weights(n_in: int, n_out: int) -> np.ndarray:
     """1-D area-interpolation operator, ``(n_out, n_in)`` float64; rows sum to 1.
 
     When shrinking, output pixel ``i`` is the mean of the input interval
@@ -250,7 +391,7 @@ def _resize_hwn(xt, h_out, w_out, slots=(None, None)):
     returned as float32 holding the rounded 8-bit values. Float input: float64, not rounded.
     """
     h_in, w_in, n = xt.shape
-    if not _is_int(xt):
+    if not _integer_dtype(xt):
         out = np.matmul(area_resize_weights(w_in, w_out), np.asarray(xt, np.float64))
         ry = area_resize_weights(h_in, h_out)
         return (ry @ out.reshape(h_in, w_out * n)).reshape(h_out, w_out, n)
@@ -288,22 +429,10 @@ def _take(a, idx, axis):
     return np.take(a, idx, axis=axis)
 
 
-def _as_hw(size, name="size"):
-    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        size = (int(size), int(size))
-    try:
-        h, w = (int(s) for s in size)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Expected {name} to be an int or an (height, width) pair. Received: {name}={size!r}."
-        ) from None
-    if h < 1 or w < 1:
-        raise ValueError(f"Expected {name} >= 1. Received: {name}={size!r}.")
-    return h, w
-
-
-def resize_area(images, size):
+def resize_area(images: Any, size: int | tuple[int, int]) -> np.ndarray:
     """Resize a batch of grey images with area interpolation (OpenCV ``INTER_AREA``).
+
+    The original's first step (docs/original/encoding.md#resize).
 
     Parameters
     ----------
@@ -332,15 +461,15 @@ def resize_area(images, size):
         raise ValueError(
             f"Expected images of shape (N, H, W). Received: shape={images.shape}."
         )
-    h_out, w_out = _as_hw(size)
-    out_dtype = np.uint8 if _is_int(images) else np.float64
+    h_out, w_out = _check_hw(size, "size")
+    out_dtype = np.uint8 if _integer_dtype(images) else np.float64
     if images.shape[1:] == (h_out, w_out):
         return images.astype(out_dtype, copy=True)
     out = _resize_hwn(np.ascontiguousarray(images.transpose(1, 2, 0)), h_out, w_out)
     return np.ascontiguousarray(out.transpose(2, 0, 1)).astype(out_dtype, copy=False)
 
 
-def _is_int(a):
+def _integer_dtype(a):
     return np.issubdtype(a.dtype, np.integer) or a.dtype == bool
 
 
@@ -349,7 +478,7 @@ def _is_int(a):
 # --------------------------------------------------------------------------------------------
 
 
-def reflect101_index(i, n):
+def reflect101_index(i: Any, n: int) -> np.ndarray:
     """Map integer positions onto ``0..n-1`` with a reflect-101 border (``dcb|abcd|cba``).
 
     This is OpenCV's ``BORDER_REFLECT_101`` and scipy.ndimage's ``mode="mirror"``.
@@ -365,7 +494,7 @@ def reflect101_index(i, n):
     return np.where(j < n, j, period - j)
 
 
-def correlation_matrix(n, taps, padding="same"):
+def correlation_matrix(n: int, taps: Any, padding: str = "same") -> np.ndarray:
     """1-D cross-correlation with ``taps`` as an ``(n_out, n)`` matrix.
 
     ``out[o] = sum_k taps[k] x[o + k - r]`` with ``r = len(taps) // 2`` and a reflect-101
@@ -426,7 +555,7 @@ def _separable_terms(kernel, tol=1e-12):
     return [(u[:, i] * s[i], vt[i]) for i in np.flatnonzero(keep)]
 
 
-def correlate2d(images, kernel, padding="same"):
+def correlate2d(images: Any, kernel: Any, padding: str = "same") -> np.ndarray:
     """Cross-correlate each image of a batch with a 2-D kernel (no flip, like ``cv2.filter2D``).
 
     Parameters
@@ -467,7 +596,7 @@ def correlate2d(images, kernel, padding="same"):
     return _apply_separable(x, rows, cols)
 
 
-def box_sum(images, window):
+def box_sum(images: Any, window: int) -> np.ndarray:
     """Sum over a ``window x window`` neighbourhood, same size, reflect-101 border.
 
     >>> box_sum(np.ones((1, 4, 4)), 3)[0].tolist()
@@ -485,7 +614,7 @@ def box_sum(images, window):
 # --------------------------------------------------------------------------------------------
 
 
-def zero_border(x, width):
+def zero_border(x: Any, width: int) -> np.ndarray:
     """Return a copy of ``x`` (..., H, W) with a frame of ``width`` pixels set to 0.
 
     >>> zero_border(np.ones((1, 5, 5)), 2)[0].astype(int).tolist()[2]
@@ -500,10 +629,11 @@ def zero_border(x, width):
     return out
 
 
-def threshold(x, theta, strict=False):
+def threshold(x: Any, theta: float, strict: bool = False) -> np.ndarray:
     """Zero every value ``< theta`` (``<= theta`` if ``strict``); larger values pass unchanged.
 
-    The original uses ``>=`` to keep a value (``strict=False``); the paper's eq. (3) uses ``>``.
+    The original uses ``>=`` to keep a value (``strict=False``); the paper's eq. (3) uses ``>``
+    (docs/original/encoding.md#thresholds-and-rounding).
 
     >>> threshold(np.array([49.0, 50.0, 51.0]), 50).tolist()
     [0.0, 50.0, 51.0]
@@ -515,8 +645,10 @@ def threshold(x, theta, strict=False):
     return np.where(keep, x, 0).astype(x.dtype, copy=False)
 
 
-def local_normalise(x, window=17, eps=1e-4):
+def local_normalise(x: Any, window: int = 17, eps: float = 1e-4) -> np.ndarray:
     """Divide each value by the mean of its ``window x window`` neighbourhood.
+
+    The original's step after the threshold (docs/original/encoding.md#local-normalisation).
 
     ``X / ((box_sum(X) + eps) / window^2)`` per map (reflect-101 border). Zeros stay zero,
     and an isolated response outranks an equally strong one in a busy region.
@@ -540,41 +672,23 @@ def local_normalise(x, window=17, eps=1e-4):
 # --------------------------------------------------------------------------------------------
 
 
-def dog_responses(
-    images,
-    *,
-    kind="original",
-    size=7,
-    sigmas=(1.0, 2.0),
-    resize_to=27,
-    padding="same",
-    border=2,
-    on_threshold=50.0,
-    off_threshold=50.0,
-    strict=False,
-    decimals=5,
-    norm_window=17,
-    norm_eps=1e-4,
-):
+def dog_responses(images: Any, params: DoGParams | None = None, **fields: Any) -> np.ndarray:
     """Grey images -> thresholded (and locally normalised) ON/OFF DoG maps.
 
     Steps: optional area resize to ``resize_to``; float correlation with the ON kernel
-    (OFF = -ON, see :func:`dog_kernels`); zero a ``border``-pixel frame; per channel zero
+    (OFF = -ON, see :func:`dog_kernels`); zero a ``border_size``-pixel frame; per channel zero
     values below the threshold (:func:`threshold`); round to ``decimals``; optional
-    :func:`local_normalise` with ``norm_window``. No validation: callers validate (see
-    :class:`spykeflow.InputLayer`).
+    :func:`local_normalise` with ``local_norm_window``. The images are not validated (see
+    :class:`spykeflow.InputLayer`, which does).
 
     Parameters
     ----------
     images : numpy.ndarray, shape (N, H, W)
         Grey values 0..255 (integer or float).
-    resize_to : int, (int, int) or None
-        Size after the area resize; None keeps the input size.
-    padding : {"same", "valid"}
-    decimals : int or None
-        Rounding after the threshold; None skips it.
-    norm_window : int or None
-        Local-normalisation window; None skips it.
+    params : DoGParams, optional
+        The settings; default ``DoGParams()`` (the original's published setting).
+    **fields
+        :class:`DoGParams` fields overriding those of ``params`` (e.g. ``border_size=0``).
 
     Returns
     -------
@@ -587,15 +701,16 @@ def dog_responses(
     >>> r = dog_responses(img)
     >>> r.shape, bool((r >= 0).all()), int((r[..., 0] > 0).sum()) > 0
     ((1, 27, 27, 2), True, True)
+    >>> dog_responses(img, local_norm_window=None, dog_padding="valid", resize_to=None).shape
+    (1, 22, 22, 2)
     """
-    inner, full_hw = dog_responses_inner(
-        images, kind=kind, size=size, sigmas=sigmas, resize_to=resize_to, padding=padding,
-        border=border, on_threshold=on_threshold, off_threshold=off_threshold, strict=strict,
-        decimals=decimals, norm_window=norm_window, norm_eps=norm_eps,
-    )
-    n = inner.shape[0]
+    p = params if params is not None else DoGParams()
+    if fields:
+        p = dataclasses.replace(p, **fields)
+    inner, full_hw = dog_responses_inner(images, p)
+    n, b = inner.shape[0], p.border_size
     maps = np.zeros((n, 2) + full_hw)
-    maps[:, :, border : full_hw[0] - border, border : full_hw[1] - border] = inner
+    maps[:, :, b : full_hw[0] - b, b : full_hw[1] - b] = inner
     maps = maps.transpose(0, 2, 3, 1)
     return np.ascontiguousarray(maps) + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -603,73 +718,55 @@ def dog_responses(
 class _Plan(NamedTuple):
     """Precomputed operators of :func:`dog_responses_inner` for one input geometry."""
 
-    resize: tuple  # (h, w) after the resize, or None
-    x_slots: tuple  # OpenCV area tables (src, weight) for the uint8 resize, or None
-    y_slots: tuple
+    resize: tuple[int, int] | None  # (h, w) after the resize, or None
+    x_slots: tuple | None  # OpenCV area tables (src, weight) for the uint8 resize, or None
+    y_slots: tuple | None
     cols: np.ndarray  # (k w_in, W): the k column correlations, stacked
     rows_hk: np.ndarray  # (h_in, H k): the k row correlations, column index (h, k)
-    box_r: np.ndarray  # (h_in, h_in) or None
-    box_c: np.ndarray  # (w_in, w_in) or None
+    box_r: np.ndarray | None  # (h_in, h_in) or None
+    box_c: np.ndarray | None  # (w_in, w_in) or None
+    inv_area: float  # 1 / window^2 of the local normalisation (1.0 without it)
     full: tuple  # (H', W') map size before the frame is cut off
     inner: tuple  # (h_in, w_in)
 
 
 @functools.lru_cache(maxsize=64)
-def _plan(shape, is_int, kind, size, sigmas, resize_to, padding, border, norm_window):
+def _plan(shape: tuple[int, int], is_int: bool, p: DoGParams) -> _Plan:
     h, w = shape
+    h_full, w_full = p.map_shape(shape)  # raises if the frame leaves nothing
     x_slots = y_slots = None
     resize = None
-    if resize_to is not None and (h, w) != resize_to:
-        if is_int and not (h % resize_to[0] == 0 and w % resize_to[1] == 0):
-            x_slots, y_slots = _slot_table(w, resize_to[1]), _slot_table(h, resize_to[0])
-        resize = resize_to
-        h, w = resize_to
-    on_kernel, _ = dog_kernels(kind, size, sigmas)
+    if p.resize_to is not None and (h, w) != p.resize_to:
+        if is_int and not (h % p.resize_to[0] == 0 and w % p.resize_to[1] == 0):
+            x_slots, y_slots = _slot_table(w, p.resize_to[1]), _slot_table(h, p.resize_to[0])
+        resize = p.resize_to
+        h, w = p.resize_to
+    on_kernel, _ = p.kernels()
     terms = _separable_terms(on_kernel)
-    h_full = h if padding == "same" else h - size + 1
-    w_full = w if padding == "same" else w - size + 1
+    border = p.border_size
     inner_r = slice(border, h_full - border)
     inner_c = slice(border, w_full - border)
     h_in, w_in = h_full - 2 * border, w_full - 2 * border
-    if h_in < 1 or w_in < 1:
-        raise ValueError(
-            f"The DoG maps are {h_full}x{w_full} pixels, so a border of {border} pixels leaves "
-            f"nothing. Received: border_size={border}, image size {shape}. Use a smaller "
-            "border_size or larger images."
-        )
-    cols = np.concatenate([correlation_matrix(w, v, padding)[inner_c] for _, v in terms])
-    rows = np.stack([correlation_matrix(h, u, padding)[inner_r] for u, _ in terms])
+    cols = np.concatenate([correlation_matrix(w, v, p.dog_padding)[inner_c] for _, v in terms])
+    rows = np.stack([correlation_matrix(h, u, p.dog_padding)[inner_r] for u, _ in terms])
     rows_hk = np.ascontiguousarray(rows.transpose(1, 2, 0).reshape(h_in, h * len(terms)))
     box_r = box_c = None
-    if norm_window is not None:
-        ones = np.ones(norm_window)
+    inv_area = 1.0
+    if p.local_norm_window is not None:
+        inv_area = 1.0 / float(p.local_norm_window) ** 2
+        ones = np.ones(p.local_norm_window)
         # The frame is zero, so only the inner columns of the box operators contribute.
         box_r = correlation_matrix(h_full, ones, "same")[inner_r, inner_r].copy()
         box_c = correlation_matrix(w_full, ones, "same")[inner_c, inner_c].copy()
-    plan = _Plan(resize, x_slots, y_slots, cols, rows_hk, box_r, box_c, (h_full, w_full),
-                 (h_in, w_in))
+    plan = _Plan(resize, x_slots, y_slots, cols, rows_hk, box_r, box_c, inv_area,
+                 (h_full, w_full), (h_in, w_in))
     for a in (cols, rows_hk, box_r, box_c, *(x_slots or ()), *(y_slots or ())):
         if a is not None:
             a.flags.writeable = False
     return plan
 
 
-def dog_responses_inner(
-    images,
-    *,
-    kind="original",
-    size=7,
-    sigmas=(1.0, 2.0),
-    resize_to=27,
-    padding="same",
-    border=2,
-    on_threshold=50.0,
-    off_threshold=50.0,
-    strict=False,
-    decimals=5,
-    norm_window=17,
-    norm_eps=1e-4,
-):
+def dog_responses_inner(images: np.ndarray, params: DoGParams) -> tuple[np.ndarray, tuple]:
     """:func:`dog_responses` without the zero frame: ``(maps, (H', W'))``.
 
     ``maps`` has shape (N, 2, H' - 2 border, W' - 2 border) (channels first: ON, OFF) and holds
@@ -677,45 +774,42 @@ def dog_responses_inner(
     computed, which saves a quarter of the work in the published 27x27 / 2-pixel setting.
     The batch is processed batch-last, ``(H, W, N)``, so that every spatial operator is one
     large matrix product and every element-wise step runs over contiguous memory; keep ``N``
-    around 100 (see :class:`spykeflow.InputLayer` ``chunk_size``) so that the work fits in cache.
+    around 100 (see :class:`spykeflow.InputLayer` ``batch_size``) so that the work fits in cache.
     """
+    p = params
     x = np.asarray(images)
     n, h, w = x.shape
-    plan = _plan(
-        (h, w), _is_int(x), kind, int(size), tuple(float(s) for s in sigmas),
-        None if resize_to is None else _as_hw(resize_to), padding, int(border),
-        None if norm_window is None else int(norm_window),
-    )
+    plan = _plan((h, w), _integer_dtype(x), p)
     xt = np.ascontiguousarray(x.transpose(1, 2, 0))  # (H, W, N)
     if plan.resize is not None:
-        xt = _resize_hwn(xt, *plan.resize, slots=(plan.x_slots, plan.y_slots))
         h, w = plan.resize
+        xt = _resize_hwn(xt, h, w, slots=(plan.x_slots, plan.y_slots))
     xt = xt.astype(np.float64, copy=False)
     h_in, w_in = plan.inner
     k = plan.rows_hk.shape[1] // h
     # ON = sum_k R_k X C_k^T with the 1-D correlations R_k, C_k (rows restricted to the inside).
     y = np.matmul(plan.cols, xt)  # (H, k w_in, N); row index (h, k) after the reshape
     on = (plan.rows_hk @ y.reshape(h * k, w_in * n)).reshape(h_in, w_in, n)
-    if strict:
-        keep_on, keep_off = on > on_threshold, on < -off_threshold
+    if p.strict_threshold:
+        keep_on, keep_off = on > p.on_threshold, on < -p.off_threshold
     else:
-        keep_on, keep_off = on >= on_threshold, on <= -off_threshold
+        keep_on, keep_off = on >= p.on_threshold, on <= -p.off_threshold
     scale = 1.0
-    if decimals is not None:
-        scale = 10.0 ** int(decimals)
+    if p.decimals is not None:
+        scale = 10.0 ** p.decimals
         on *= scale
         np.rint(on, out=on)  # integers (rint(-v) == -rint(v)): the box sums below are exact
     maps = np.empty((2, h_in, w_in, n))
     np.multiply(on, keep_on, out=maps[0])
     np.multiply(on, keep_off, out=maps[1])
     np.negative(maps[1], out=maps[1])  # OFF = -ON
-    if norm_window is not None:
+    if plan.box_r is not None and plan.box_c is not None:  # local normalisation
         local = np.matmul(plan.box_r, maps.reshape(2, h_in, w_in * n)).reshape(maps.shape)
         local = np.matmul(plan.box_c, local)
-        local += norm_eps * scale
-        local *= 1.0 / float(norm_window) ** 2
+        local += p.local_norm_eps * scale
+        local *= plan.inv_area
         np.divide(maps, local, out=maps)
-    elif decimals is not None:
+    elif p.decimals is not None:
         maps /= scale
     maps += 0.0  # -0.0 -> 0.0
     return np.ascontiguousarray(maps.transpose(3, 0, 1, 2)), plan.full

@@ -26,16 +26,20 @@ encoder); it can be combined with either mode (a count of 1 at the first bin).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["bin_events", "check_events", "MODES"]
+from spykeflow._validation import check_bool, check_in, check_int, check_int_tuple
+
+__all__ = ["bin_events", "check_binning", "check_events", "MODES"]
 
 MODES = ("binary", "count")
 _FIELDS = ("x", "y", "p", "t")
 _GROUP_EVENTS = 1_000_000  # events binned per vectorised step
 
 
-def check_events(events, name="events"):
+def check_events(events: Any, name: str = "events") -> list[np.ndarray]:
     """Return ``events`` as a list of 1-D structured arrays (one per recording).
 
     Accepts one structured array (one recording) or a sequence / object array of them.
@@ -94,25 +98,53 @@ def _window(t, t_start, window_us):
     return start, duration
 
 
+def check_binning(
+    sensor_size: Any = (34, 34),
+    time_steps: Any = 12,
+    window_us: Any = None,
+    t_start: Any = None,
+    mode: Any = "binary",
+    first_spike_only: Any = False,
+) -> dict[str, Any]:
+    """Validate the settings of :func:`bin_events`; return them in canonical types.
+
+    >>> check_binning((34, 34), 10)["sensor_size"]
+    (34, 34)
+    >>> check_binning(time_steps=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected time_steps >= 1. Received: time_steps=0.
+    """
+    return dict(
+        sensor_size=check_int_tuple(sensor_size, "sensor_size", 2),
+        time_steps=check_int(time_steps, "time_steps", minimum=1),
+        window_us=check_int(window_us, "window_us", minimum=1, allow_none=True),
+        t_start=check_int(t_start, "t_start", minimum=0, allow_none=True),
+        mode=check_in(mode, "mode", MODES),
+        first_spike_only=check_bool(first_spike_only, "first_spike_only"),
+    )
+
+
 def bin_events(
-    events,
-    sensor_size=(34, 34),
-    time_steps=12,
+    events: Any,
+    sensor_size: Any = (34, 34),
+    time_steps: int = 12,
     *,
-    window_us=None,
-    t_start=None,
-    mode="binary",
-    first_spike_only=False,
-):
+    window_us: int | None = None,
+    t_start: int | None = None,
+    mode: str = "binary",
+    first_spike_only: bool = False,
+    progress: bool = False,
+) -> np.ndarray:
     """Bin event recordings into ``time_steps`` frames with ON/OFF polarity channels.
 
     Parameters
     ----------
     events : structured array or sequence of structured arrays
         One recording, or N recordings, with integer fields ``x``, ``y``, ``p``, ``t``.
-    sensor_size : (int, int)
+    sensor_size : int or (int, int)
         ``(height, width)`` of the sensor in pixels: rows index ``y``, columns index ``x``
-        (N-MNIST: ``(34, 34)``).
+        (N-MNIST: ``(34, 34)``); an int means a square sensor.
     time_steps : int
         Number of bins ``T``.
     window_us : int or None
@@ -122,14 +154,16 @@ def bin_events(
     mode : {"binary", "count"}
     first_spike_only : bool
         Keep only the first bin in which each pixel/channel had an event.
+    progress : bool
+        Show a tqdm progress bar over the recordings.
 
     Returns
     -------
     numpy.ndarray, shape (N, T, H, W, 2)
         ``bool`` for ``mode="binary"``, ``int32`` for ``"count"``. Channel 0 = ON (p = 1),
-        channel 1 = OFF (p = 0). No validation beyond :func:`check_events`: callers validate
-        the parameters (see :meth:`spykeflow.InputLayer.transform_events`); events outside the
-        sensor raise ``ValueError``.
+        channel 1 = OFF (p = 0). The settings are validated by :func:`check_binning` (as in
+        :class:`spykeflow.encoders.EventEncoder`); events outside the sensor raise
+        ``ValueError``.
 
     Examples
     --------
@@ -143,17 +177,12 @@ def bin_events(
     >>> bin_events(ev, (2, 3), 2, first_spike_only=True)[0, :, 0, 1, 0].tolist()
     [True, False]
     """
+    kw = check_binning(sensor_size, time_steps, window_us, t_start, mode, first_spike_only)
+    check_bool(progress, "progress")
     recordings = check_events(events)
-    h, w = (int(s) for s in sensor_size)
-    t_steps = int(time_steps)
-    if mode not in MODES:
-        raise ValueError(f"Expected mode in {list(MODES)}. Received: mode={mode!r}.")
-    if t_steps < 1 or h < 1 or w < 1 or (window_us is not None and int(window_us) < 1):
-        raise ValueError(
-            "Expected time_steps >= 1, sensor_size >= (1, 1) and window_us >= 1 (or None). "
-            f"Received: time_steps={time_steps}, sensor_size={sensor_size}, "
-            f"window_us={window_us}."
-        )
+    h, w = kw["sensor_size"]
+    t_steps = kw["time_steps"]
+    window_us, t_start = kw["window_us"], kw["t_start"]
     n = len(recordings)
     hw2 = h * w * 2
     size = n * t_steps * hw2
@@ -163,7 +192,12 @@ def bin_events(
         spikes = np.zeros(size, np.int32 if mode == "count" else bool)
     # Recordings are processed in groups of about a million events: vectorised, bounded memory.
     group, n_events = [], 0
-    for i, rec in enumerate(recordings):
+    numbered: Any = enumerate(recordings)
+    if progress:
+        from tqdm.auto import tqdm
+
+        numbered = tqdm(numbered, total=n, desc="EventEncoder", unit="recording")
+    for i, rec in numbered:
         group.append(i)
         n_events += rec.size
         if n_events < _GROUP_EVENTS and i + 1 < n:

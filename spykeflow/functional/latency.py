@@ -5,7 +5,7 @@ maps of :func:`spykeflow.functional.dog.dog_responses`); a pixel with a value ``
 exactly once, others never. The output is the compact first-spike form of
 :mod:`spykeflow.conventions`: the time bin of each pixel's spike, ``-1`` for "no spike".
 
-Two codes (reference section 2.1 E4, Vaila et al. section II.A):
+Two codes (docs/original/encoding.md#latency-bins; Vaila et al. section II.A):
 
 ``rank`` (the original SpykeFlow, default)
     Per map, order the ``n`` pixels with ``X > 0`` by ``X`` descending (latency ``1/X``
@@ -23,6 +23,8 @@ Both are monotone: a stronger response never spikes later than a weaker one of t
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +48,7 @@ def _bin_dtype(n_bins):
     return np.int8 if n_bins <= np.iinfo(np.int8).max else np.int32
 
 
-def rank_order_bins(values, n_bins=10):
+def rank_order_bins(values: Any, n_bins: int = 10) -> np.ndarray:
     """Equal-count rank-order binning of each map (the original SpykeFlow code).
 
     Parameters
@@ -104,7 +106,7 @@ def rank_order_bins(values, n_bins=10):
     return out.reshape(v.shape)
 
 
-def inverse_latency(values):
+def inverse_latency(values: Any) -> np.ndarray:
     """Latency ``tau = 1 / X`` for ``X > 0`` and ``inf`` elsewhere (paper eq. after (3)).
 
     >>> inverse_latency(np.array([4.0, 0.0, 0.5])).tolist()
@@ -115,7 +117,7 @@ def inverse_latency(values):
         return np.where(v > 0, 1.0 / np.where(v > 0, v, 1.0), np.inf)
 
 
-def inverse_latency_bins(values, n_bins=10):
+def inverse_latency_bins(values: Any, n_bins: int = 10) -> np.ndarray:
     """Quantise ``tau = 1/X`` linearly between each map's earliest and latest spike.
 
     ``b = min(floor(n_bins (tau - tau_min) / (tau_max - tau_min)), n_bins - 1)`` per map
@@ -144,7 +146,7 @@ def inverse_latency_bins(values, n_bins=10):
     return out.reshape(v.shape)
 
 
-def latency_bins(values, method="rank", n_bins=10):
+def latency_bins(values: Any, method: str = "rank", n_bins: int = 10) -> np.ndarray:
     """Dispatch to :func:`rank_order_bins` (``"rank"``) or :func:`inverse_latency_bins`."""
     if method == "rank":
         return rank_order_bins(values, n_bins)

@@ -3,11 +3,12 @@
 1-D send-on-delta (Miskowicz 2006; Zimmer et al. 4.2-4.3)
     Each feature ``f`` keeps a reference value ``r``. At every time step, if
     ``x[t] - r >= delta`` the ON neuron fires and ``r += delta``; if ``x[t] - r <= -delta`` the
-    OFF neuron fires and ``r -= delta``. This is the pair of non-leaky IF neurons of section 4.3
-    (input ``w x'``, ``w_ON = +delta``, ``w_OFF = -delta``, thresholds ``w^2``, lateral weight
-    ``-w_ON w_OFF``): a spike of either neuron resets both, i.e. moves the common reference.
+    OFF neuron fires and ``r -= delta``. This is the pair of non-leaky IF neurons of Zimmer et
+    al. 4.3 (input ``w x'``, ``w_ON = +delta``, ``w_OFF = -delta``, thresholds ``w^2``, lateral
+    weight ``-w_ON w_OFF``): a spike of either neuron resets both, i.e. moves the common
+    reference.
 
-Multi-dimensional send-on-delta (section 4.4)
+Multi-dimensional send-on-delta (Zimmer et al. 4.4)
     ``K`` neurons with preferred directions ``w_k`` (rows of ``directions``, shape ``(K, F)``)
     share one reference vector ``r``. Neuron ``k``'s potential is ``<w_k, x[t] - r>``, its
     threshold ``||w_k||^2``; when it fires, ``r += w_k`` (the lateral connection
@@ -38,50 +39,63 @@ Layouts: inputs ``(N, T, F)``, 1-D output ``(N, T, F, 2)`` bool with channel 0 =
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from spykeflow._validation import check_finite_array, check_float
 
 __all__ = [
     "send_on_delta",
     "reconstruct_send_on_delta",
     "multi_send_on_delta",
     "reconstruct_multi_send_on_delta",
+    "check_series",
+    "check_delta",
+    "check_directions",
+    "check_initial",
 ]
 
 
-def _check_series(x, name="x"):
-    arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"Expected a numeric array for {name}. Received: dtype={arr.dtype}.")
+def check_series(x: Any, name: str = "x") -> np.ndarray:
+    """``x`` as a finite float64 array ``(N, T, F)`` with at least one sample and step."""
+    arr = check_finite_array(x, name, min_ndim=0, dtype=np.float64)
     if arr.ndim != 3:
         raise ValueError(
             f"Expected {name} of shape (N, T, F). Received: shape={arr.shape}. "
             "Add axes, e.g. x[None, :, None] for one series of one feature."
         )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
+    if arr.shape[1] == 0:
         raise ValueError(f"Expected at least one sample and time step in {name}. "
                          f"Received: shape={arr.shape}.")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"Expected finite values in {name}. Received NaN/inf entries.")
     return arr
 
 
-def _check_delta(delta, n_features):
-    d = np.asarray(delta, dtype=np.float64)
-    if d.ndim > 1 or (d.ndim == 1 and d.shape[0] != n_features):
+def check_delta(delta: Any, n_features: int | None = None) -> np.ndarray:
+    """``delta`` as float64 ``(n_features,)`` (or its own shape if ``n_features`` is None).
+
+    A scalar or one value per feature, each finite and ``> 0``.
+    """
+    d = np.asarray(delta)
+    if d.ndim > 1 or (d.ndim == 1 and n_features is not None and d.shape[0] != n_features):
         raise ValueError(
             f"Expected delta as a scalar or one value per feature ({n_features},). "
             f"Received: shape={d.shape}."
         )
-    if not (np.isfinite(d).all() and (d > 0).all()):
-        raise ValueError(f"Expected delta > 0 (finite). Received: delta={delta!r}.")
-    return np.broadcast_to(d, (n_features,))
+    if d.dtype == object or (d.ndim == 1 and d.shape[0] == 0):
+        raise TypeError(f"Expected delta to be a number or an array of numbers. "
+                        f"Received: delta={delta!r}.")
+    for value in d.ravel().tolist():
+        check_float(value, "delta", low=0, low_open=True)
+    d = d.astype(np.float64)
+    return d if n_features is None else np.broadcast_to(d, (n_features,))
 
 
-def _check_initial(initial, n, f):
+def check_initial(initial: Any, n: int, f: int) -> np.ndarray:
+    """The starting reference as a float64 ``(n, f)`` array (zeros for None)."""
     if initial is None:
         return np.zeros((n, f))
-    init = np.asarray(initial, dtype=np.float64)
+    init = check_finite_array(initial, "initial", min_ndim=0, dtype=np.float64)
     try:
         return np.broadcast_to(init, (n, f)).copy()
     except ValueError:
@@ -90,7 +104,7 @@ def _check_initial(initial, n, f):
         ) from None
 
 
-def send_on_delta(x, delta, initial=None):
+def send_on_delta(x: Any, delta: Any, initial: Any = None) -> np.ndarray:
     """1-D send-on-delta: real-valued ``(N, T, F)`` -> ON/OFF spikes ``(N, T, F, 2)`` bool.
 
     Parameters
@@ -102,10 +116,10 @@ def send_on_delta(x, delta, initial=None):
     initial : array broadcastable to (N, F), optional
         Starting reference value (default 0: the first events also encode the level).
     """
-    x = _check_series(x)
+    x = check_series(x)
     n, t, f = x.shape
-    d = _check_delta(delta, f)
-    ref = _check_initial(initial, n, f)
+    d = check_delta(delta, f)
+    ref = check_initial(initial, n, f)
     out = np.zeros((n, t, f, 2), dtype=bool)
     for step in range(t):
         diff = x[:, step] - ref
@@ -117,7 +131,7 @@ def send_on_delta(x, delta, initial=None):
     return out
 
 
-def reconstruct_send_on_delta(spikes, delta, initial=None):
+def reconstruct_send_on_delta(spikes: Any, delta: Any, initial: Any = None) -> np.ndarray:
     """Reference trajectory ``(N, T, F)`` from ON/OFF spikes ``(N, T, F, 2)``.
 
     ``r[t] = initial + delta * sum_{s <= t} (ON[s] - OFF[s])``.
@@ -128,25 +142,30 @@ def reconstruct_send_on_delta(spikes, delta, initial=None):
             f"Expected spikes of shape (N, T, F, 2) (ON, OFF). Received: shape={s.shape}."
         )
     n, _, f, _ = s.shape
-    d = _check_delta(delta, f)
-    init = _check_initial(initial, n, f)
+    d = check_delta(delta, f)
+    init = check_initial(initial, n, f)
     steps = s[..., 0].astype(np.float64) - s[..., 1]
     return init[:, None, :] + d * np.cumsum(steps, axis=1)
 
 
-def _check_directions(directions, n_features):
-    w = np.asarray(directions, dtype=np.float64)
-    if w.ndim != 2 or w.shape[1] != n_features or w.shape[0] == 0:
+def check_directions(directions: Any, n_features: int | None = None) -> tuple:
+    """``(directions, squared norms)`` after checking the ``(K, F)`` shape and the rows.
+
+    Every row must be finite and non-zero; ``F`` must equal ``n_features`` when given.
+    """
+    shape = np.shape(directions)
+    if len(shape) != 2 or shape[0] == 0 or (n_features is not None and shape[1] != n_features):
         raise ValueError(
-            f"Expected directions of shape (K, F) with F = {n_features}. Received: shape={w.shape}."
+            f"Expected directions of shape (K, F) with F = {n_features}. Received: shape={shape}."
         )
+    w = check_finite_array(directions, "directions", dtype=np.float64)
     norms = np.sum(w * w, axis=1)
-    if not (np.isfinite(w).all() and (norms > 0).all()):
+    if not (norms > 0).all():
         raise ValueError("Expected finite, non-zero direction vectors (rows of directions).")
     return w, norms
 
 
-def multi_send_on_delta(x, directions, initial=None):
+def multi_send_on_delta(x: Any, directions: Any, initial: Any = None) -> np.ndarray:
     """Multi-dimensional send-on-delta: ``(N, T, F)`` -> spikes ``(N, T, K)`` bool.
 
     Parameters
@@ -166,11 +185,11 @@ def multi_send_on_delta(x, directions, initial=None):
     >>> reconstruct_multi_send_on_delta(multi_send_on_delta(x, w), w)[0].tolist()
     [[0.0, 0.0], [1.0, 1.0]]
     """
-    x = _check_series(x)
+    x = check_series(x)
     n, t, f = x.shape
-    w, norms = _check_directions(directions, f)
+    w, norms = check_directions(directions, f)
     k = w.shape[0]
-    ref = _check_initial(initial, n, f)
+    ref = check_initial(initial, n, f)
     out = np.zeros((n, t, k), dtype=bool)
     rows = np.arange(n)
     for step in range(t):
@@ -188,7 +207,8 @@ def multi_send_on_delta(x, directions, initial=None):
     return out
 
 
-def reconstruct_multi_send_on_delta(spikes, directions, initial=None):
+def reconstruct_multi_send_on_delta(spikes: Any, directions: Any,
+                                    initial: Any = None) -> np.ndarray:
     """Reference trajectory ``(N, T, F)``: ``r[t] = initial + sum_{s <= t} S[s] @ directions``."""
     s = np.asarray(spikes)
     w = np.asarray(directions, dtype=np.float64)
@@ -197,5 +217,5 @@ def reconstruct_multi_send_on_delta(spikes, directions, initial=None):
             "Expected spikes (N, T, K) and directions (K, F) with the same K. "
             f"Received: spikes.shape={s.shape}, directions.shape={w.shape}."
         )
-    init = _check_initial(initial, s.shape[0], w.shape[1])
+    init = check_initial(initial, s.shape[0], w.shape[1])
     return init[:, None, :] + np.cumsum(s.astype(np.float64), axis=1) @ w

@@ -1,5 +1,7 @@
-"""DoG filtering stage (reference E1-E3): kernel values, area resize, reflect-101 correlation,
-border, thresholds, rounding and local normalisation."""
+"""DoG filtering stage (docs/original/encoding.md): kernel values, area resize, reflect-101
+correlation, border, thresholds, rounding, local normalisation and the DoGParams object."""
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -7,9 +9,8 @@ import scipy.ndimage
 
 from spykeflow.functional import dog
 
-
 # ---------------------------------------------------------------------------------------------
-# E1 kernel
+# Kernel (docs/original/encoding.md#dog-kernel)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -67,7 +68,7 @@ def test_kernel_arguments_are_validated(kwargs, match):
 
 
 # ---------------------------------------------------------------------------------------------
-# E2 geometry: area resize, reflect-101 correlation, frame
+# Geometry: area resize, reflect-101 correlation, frame (#resize, #filtering-and-border)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -155,13 +156,13 @@ def test_correlate2d_valid_and_no_flip():
 def test_frame_is_zeroed_and_border_option():
     img = np.full((1, 28, 28), 0, np.uint8)
     img[0, ::3, :] = 255  # stripes reaching the border: strong responses everywhere
-    r = dog.dog_responses(img, norm_window=None)
+    r = dog.dog_responses(img, local_norm_window=None)
     assert r.shape == (1, 27, 27, 2)
     frame = np.ones((27, 27), bool)
     frame[2:-2, 2:-2] = False
     assert not r[0][frame].any(), "the 2-pixel frame must be zero"
     assert r[0][~frame].any()
-    r0 = dog.dog_responses(img, norm_window=None, border=0)
+    r0 = dog.dog_responses(img, local_norm_window=None, border_size=0)
     assert r0[0][frame].any(), "border=0 keeps the frame"
     np.testing.assert_array_equal(r0[0][~frame], r[0][~frame])
 
@@ -170,12 +171,13 @@ def test_geometry_options_shapes():
     img = np.zeros((2, 28, 28), np.uint8)
     assert dog.dog_responses(img).shape == (2, 27, 27, 2)
     assert dog.dog_responses(img, resize_to=None).shape == (2, 28, 28, 2)
-    assert dog.dog_responses(img, resize_to=None, padding="valid", border=0).shape == (2, 22, 22, 2)
+    valid = dog.dog_responses(img, resize_to=None, dog_padding="valid", border_size=0)
+    assert valid.shape == (2, 22, 22, 2)
     assert dog.dog_responses(img, resize_to=(20, 14)).shape == (2, 20, 14, 2)
 
 
 # ---------------------------------------------------------------------------------------------
-# E2 thresholds and rounding, E3 local normalisation
+# Thresholds and rounding, local normalisation (#thresholds-and-rounding, #local-normalisation)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -195,7 +197,7 @@ def _digit():
 def test_on_off_responses_match_the_unthresholded_filter():
     img = _digit()
     raw = dog.correlate2d(dog.resize_area(img, 27).astype(float), dog.dog_kernel())
-    r = dog.dog_responses(img, norm_window=None, decimals=None)
+    r = dog.dog_responses(img, local_norm_window=None, decimals=None)
     inner = (slice(None), slice(2, -2), slice(2, -2))
     on, off = raw[inner], -raw[inner]
     np.testing.assert_allclose(r[..., 0][inner], np.where(on >= 50, on, 0), atol=1e-9)
@@ -206,9 +208,9 @@ def test_on_off_responses_match_the_unthresholded_filter():
 
 def test_rounding_to_decimals():
     img = _digit()
-    r = dog.dog_responses(img, norm_window=None, decimals=2)
+    r = dog.dog_responses(img, local_norm_window=None, decimals=2)
     np.testing.assert_allclose(r, np.round(r, 2), rtol=0, atol=1e-12)
-    exact = dog.dog_responses(img, norm_window=None, decimals=None)
+    exact = dog.dog_responses(img, local_norm_window=None, decimals=None)
     assert np.abs(r - exact).max() <= 0.005 + 1e-9
     assert np.abs(r - exact).max() > 0
 
@@ -239,7 +241,7 @@ def test_box_sum_uses_reflect101():
 
 def test_pipeline_normalisation_equals_the_formula():
     img = _digit()
-    plain = dog.dog_responses(img, norm_window=None)  # rounded, thresholded
+    plain = dog.dog_responses(img, local_norm_window=None)  # rounded, thresholded
     normed = dog.dog_responses(img)
     for c in range(2):
         x = plain[..., c]
@@ -260,3 +262,68 @@ def test_uint8_resize_is_the_rounded_area_mean(rng, shape, size):
     shrink = shape[0] >= out.shape[1] and shape[1] >= out.shape[2]
     assert np.abs(out - exact).max() <= (0.5 + 1e-3 if shrink else 1.0)
     np.testing.assert_allclose(exact.mean(axis=(1, 2)), x.mean(axis=(1, 2)), rtol=0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# DoGParams: the one parameter object of the chain
+# ---------------------------------------------------------------------------------------------
+
+
+def test_dog_params_defaults_are_the_published_setting():
+    p = dog.DoGParams()
+    assert (p.resize_to, p.dog_kernel, p.dog_size, p.dog_sigmas, p.dog_padding) == (
+        (27, 27), "original", 7, (1.0, 2.0), "same")
+    assert (p.border_size, p.on_threshold, p.off_threshold, p.strict_threshold) == (
+        2, 50.0, 50.0, False)
+    assert (p.decimals, p.local_norm_window, p.local_norm_eps) == (5, 17, 1e-4)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.on_threshold = 10.0
+    np.testing.assert_array_equal(p.kernels()[0], dog.dog_kernel())
+
+
+def test_dog_params_object_equals_field_overrides():
+    img = _digit()
+    p = dog.DoGParams(border_size=0, local_norm_window=None, on_threshold=30.0)
+    np.testing.assert_array_equal(dog.dog_responses(img, p),
+                                  dog.dog_responses(img, border_size=0, local_norm_window=None,
+                                                    on_threshold=30.0))
+    np.testing.assert_array_equal(dog.dog_responses(img, p, on_threshold=50.0),
+                                  dog.dog_responses(img, border_size=0, local_norm_window=None))
+    with pytest.raises(TypeError, match="norm_window"):
+        dog.dog_responses(img, norm_window=None)  # the old name is gone
+
+
+def test_dog_params_map_shape():
+    assert dog.DoGParams().map_shape((28, 28)) == (27, 27)
+    assert dog.DoGParams(resize_to=None).map_shape((30, 20)) == (30, 20)
+    assert dog.DoGParams(resize_to=None, dog_padding="valid").map_shape((28, 28)) == (22, 22)
+    with pytest.raises(ValueError, match="at least 7x7 pixels"):
+        dog.DoGParams(resize_to=None, dog_padding="valid").map_shape((5, 9))
+    with pytest.raises(ValueError, match="border of 3 pixels leaves nothing of the 6x6"):
+        dog.DoGParams(resize_to=6, border_size=3).map_shape((28, 28))
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,match",
+    [
+        (dict(resize_to=0), ValueError, "resize_to.*Received: resize_to=0"),
+        (dict(resize_to="27"), ValueError, "resize_to"),
+        (dict(dog_kernel="gabor"), ValueError, r"dog_kernel to be one of \['original', 'paper'\]"),
+        (dict(dog_size=5.0), ValueError, "dog_size to be an odd integer >= 3"),
+        (dict(dog_sigmas=(1.0,)), TypeError, "dog_sigmas to be a pair"),
+        (dict(dog_sigmas=(1.0, float("inf"))), ValueError, "different positive finite"),
+        (dict(dog_padding="full"), ValueError, r"dog_padding to be one of \['same', 'valid'\]"),
+        (dict(border_size=-1), ValueError, "border_size >= 0"),
+        (dict(border_size=1.5), TypeError, "border_size to be an integer"),
+        (dict(on_threshold=None), TypeError, "on_threshold to be a finite number"),
+        (dict(off_threshold=True), TypeError, "off_threshold to be a finite number"),
+        (dict(strict_threshold="no"), TypeError, "strict_threshold to be a bool"),
+        (dict(decimals=-1), ValueError, r"decimals in 0\.\.8 or None"),
+        (dict(decimals=2.0), ValueError, r"decimals in 0\.\.8"),
+        (dict(local_norm_window=0), ValueError, "local_norm_window >= 1"),
+        (dict(local_norm_eps=-1.0), ValueError, "local_norm_eps >= 0"),
+    ],
+)
+def test_dog_params_validate_on_construction(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        dog.DoGParams(**kwargs)

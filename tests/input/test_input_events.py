@@ -1,10 +1,12 @@
-"""Event path: N-MNIST-style event recordings binned into (N, T, H, W, 2) spike frames."""
+"""Event recordings (N-MNIST style) binned into (N, T, H, W, 2) spike frames: bin_events and
+EventEncoder."""
 
 import numpy as np
 import pytest
 
-from spykeflow import InputLayer, conventions
+from spykeflow import conventions
 from spykeflow.datasets import EVENT_DTYPE
+from spykeflow.encoders import EventEncoder
 from spykeflow.functional import events as ev_fn
 
 
@@ -67,7 +69,7 @@ def test_batch_of_recordings_with_different_spans():
                                 dict(window_us=400, t_start=100, mode="count")])
 def test_grouped_binning_equals_one_recording_at_a_time(monkeypatch, rng, kw):
     recs = []
-    for i in range(7):
+    for _ in range(7):
         k = int(rng.integers(0, 40))
         recs.append(np.array(list(zip(rng.integers(0, 5, k), rng.integers(0, 4, k),
                                       rng.integers(0, 2, k), np.sort(rng.integers(0, 1000, k)))),
@@ -84,31 +86,32 @@ def test_empty_recording_gives_no_spikes():
     assert not s[0].any() and s[1].any()
 
 
-def test_input_layer_event_path_defaults_and_validation():
-    layer = InputLayer()
-    s = layer.transform_events(_rec(A), sensor_size=(3, 4))
-    assert s.shape == (1, layer.time_steps, 3, 4, 2) and s.dtype == bool
+def test_event_encoder_defaults_and_validation():
+    enc = EventEncoder(sensor_size=(3, 4))
+    s = enc.transform(_rec(A))
+    assert s.shape == (1, 12, 3, 4, 2) and s.dtype == bool
+    assert enc.time_steps == 12, "12 frames by default, like the image encoder"
     with pytest.raises(ValueError, match="time_steps >= 1"):
-        layer.transform_events(_rec(A), (3, 4), time_steps=0)
+        EventEncoder((3, 4), time_steps=0).transform(_rec(A))
     with pytest.raises(ValueError, match="sensor_size"):
-        layer.transform_events(_rec(A), sensor_size=(3,))
+        EventEncoder(sensor_size=(3,)).transform(_rec(A))
     with pytest.raises(ValueError, match="mode"):
-        layer.transform_events(_rec(A), (3, 4), mode="rate")
+        EventEncoder((3, 4), mode="rate").transform(_rec(A))
     with pytest.raises(ValueError, match="window_us >= 1"):
-        layer.transform_events(_rec(A), (3, 4), window_us=0)
+        EventEncoder((3, 4), window_us=0).transform(_rec(A))
     with pytest.raises(TypeError, match="first_spike_only"):
-        layer.transform_events(_rec(A), (3, 4), first_spike_only="yes")
+        EventEncoder((3, 4), first_spike_only="yes").transform(_rec(A))
     with pytest.raises(ValueError, match=r"'x' in 0..2 .*sensor_size"):
-        layer.transform_events(_rec(A), sensor_size=(3, 3))
+        EventEncoder(sensor_size=(3, 3)).transform(_rec(A))
     with pytest.raises(TypeError, match="fields x, y, p, t"):
-        layer.transform_events(np.zeros(3, dtype=[("x", "u2"), ("y", "u2")]), (3, 4))
+        enc.transform(np.zeros(3, dtype=[("x", "u2"), ("y", "u2")]))
     with pytest.raises(TypeError, match="structured event array"):
-        layer.transform_events(np.zeros((3, 4)), (3, 4))
+        enc.transform(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="at least one recording"):
-        layer.transform_events([], (3, 4))
+        enc.transform([])
     bad = np.zeros(2, dtype=[("x", "f4"), ("y", "u2"), ("p", "u1"), ("t", "u4")])
     with pytest.raises(TypeError, match="integer event fields"):
-        layer.transform_events(bad, (3, 4))
+        enc.transform(bad)
 
 
 @pytest.mark.realdata
@@ -120,11 +123,11 @@ def test_nmnist_recordings_bin_every_event(data_root):
     except FileNotFoundError:
         pytest.skip("N-MNIST not under the data root")
     recs = list(x[:5])
-    s = InputLayer().transform_events(recs, sensor_size=(34, 34), time_steps=10, mode="count")
+    s = EventEncoder(sensor_size=(34, 34), time_steps=10, mode="count").transform(recs)
     assert s.shape == (5, 10, 34, 34, 2)
     for i, r in enumerate(recs):
         assert s[i].sum() == r.size
         assert s[i, ..., 0].sum() == int((r["p"] == 1).sum())  # ON channel 0
         assert s[i, ..., 1].sum() == int((r["p"] == 0).sum())
-    first = InputLayer().transform_events(recs, time_steps=10, first_spike_only=True)
+    first = EventEncoder(time_steps=10, first_spike_only=True).transform(recs)
     assert first.sum(axis=1).max() == 1

@@ -1,4 +1,5 @@
-"""Latency codes (reference E4): rank-order equal-count bins and the 1/x alternative."""
+"""Latency codes (docs/original/encoding.md#latency-bins): rank-order equal-count bins and the
+1/x alternative."""
 
 import numpy as np
 import pytest

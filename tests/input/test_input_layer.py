@@ -6,8 +6,9 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from spykeflow import InputLayer, conventions
-from spykeflow.input_layer import PAPER_PARAMS
+from spykeflow import conventions
+from spykeflow.functional.dog import DoGParams
+from spykeflow.input_layer import PAPER_PARAMS, InputLayer
 
 
 def _digits(n=6, seed=0):
@@ -81,8 +82,8 @@ def test_compact_round_trip(images, encoded):
     np.testing.assert_array_equal(conventions.from_first_spike(c, layer.time_steps), encoded)
 
 
-def test_chunking_threads_and_batch_independence(images, encoded):
-    for kw in (dict(chunk_size=1), dict(chunk_size=4), dict(chunk_size=2, n_jobs=2)):
+def test_batching_threads_and_batch_independence(images, encoded):
+    for kw in (dict(batch_size=1), dict(batch_size=4), dict(batch_size=2, n_jobs=2)):
         np.testing.assert_array_equal(InputLayer(**kw).transform(images), encoded, err_msg=str(kw))
     np.testing.assert_array_equal(InputLayer().transform(images[3:4]), encoded[3:4])
 
@@ -96,12 +97,12 @@ def test_time_steps_are_configurable(images):
     assert InputLayer(n_bins=130, n_empty_bins=0).transform(images[:1]).shape[1] == 130
 
 
-def test_strict_thresholds_drop_responses_equal_to_the_threshold(images):
+def test_strict_threshold_drops_responses_equal_to_the_threshold(images):
     plain = dict(on_threshold=0.0, off_threshold=0.0, decimals=None, local_norm_window=None)
     raw = InputLayer(**plain).responses(images[:1])
     level = float(raw[..., 0].max())  # an exact response value
     keep = InputLayer(**{**plain, "on_threshold": level}).responses(images[:1])[..., 0]
-    drop = InputLayer(**{**plain, "on_threshold": level, "strict_thresholds": True}).responses(
+    drop = InputLayer(**{**plain, "on_threshold": level, "strict_threshold": True}).responses(
         images[:1])[..., 0]
     assert (keep > 0).sum() == (raw[..., 0] == level).sum() >= 1, ">= keeps the equal response"
     assert (drop > 0).sum() == 0, "> drops it"
@@ -227,13 +228,17 @@ def test_partial_nans_are_counted():
         (dict(border_size=-1), ValueError, "border_size >= 0"),
         (dict(on_threshold="50"), TypeError, "on_threshold to be a finite number"),
         (dict(off_threshold=float("nan")), TypeError, "off_threshold"),
-        (dict(strict_thresholds=1), TypeError, "strict_thresholds to be a bool"),
+        (dict(strict_threshold=1), TypeError, "strict_threshold to be a bool"),
         (dict(decimals=9), ValueError, r"decimals in 0\.\.8"),
         (dict(local_norm_window=0), ValueError, "local_norm_window >= 1"),
         (dict(latency="poisson"), ValueError, r"latency to be one of \['rank', 'inverse'\]"),
-        (dict(chunk_size=0), ValueError, "chunk_size >= 1"),
+        (dict(batch_size=0), ValueError, "batch_size >= 1"),
         (dict(n_jobs=0), ValueError, "n_jobs"),
-        (dict(verbose="yes"), TypeError, "verbose"),
+        (dict(progress="yes"), TypeError, "progress to be a bool"),
+        (dict(dog_sigmas=(1.0, "2")), TypeError, "dog_sigmas to be a pair"),
+        (dict(dog_size=True), ValueError, "dog_size to be an odd integer"),
+        (dict(n_jobs=-2), ValueError, "n_jobs"),
+        (dict(resize_to=(27, 2.5)), ValueError, "resize_to"),
         (dict(border_size=14), ValueError, "border of 14 pixels leaves nothing"),
     ],
 )
@@ -276,3 +281,40 @@ def test_images_of_different_sizes_are_resized_one_by_one(rng):
     assert InputLayer(resize_to=None).transform(same).shape == (2, 12, 28, 28, 2)
     with pytest.raises(ValueError, match=r"0\.\.255"):
         layer.transform([imgs[0], np.full((5, 5), 300)])
+
+
+# ---------------------------------------------------------------------------------------------
+# One DoG parameter object, one name per idea
+# ---------------------------------------------------------------------------------------------
+
+
+def test_dog_params_use_the_constructor_names():
+    """Every DoGParams field but the eps constant is an InputLayer parameter, same name."""
+    layer_params = set(InputLayer().get_params())
+    fields = set(DoGParams.__dataclass_fields__) - {"local_norm_eps"}
+    assert fields <= layer_params
+    layer = InputLayer(on_threshold=40, resize_to=20, dog_sigmas=[1, 3], strict_threshold=True)
+    p = layer.dog_params()
+    assert p == DoGParams(on_threshold=40.0, resize_to=(20, 20), dog_sigmas=(1.0, 3.0),
+                          strict_threshold=True)
+    assert (p.on_threshold, p.resize_to, p.dog_sigmas) == (40.0, (20, 20), (1.0, 3.0))
+    assert isinstance(p.on_threshold, float) and hash(p) == hash(layer.dog_params())
+    assert layer.get_params()["resize_to"] == 20, "the estimator keeps what the user passed"
+
+
+def test_renamed_parameters_are_the_only_spelling():
+    params = InputLayer().get_params()
+    assert {"strict_threshold", "batch_size", "progress"} <= set(params)
+    assert not {"strict_thresholds", "chunk_size", "verbose"} & set(params)
+    with pytest.raises(TypeError, match="chunk_size"):
+        InputLayer(chunk_size=4)
+    assert not hasattr(InputLayer(), "transform_events")
+    assert not hasattr(InputLayer(), "transform_series")
+
+
+def test_progress_bar_over_batches(images, encoded, capsys):
+    s = InputLayer(progress=True, batch_size=2).transform(images)
+    np.testing.assert_array_equal(s, encoded)
+    assert "InputLayer" in capsys.readouterr().err
+    InputLayer(progress=False).transform(images)
+    assert capsys.readouterr().err == ""

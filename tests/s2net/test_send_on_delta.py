@@ -117,18 +117,17 @@ def test_errors(call, exc, match):
         call()
 
 
-def test_input_layer_send_on_delta_option():
-    from spykeflow import InputLayer
+def test_delta_encoder_equals_the_functions():
+    from spykeflow.encoders import DeltaEncoder
 
     x = _slow_walk(3, 2, 30, 3, 0.4)
-    layer = InputLayer()
-    s = layer.transform_series(x, delta=0.4)
+    s = DeltaEncoder(0.4).transform(x)
     np.testing.assert_array_equal(s, send_on_delta(x, 0.4))
     assert np.abs(reconstruct_send_on_delta(s, 0.4) - x).max() < 0.4
     w = np.array([[0.5, 0.0, 0.0], [-0.5, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, -0.5, -0.5]])
-    np.testing.assert_array_equal(layer.transform_series(x, directions=w, initial=0.1),
+    np.testing.assert_array_equal(DeltaEncoder(directions=w, initial=0.1).transform(x),
                                   multi_send_on_delta(x, w, initial=0.1))
     with pytest.raises(ValueError, match="exactly one of delta"):
-        layer.transform_series(x)
+        DeltaEncoder().transform(x)
     with pytest.raises(ValueError, match="exactly one of delta"):
-        layer.transform_series(x, delta=0.4, directions=w)
+        DeltaEncoder(0.4, directions=w).transform(x)
