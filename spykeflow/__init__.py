@@ -3,6 +3,8 @@
 Public API::
 
     InputLayer   grey images -> spike trains (N, T, H, W, C): DoG ON/OFF + latency coding
+    EventEncoder event-camera recordings (e.g. N-MNIST) -> spike frames (N, T, H, W, 2)
+    DeltaEncoder real-valued series (N, T, F) -> send-on-delta spikes
     Network      STDP convolutional feature learning (fit / transform) of
     STDPConv,    ... these layers
     SpikePool
@@ -20,11 +22,14 @@ import importlib
 
 from ._version import __version__
 
-__all__ = ["InputLayer", "Network", "STDPConv", "SpikePool", "Classifier", "datasets",
-           "monitors", "plotting", "animation", "io", "conventions", "__version__"]
+__all__ = ["InputLayer", "EventEncoder", "DeltaEncoder", "Network", "STDPConv", "SpikePool",
+           "Classifier", "datasets", "monitors", "plotting", "animation", "io", "conventions",
+           "__version__"]
 
 _LAZY = {
     "InputLayer": ("spykeflow.input_layer", "InputLayer"),
+    "EventEncoder": ("spykeflow.encoders", "EventEncoder"),
+    "DeltaEncoder": ("spykeflow.encoders", "DeltaEncoder"),
     "Network": ("spykeflow.network", "Network"),
     "STDPConv": ("spykeflow.stdp.layers", "STDPConv"),
     "SpikePool": ("spykeflow.stdp.layers", "SpikePool"),
