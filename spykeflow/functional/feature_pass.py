@@ -68,7 +68,7 @@ def conv_events(ev, weights, thresholds, strict=False, inhibition=True):
     strict : bool
         Threshold test ``V > theta`` instead of ``V >= theta``.
     inhibition : bool
-        Lateral inhibition N4 (one spike per position per sample, argmax map, ties to the lowest
+        Lateral inhibition (one spike per position per sample, argmax map, ties to the lowest
         index); off: every neuron spikes once, at its first crossing.
 
     Returns

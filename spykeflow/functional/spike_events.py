@@ -103,7 +103,8 @@ def to_dense(ev):
 
 
 def to_features(ev, values="binary"):
-    """Feature vectors ``(n, C*H*W)``, flattened map-major (reference P3-P4), from events.
+    """Feature vectors ``(n, C*H*W)``, flattened map-major, from events
+    (docs/original/stdp.md#feature-vectors).
 
     ``"binary"``: spiked at least once (uint8); ``"counts"``: number of spikes (int16);
     ``"first_spike_times"``: step of the first spike, -1 if none (int8).

@@ -52,7 +52,7 @@ def reference_train(spikes, w, *, threshold=15.0, thetas=None, window=11, strict
                 if homeostasis and not count_first_image and first_of_block:
                     counts[:] = 0
                 a_now = float(a_state) if lr_schedule == "original_steps" else a_img
-                # N2: integrate with the current weights
+                # integrate with the current weights
                 for r in range(ho):
                     for c in range(wo):
                         V[r, c] += np.tensordot(x[t, r:r + kh, c:c + kw, :].astype(np.float32),
@@ -77,7 +77,7 @@ def reference_train(spikes, w, *, threshold=15.0, thetas=None, window=11, strict
                             K[:, :, m] = 0
                             wm = w[..., m]
                             w[..., m] = wm - np.float32(decay) * wm * (np.float32(1) - wm)
-                # S3 competition
+                # competition
                 won = []
                 if competition == "greedy_all":
                     P = K.max(axis=2)
@@ -102,7 +102,7 @@ def reference_train(spikes, w, *, threshold=15.0, thetas=None, window=11, strict
                     for _, _, m, r, c in sorted(tops):
                         if all(abs(r - r2) > h or abs(c - c2) > h for _, r2, c2 in won):
                             won.append((m, r, c))
-                # S4 blocks, S5 STDP (increasing map order)
+                # blocks, then STDP (increasing map order)
                 for m, r, c in won:
                     A[max(0, r - h):r + h + 1, max(0, c - h):c + h + 1, :] = False
                     A[:, :, m] = False
@@ -278,7 +278,7 @@ def spike_pool(x, threshold, mode="first_spike", lateral_inhibition=False, size=
     if mode == "accumulate":
         pooled = np.cumsum(pooled, axis=t_axis)
     if lateral_inhibition:
-        # N4 on the pool potentials with a per-pool-position mask: one spike per position
+        # lateral inhibition on the pool potentials: one spike per pool position
         return inhibit_sequence(pooled, threshold, strict, inhibition=True)
     theta = np.asarray(threshold, np.float32).reshape(np.shape(threshold) + (1,) * 4)
     spikes = pooled > theta if strict else pooled >= theta
@@ -299,7 +299,7 @@ def flatten_map_major(a):
 
 
 def pool_features(pool_spikes, values="binary"):
-    """Feature vectors ``(N, F)`` from pool spikes ``(N, T, P, Q, C)`` (reference P3-P4).
+    """Feature vectors ``(N, F)`` from pool spikes ``(N, T, P, Q, C)``, map-major.
 
     ``"binary"``: spiked at least once (uint8); ``"counts"``: number of spikes (int16);
     ``"first_spike_times"``: step of the first spike, -1 if none (int8).
