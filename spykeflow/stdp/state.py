@@ -19,7 +19,7 @@ from .layers import SpikePool, STDPConv
 
 __all__ = ["pack", "unpack", "fingerprint"]
 
-_KINDS = {"conv": STDPConv, "pool": SpikePool}
+_KINDS: dict[str, type[STDPConv] | type[SpikePool]] = {"conv": STDPConv, "pool": SpikePool}
 
 
 def _jsonable(obj):
