@@ -1,4 +1,4 @@
-"""Benchmark of the STDP Network (published MNIST Conv1 setting: 30 maps 5x5, threshold 15,
+"""Benchmark of the STDP Network (published MNIST Conv1 setting: 30 filters 5x5, threshold 15,
 11x11 competition, T = 12). Prints JSON: Conv1 STDP training and Pool1 feature extraction in
 images/s (wall clock and per CPU-second), the warm-up (compile) time, and peak RSS.
 
@@ -43,7 +43,7 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=256, help="inference batch size")
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from spykeflow.network import Network
+    from spykeflow import Network
 
     n = max(args.train, args.extract)
     source = "synthetic"
@@ -60,23 +60,22 @@ def main(argv=None):
     if spikes is None:
         spikes = mnist_like(n)
 
-    def make():
+    def make(n_images):
         net = Network.preset("mnist_conv1", progress=False, batch_size=args.batch_size)
-        net.layers[0].n_images = args.train
-        net.layers[0].stdp_update = args.variant
-        return net
+        conv, pool = net.layers
+        return net.set_params(layers=[conv.replace(n_images=n_images, stdp_update=args.variant),
+                                      pool])
 
     # warm-up: compiles (or loads from Numba's cache) the training loop and the inference pass
     t0, c0 = time.perf_counter(), time.process_time()
-    warm = make()
-    warm.layers[0].n_images = 600
+    warm = make(600)
     warm.fit(spikes[:600])
     warm.transform(spikes[:256])
     compile_wall, compile_cpu = time.perf_counter() - t0, time.process_time() - c0
 
     train_wall, train_cpu, ext_wall, ext_cpu = [], [], [], []
     for _ in range(args.repeats):
-        net = make()
+        net = make(args.train)
         t0, c0 = time.perf_counter(), time.process_time()
         net.fit(spikes[:args.train])
         train_wall.append(args.train / (time.perf_counter() - t0))

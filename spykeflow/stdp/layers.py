@@ -126,6 +126,17 @@ class STDPConv:
                              f"max={np.nanmax(w)}.")
         return w
 
+    def __setattr__(self, name, value):
+        # a group may be replaced by another object of its class; flat options are fixed
+        # ("competition" and "homeostasis" are both a flat option and a group's name)
+        if name in FLAT_OPTIONS and not isinstance(value, GROUPS.get(name, ())):
+            group, field = FLAT_OPTIONS[name]
+            raise AttributeError(
+                f"STDPConv options are fixed at construction. Received: {name}={value!r}. Use "
+                f"layer.replace({name}=...) for a changed copy (the value lives in "
+                f"layer.{group}.{field}).")
+        super().__setattr__(name, value)
+
     def get_config(self) -> dict:
         """The constructor's arguments as a JSON-friendly dict (``weights`` excluded: they are
         saved as arrays)."""

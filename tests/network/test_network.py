@@ -337,3 +337,19 @@ def test_max_potential_features_are_global_max_of_final_potentials():
                   feature_values="max_potential", progress=False).fit(x)
     with pytest.raises(ValueError, match="conv layer"):
         bad.transform(x)
+
+
+def test_conv_options_are_fixed_and_replace_makes_a_copy():
+    conv = STDPConv(6, 3, threshold=3.0, inhibition_window=3)
+    with pytest.raises(AttributeError, match=r"replace\(n_images=...\).*training.n_images"):
+        conv.n_images = 5
+    with pytest.raises(AttributeError, match="homeostasis.enabled"):
+        conv.homeostasis = False                       # a flat option named like its group
+    other = conv.replace(n_images=5, threshold=4.0)
+    assert (other.training.n_images, other.neuron.threshold) == (5, 4.0)
+    assert (conv.training.n_images, conv.neuron.threshold) == (None, 3.0)
+    assert STDPConv.from_config(other.get_config()).get_config() == other.get_config()
+    with pytest.raises(TypeError, match="Received: nope"):
+        conv.replace(nope=1)
+    w = np.full((3, 3, 2, 6), 0.5, np.float32)
+    assert conv.replace(weights=w).replace(epochs=2).weights is not None
