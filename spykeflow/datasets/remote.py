@@ -7,7 +7,7 @@ with :func:`os.replace`, so the data folder never holds a half-written dataset f
 mismatch deletes the ``.part`` file and raises :class:`ChecksumError`.
 
 Sources: MNIST from the mirror used by torchvision (``ossci-datasets.s3.amazonaws.com/mnist``;
-the original yann.lecun.com site is unreliable), Fashion-MNIST from Zalando's S3 bucket, and
+the original yann.lecun.com site is unreliable), Fashion-MNIST from Zalando's Amazon bucket, and
 EMNIST from NIST's ``gzip.zip`` archive (about 536 MB), from which only the Balanced files and
 the mapping are extracted (the archive is deleted afterwards unless ``keep_archive=True``).
 """
