@@ -7,7 +7,6 @@ Nothing here writes to disk; loaders only read.
 from __future__ import annotations
 
 import gzip
-import logging
 import os
 import pathlib
 import zlib
@@ -24,8 +23,6 @@ PathLike = str | os.PathLike
 Source = str | os.PathLike | bytes | bytearray | memoryview
 
 _T = TypeVar("_T")
-
-logger = logging.getLogger("spykeflow.datasets")
 
 #: Name of the environment variable holding the data root.
 ENV_VAR = "SPYKEFLOW_DATA"

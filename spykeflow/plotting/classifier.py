@@ -80,7 +80,12 @@ def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike,
     [[0, 1, 0], [0, 1, 0], [0, 1, 1]]
     """
     ti, pi, cls, _ = _labels(y_true, y_pred, classes, None)
-    cm = np.zeros((len(cls), len(cls)), int)
+    return _count_pairs(ti, pi, len(cls))
+
+
+def _count_pairs(ti: np.ndarray, pi: np.ndarray, k: int) -> np.ndarray:
+    """``(k, k)`` counts of (true position, predicted position) pairs."""
+    cm = np.zeros((k, k), int)
     np.add.at(cm, (ti, pi), 1)
     return cm
 
@@ -108,8 +113,7 @@ def plot_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, *,
     ti, pi, cls, names = _labels(y_true, y_pred, classes, class_names)
     normalize = check_bool(normalize, "normalize")
     k = len(cls)
-    cm = np.zeros((k, k), float)
-    np.add.at(cm, (ti, pi), 1)
+    cm = _count_pairs(ti, pi, k).astype(float)
     acc = float((ti == pi).mean())
     if normalize:
         rows = cm.sum(axis=1, keepdims=True)
