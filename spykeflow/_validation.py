@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import NotFittedError  # re-exported: the one "not fitted" error
+
+if TYPE_CHECKING:
+    from sklearn.exceptions import NotFittedError  # re-exported: the one "not fitted" error
 
 __all__ = [
     "NotFittedError",
@@ -176,9 +178,21 @@ def check_in(value: Any, name: str, options: Collection) -> Any:
     return value
 
 
+def __getattr__(name: str) -> Any:
+    # scikit-learn's NotFittedError is imported on first use, so that importing the validators
+    # stays light (spykeflow.plotting and spykeflow.datasets need only numpy).
+    if name == "NotFittedError":
+        from sklearn.exceptions import NotFittedError
+
+        return NotFittedError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def check_fitted(estimator: Any, attribute: str) -> None:
     """Raise :class:`NotFittedError` unless ``estimator`` has the learned ``attribute``."""
     if not hasattr(estimator, attribute):
+        from sklearn.exceptions import NotFittedError
+
         raise NotFittedError(
             f"This {type(estimator).__name__} is not fitted yet. Call fit(...) before using it."
         )

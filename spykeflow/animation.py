@@ -20,27 +20,35 @@ and :mod:`spykeflow.plotting`.
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import numpy as np
 from matplotlib import animation as mpl_animation
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
-from .plotting._common import FONTSIZE, check_int, grid_shape, new_figure, onoff_legend_handles
-from .plotting.features import (
-    _check_snapshots,
-    _select_maps,
-    draw_mosaic,
-    kernel_mosaic,
-    snapshot_rgb,
+from ._validation import check_int
+from .plotting._common import (
+    FONTSIZE,
+    check_snapshots,
+    grid_shape,
+    new_figure,
+    onoff_legend_handles,
+    select_indices,
 )
+from .plotting.features import LayerWeights, PoolArg, draw_mosaic, kernel_mosaic, snapshot_rgb
 
 __all__ = ["weight_evolution_frames", "weight_evolution_animation", "animation_to_html",
            "writer_for"]
 
 
-def weight_evolution_frames(snapshots, images_seen, *, lower_weights=None, maps=None,
-                            ncols=None, pool_size=2, pool_stride=None, threshold=0.3,
-                            kernel_rgb="off_red", normalize="auto"):
+def weight_evolution_frames(
+    snapshots: ArrayLike, images_seen: ArrayLike, *,
+    lower_weights: LayerWeights | None = None, maps: ArrayLike | None = None,
+    ncols: int | None = None, pool_size: PoolArg = 2, pool_stride: PoolArg | None = None,
+    threshold: float = 0.3, kernel_rgb: str = "off_red", normalize: str | None = "auto",
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """RGB mosaic of every snapshot, ``(S, H, W, 3)`` in [0, 1], plus the grid shape.
 
     Each frame tiles the maps' kernels (reconstructed through ``lower_weights`` for a deeper
@@ -57,21 +65,24 @@ def weight_evolution_frames(snapshots, images_seen, *, lower_weights=None, maps=
     >>> frames.shape, grid
     ((3, 11, 11, 3), (2, 2))
     """
-    snaps, _ = _check_snapshots(snapshots, images_seen)
+    snaps, _ = check_snapshots(snapshots, images_seen)
     rgb = snapshot_rgb(snaps, lower_weights, pool_size, pool_stride, threshold, kernel_rgb,
                        normalize)  # (S, M, h, w, 3)
-    idx = _select_maps(maps, rgb.shape[1])
+    idx = select_indices(maps, rgb.shape[1], "maps")
     rgb = rgb[:, idx]
     nrows, ncols = grid_shape(len(idx), ncols, aspect=1.2)
     frames = np.stack([kernel_mosaic(r, ncols) for r in rgb])
     return frames, idx, (nrows, ncols)
 
 
-def weight_evolution_animation(snapshots, images_seen, *, lower_weights=None, maps=None,
-                               ncols=None, interval=300, pool_size=2, pool_stride=None,
-                               threshold=0.3, kernel_rgb="off_red", normalize="auto",
-                               layer_name="Conv1", fig=None, fontsize=FONTSIZE,
-                               figsize=None):
+def weight_evolution_animation(
+    snapshots: ArrayLike, images_seen: ArrayLike, *,
+    lower_weights: LayerWeights | None = None, maps: ArrayLike | None = None,
+    ncols: int | None = None, interval: int = 300, pool_size: PoolArg = 2,
+    pool_stride: PoolArg | None = None, threshold: float = 0.3, kernel_rgb: str = "off_red",
+    normalize: str | None = "auto", layer_name: str = "Conv1", fig: Figure | None = None,
+    fontsize: float = FONTSIZE, figsize: tuple[float, float] | None = None,
+) -> mpl_animation.FuncAnimation:
     """Animation of a layer's kernels over training, one frame per snapshot.
 
     Parameters
@@ -95,11 +106,11 @@ def weight_evolution_animation(snapshots, images_seen, *, lower_weights=None, ma
         ``anim.images_seen`` the labels.
     """
     interval = check_int(interval, "interval", minimum=1)
+    snaps, seen = check_snapshots(snapshots, images_seen)
     frames, idx, (nrows, ncols) = weight_evolution_frames(
-        snapshots, images_seen, lower_weights=lower_weights, maps=maps, ncols=ncols,
+        snaps, seen, lower_weights=lower_weights, maps=maps, ncols=ncols,
         pool_size=pool_size, pool_stride=pool_stride, threshold=threshold,
         kernel_rgb=kernel_rgb, normalize=normalize)
-    seen = np.asarray(images_seen).ravel()
     h_px, w_px = frames.shape[1:3]
     if figsize is None:
         width = min(12.0, max(4.5, 0.55 * ncols + 1.5))
@@ -110,7 +121,7 @@ def weight_evolution_animation(snapshots, images_seen, *, lower_weights=None, ma
     image = draw_mosaic(ax, frames[0], kernel_hw, ncols, idx, fontsize)
     recon = " (reconstructed in input space)" if lower_weights is not None else ""
     title = ax.set_title("", fontsize=fontsize + 1)
-    if lower_weights is not None or np.asarray(snapshots[0]).shape[2] == 2:
+    if lower_weights is not None or snaps.shape[3] == 2:
         fig.legend(handles=onoff_legend_handles(kernel_rgb), loc="outside lower center",
                    ncols=3, fontsize=fontsize - 2, frameon=False)
 
@@ -123,12 +134,12 @@ def weight_evolution_animation(snapshots, images_seen, *, lower_weights=None, ma
     update(0)
     anim = mpl_animation.FuncAnimation(fig, update, frames=range(len(frames)),
                                        interval=interval, blit=False, repeat=True)
-    anim.frame_data = frames
-    anim.images_seen = seen
+    anim.frame_data = frames  # type: ignore[attr-defined]
+    anim.images_seen = seen  # type: ignore[attr-defined]
     return anim
 
 
-def animation_to_html(anim, default_mode="loop"):
+def animation_to_html(anim: mpl_animation.Animation, default_mode: str = "loop") -> str:
     """HTML with a JavaScript player for a notebook (``IPython.display.HTML(...)``).
 
     Needs neither ffmpeg nor a display; frames are embedded as PNG.
@@ -140,7 +151,7 @@ def animation_to_html(anim, default_mode="loop"):
     return anim.to_jshtml(default_mode=default_mode)
 
 
-def writer_for(path, fps=5):
+def writer_for(path: str | os.PathLike, fps: int = 5) -> mpl_animation.AbstractMovieWriter:
     """The matplotlib writer for a file suffix: ``.gif`` -> PillowWriter, ``.mp4`` ->
     FFMpegWriter (only when ``matplotlib.animation.writers.is_available("ffmpeg")``),
     ``.html`` -> HTMLWriter. Does not write anything.

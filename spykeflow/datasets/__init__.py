@@ -26,6 +26,10 @@ name (aliases)       splits       samples, labels
                      all          digit (no files needed)
 ==================== ============ ============================================================
 
+Common options: ``root`` (the data root, see :func:`data_root`), ``split``, ``progress`` (a
+progress bar: ``True``, ``False``, or ``None`` = only on an interactive terminal, the default)
+and ``seed`` (for the loaders that draw random numbers).
+
 Errors: a missing folder or file raises :class:`DatasetNotFoundError` (a
 ``FileNotFoundError``) saying where it looked and how to get the data; a file with invalid
 content raises :class:`DatasetFormatError` (a ``ValueError``) naming the file and the problem.
@@ -44,8 +48,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from typing import Any
 
-from ._common import DatasetFormatError, DatasetNotFoundError, data_root
+import numpy as np
+
+from ._common import ALIASES, DatasetFormatError, DatasetNotFoundError, PathLike, data_root
+from ._common import canonical_name as _canonical_name
 from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_mnist, read_idx
 from .nmnist import EVENT_DTYPE, encode_nmnist_events, load_nmnist, read_nmnist_events
 from .remote import ChecksumError, DownloadError, download
@@ -90,11 +98,6 @@ _REGISTRY = {
     "digits": ("digits", "load_digits"),
     "sequences": ("sequence_loader", "load_sequences"),
 }
-_ALIASES = {
-    "fashion": "fashion_mnist",
-    "emnist": "emnist_balanced",
-    "facebike": "caltech_face_motor",
-}
 _LAZY = {
     "load_caltech_face_motor": "images",
     "load_fsdd": "audio",
@@ -105,7 +108,7 @@ _LAZY = {
 }
 
 
-def known():
+def known() -> list[str]:
     """Sorted canonical dataset names accepted by :func:`load` (aliases: :func:`aliases`).
 
     >>> "mnist" in known()
@@ -114,22 +117,19 @@ def known():
     return sorted(_REGISTRY)
 
 
-def aliases():
+def aliases() -> dict[str, str]:
     """Mapping of alias -> canonical dataset name.
 
     >>> aliases()["fashion"]
     'fashion_mnist'
     """
-    return dict(_ALIASES)
+    return dict(ALIASES)
 
 
-def _canonical(name):
-    if not isinstance(name, str):
-        raise TypeError(f"Expected the dataset name as a str. Received: name={name!r}.")
-    key = name.strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
+def _canonical(name: str) -> str:
+    key = _canonical_name(name)
     if key not in _REGISTRY:
-        alias_text = ", ".join(f"{a} -> {c}" for a, c in sorted(_ALIASES.items()))
+        alias_text = ", ".join(f"{a} -> {c}" for a, c in sorted(ALIASES.items()))
         raise ValueError(
             f"Unknown dataset name {name!r}. Known datasets: {', '.join(known())} "
             f"(aliases: {alias_text})."
@@ -137,7 +137,8 @@ def _canonical(name):
     return key
 
 
-def load(name, split="train", root=None, **options):
+def load(name: str, split: str = "train", root: PathLike | None = None,
+         **options: Any) -> tuple[np.ndarray, np.ndarray]:
     """Load a dataset as ``(samples, labels)`` numpy arrays.
 
     Parameters
@@ -150,7 +151,8 @@ def load(name, split="train", root=None, **options):
         Data root; default ``$SPYKEFLOW_DATA``, then ``./AllDataSets`` (:func:`data_root`).
     **options
         Passed to the dataset's loader, e.g. ``transpose=False`` for EMNIST, ``size=(h, w)``
-        for Caltech, ``speakers=[...]`` for FSDD, ``test_size``/``seed`` for digits.
+        for Caltech, ``speakers=[...]`` for FSDD, ``test_size``/``seed`` for digits,
+        ``progress=False`` for the loaders that show a progress bar.
 
     Returns
     -------
@@ -187,7 +189,7 @@ def load(name, split="train", root=None, **options):
     return loader(split=split, root=root, **options)
 
 
-def __getattr__(attr):
+def __getattr__(attr: str) -> Any:
     if attr in _LAZY:
         module = importlib.import_module(f"{__name__}.{_LAZY[attr]}")
         value = getattr(module, attr)
@@ -196,5 +198,5 @@ def __getattr__(attr):
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))

@@ -1,4 +1,5 @@
-"""Shared pieces of the dataset loaders: data-root resolution, errors, file search helpers.
+"""Shared pieces of the dataset loaders: data-root resolution, dataset names, errors, file
+search helpers, progress bars.
 
 Nothing here writes to disk; loaders only read.
 """
@@ -6,14 +7,22 @@ Nothing here writes to disk; loaders only read.
 from __future__ import annotations
 
 import gzip
-import logging
 import os
 import pathlib
 import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
-logger = logging.getLogger("spykeflow.datasets")
+from .._validation import check_bool
+
+#: A path argument: ``str`` or ``os.PathLike``.
+PathLike = str | os.PathLike
+#: A file given by its path, or its content given directly.
+Source = str | os.PathLike | bytes | bytearray | memoryview
+
+_T = TypeVar("_T")
 
 #: Name of the environment variable holding the data root.
 ENV_VAR = "SPYKEFLOW_DATA"
@@ -42,7 +51,28 @@ class DatasetFormatError(ValueError):
     __module__ = "spykeflow.datasets"
 
 
-def data_root(root=None) -> pathlib.Path:
+#: Alternative dataset names accepted by :func:`spykeflow.datasets.load` and ``download``.
+ALIASES = {
+    "fashion": "fashion_mnist",
+    "emnist": "emnist_balanced",
+    "facebike": "caltech_face_motor",
+}
+
+
+def canonical_name(name: str) -> str:
+    """The canonical spelling of a dataset name: case-insensitive, ``-`` read as ``_``, aliases
+    resolved (the caller checks that the result is a dataset it knows).
+
+    >>> canonical_name(" Fashion-MNIST "), canonical_name("emnist")
+    ('fashion_mnist', 'emnist_balanced')
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"Expected the dataset name as a str. Received: name={name!r}.")
+    key = name.strip().lower().replace("-", "_")
+    return ALIASES.get(key, key)
+
+
+def data_root(root: PathLike | None = None) -> pathlib.Path:
     """Resolve the dataset root folder.
 
     Order: the explicit ``root`` argument, then the environment variable ``$SPYKEFLOW_DATA``,
@@ -77,7 +107,7 @@ def data_root(root=None) -> pathlib.Path:
     return pathlib.Path.cwd() / DEFAULT_FOLDER
 
 
-def describe_root_source(root=None) -> str:
+def describe_root_source(root: PathLike | None = None) -> str:
     """Say where the data root came from (for error messages)."""
     if root is not None:
         return "the root= argument"
@@ -86,7 +116,8 @@ def describe_root_source(root=None) -> str:
     return f"the default ./{DEFAULT_FOLDER}, as neither root= nor ${ENV_VAR} was given"
 
 
-def not_found(dataset, looked, how_to_get, root=None, what="folder") -> DatasetNotFoundError:
+def not_found(dataset: str, looked: Iterable[Any], how_to_get: str,
+              root: PathLike | None = None, what: str = "folder") -> DatasetNotFoundError:
     """Build a :class:`DatasetNotFoundError` listing every place that was searched."""
     places = "\n".join(f"  - {p}" for p in looked)
     return DatasetNotFoundError(
@@ -97,17 +128,7 @@ def not_found(dataset, looked, how_to_get, root=None, what="folder") -> DatasetN
     )
 
 
-def find_folder(root, folders, dataset, how_to_get) -> pathlib.Path:
-    """Return the first existing ``root/<folder>`` among ``folders`` or raise not found."""
-    base = data_root(root)
-    looked = [base / f for f in folders]
-    for path in looked:
-        if path.is_dir():
-            return path
-    raise not_found(dataset, looked, how_to_get, root=root)
-
-
-def find_file(folder, names):
+def find_file(folder: PathLike, names: Iterable[str]) -> pathlib.Path | None:
     """Return the first existing ``folder/<name>`` among ``names`` (or None)."""
     for name in names:
         path = pathlib.Path(folder) / name
@@ -116,7 +137,8 @@ def find_file(folder, names):
     return None
 
 
-def read_source(source, name=None, what="file"):
+def read_source(source: Source, name: str | None = None,
+                what: str = "file") -> tuple[bytes, str]:
     """Return ``(bytes, name)`` of ``source``: a path (read) or bytes (taken as they are).
 
     A missing path raises :class:`DatasetNotFoundError`, a directory
@@ -131,18 +153,20 @@ def read_source(source, name=None, what="file"):
         except FileNotFoundError:
             raise DatasetNotFoundError(f"{what[0].upper() + what[1:]} not found: {path}") from None
         except IsADirectoryError:
-            raise DatasetFormatError(f"{path}: expected {_article(what)}, found a directory.") from None
+            raise DatasetFormatError(
+                f"{path}: expected {_article(what)}, found a directory."
+            ) from None
     raise TypeError(
         "Expected a path (str or os.PathLike) or bytes. "
         f"Received: {type(source).__name__}."
     )
 
 
-def _article(what):
+def _article(what: str) -> str:
     return ("an " if what[0] in "aeiou" else "a ") + what
 
 
-def read_maybe_gzip(source, name=None) -> bytes:
+def read_maybe_gzip(source: Source, name: str | None = None) -> bytes:
     """Return the bytes of ``source`` (path or bytes), gunzipped in memory when gzip-compressed.
 
     Gzip is recognised by its magic bytes ``1f 8b``, not by the file name, so raw and
@@ -161,7 +185,7 @@ def read_maybe_gzip(source, name=None) -> bytes:
     return raw
 
 
-def object_array(items) -> np.ndarray:
+def object_array(items: Sequence[Any]) -> np.ndarray:
     """1-D object array holding ``items`` (arrays of differing shapes) without broadcasting."""
     out = np.empty(len(items), dtype=object)
     for i, item in enumerate(items):
@@ -169,19 +193,11 @@ def object_array(items) -> np.ndarray:
     return out
 
 
-def check_split(split, options, dataset):
-    """Validate ``split`` against ``options`` with a message listing them."""
-    if split not in options:
-        raise ValueError(
-            f"Expected split to be one of {list(options)} for dataset {dataset!r}. "
-            f"Received: split={split!r}."
-        )
-    return split
-
-
-def progress_bar(iterable, progress, desc, total=None):
-    """Wrap ``iterable`` in tqdm. ``progress=None`` shows the bar only on a terminal."""
+def progress_bar(iterable: Iterable[_T], progress: bool | None, desc: str,
+                 total: int | None = None, unit: str = "it") -> Iterable[_T]:
+    """Wrap ``iterable`` in a tqdm bar: ``progress=True`` always shows it, ``False`` never,
+    ``None`` only on an interactive terminal (the loaders' default)."""
     from tqdm.auto import tqdm
 
-    disable = None if progress is None else not progress
-    return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False)
+    disable = None if progress is None else not check_bool(progress, "progress")
+    return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, unit=unit)

@@ -9,14 +9,17 @@ rate per recording in the same order as :func:`load_fsdd`.
 
 from __future__ import annotations
 
+import pathlib
 import re
 import struct
+from collections.abc import Sequence
 
 import numpy as np
 
+from .._validation import check_in
 from ._common import (
     DatasetFormatError,
-    check_split,
+    PathLike,
     data_root,
     not_found,
     object_array,
@@ -35,7 +38,7 @@ _HOW_TO_GET = (
 METADATA_DTYPE = np.dtype([("digit", "i8"), ("speaker", "U32"), ("index", "i8"), ("rate", "i8")])
 
 
-def read_wav(path):
+def read_wav(path: PathLike) -> tuple[int, np.ndarray]:
     """Read a WAV file as ``(rate, float32 waveform in [-1, 1])``.
 
     Integer PCM is scaled by its full range (int16 / 32768, int32 / 2**31, uint8 centred on 128);
@@ -69,8 +72,12 @@ def read_wav(path):
     return int(rate), wave
 
 
-def _scan(root, split, speakers):
-    check_split(split, ("train", "test", "all"), "fsdd")
+_Entry = tuple[int, str, int, pathlib.Path]  # digit, speaker, index, path
+
+
+def _scan(root: PathLike | None, split: str,
+          speakers: str | Sequence[str] | None) -> list[_Entry]:
+    check_in(split, "split", ("train", "test", "all"))
     base = data_root(root)
     looked = [base / "fsdd" / "recordings", base / "fsdd"]
     folder = next((p for p in looked if p.is_dir() and any(p.glob("*.wav"))), None)
@@ -105,7 +112,9 @@ def _scan(root, split, speakers):
     return entries
 
 
-def load_fsdd(split="train", root=None, speakers=None, progress=None):
+def load_fsdd(split: str = "train", root: PathLike | None = None,
+              speakers: str | Sequence[str] | None = None,
+              progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Load FSDD recordings as float32 waveforms.
 
     Parameters
@@ -117,7 +126,7 @@ def load_fsdd(split="train", root=None, speakers=None, progress=None):
         Keep only these speakers (e.g. ``split="all", speakers=["theo"]`` for a held-out speaker).
         Unknown names raise ``ValueError`` listing the available ones.
     progress : bool, optional
-        Show a progress bar (default: only on a terminal).
+        Show a progress bar (default ``None``: only on an interactive terminal).
 
     Returns
     -------
@@ -130,7 +139,8 @@ def load_fsdd(split="train", root=None, speakers=None, progress=None):
     return object_array(waves), np.array([e[0] for e in entries], dtype=np.int64)
 
 
-def fsdd_metadata(split="train", root=None, speakers=None):
+def fsdd_metadata(split: str = "train", root: PathLike | None = None,
+                  speakers: str | Sequence[str] | None = None) -> np.ndarray:
     """Per-recording metadata in :func:`load_fsdd` order.
 
     Returns
@@ -145,7 +155,7 @@ def fsdd_metadata(split="train", root=None, speakers=None):
     return out
 
 
-def _wav_rate(path):
+def _wav_rate(path: pathlib.Path) -> int:
     """Sample rate from the WAV ``fmt`` chunk without reading the samples."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
@@ -153,4 +163,4 @@ def _wav_rate(path):
     if head[:4] not in (b"RIFF", b"RIFX") or pos < 0 or len(head) < pos + 16:
         raise DatasetFormatError(f"{path}: not a WAV file (no RIFF/fmt header).")
     order = "<" if head[:4] == b"RIFF" else ">"
-    return struct.unpack(order + "I", head[pos + 12 : pos + 16])[0]
+    return int(struct.unpack(order + "I", head[pos + 12 : pos + 16])[0])

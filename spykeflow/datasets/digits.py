@@ -11,14 +11,15 @@ class and seeded, so the same ``seed`` always gives the same split.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._validation import check_int
-from ._common import check_split
+from .._validation import check_float, check_in, check_int
+from ._common import PathLike
 
 __all__ = ["load_digits", "upscale_digits", "bilinear_matrix", "stratified_test_mask"]
 
 
-def upscale_digits(images, size=28, box=20):
+def upscale_digits(images: ArrayLike, size: int = 28, box: int = 20) -> np.ndarray:
     """Upscale 8x8 digit images with values 0-16 to uint8 ``(N, size, size)`` with values 0-255.
 
     Parameters
@@ -58,7 +59,7 @@ def upscale_digits(images, size=28, box=20):
     return out
 
 
-def bilinear_matrix(n_in, n_out):
+def bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
     """Matrix ``(n_out, n_in)`` of separable bilinear (triangle-filter) resampling weights.
 
     Pixel centres are aligned (output pixel ``i`` sits at input coordinate
@@ -77,7 +78,8 @@ def bilinear_matrix(n_in, n_out):
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def load_digits(split="train", root=None, test_size=0.2, seed=0, size=28, box=20):
+def load_digits(split: str = "train", root: PathLike | None = None, test_size: float = 0.2,
+                seed: int = 0, size: int = 28, box: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Load scikit-learn's 8x8 digits as MNIST-like uint8 28x28 images.
 
     Parameters
@@ -90,7 +92,7 @@ def load_digits(split="train", root=None, test_size=0.2, seed=0, size=28, box=20
         Fraction of every class in the test split, in (0, 1). Default 0.2 (1,438 train /
         359 test); see :func:`stratified_test_mask`.
     seed : int
-        Seed of the split; the same seed always gives the same split.
+        Seed of the split (>= 0); the same seed always gives the same split.
     size, box : int
         Output frame and digit box sizes (see :func:`upscale_digits`).
 
@@ -101,12 +103,9 @@ def load_digits(split="train", root=None, test_size=0.2, seed=0, size=28, box=20
     """
     from sklearn.datasets import load_digits as _sk_load_digits
 
-    check_split(split, ("train", "test", "all"), "digits")
-    if isinstance(test_size, bool) or not isinstance(test_size, (float, int)) \
-            or not 0.0 < test_size < 1.0:
-        raise ValueError(
-            f"Expected test_size to be a float in (0, 1). Received: test_size={test_size!r}."
-        )
+    check_in(split, "split", ("train", "test", "all"))
+    test_size = check_float(test_size, "test_size", 0, 1, low_open=True, high_open=True)
+    seed = check_int(seed, "seed", minimum=0)
     bunch = _sk_load_digits()
     images = upscale_digits(bunch.images, size=size, box=box)
     labels = bunch.target.astype(np.int64)
@@ -117,7 +116,7 @@ def load_digits(split="train", root=None, test_size=0.2, seed=0, size=28, box=20
     return images[chosen], labels[chosen]
 
 
-def stratified_test_mask(labels, test_size, seed):
+def stratified_test_mask(labels: ArrayLike, test_size: float, seed: int) -> np.ndarray:
     """Boolean mask choosing ``round(test_size * n_c)`` samples of every class ``c`` for test.
 
     One ``numpy.random.default_rng(seed)`` permutes the members of each class in ascending

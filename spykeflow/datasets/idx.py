@@ -13,12 +13,16 @@ them upright unless ``transpose=False``.
 from __future__ import annotations
 
 import logging
+import pathlib
+from collections.abc import Sequence
 
 import numpy as np
 
+from .._validation import check_bool, check_in
 from ._common import (
     DatasetFormatError,
-    check_split,
+    PathLike,
+    Source,
     data_root,
     find_file,
     not_found,
@@ -42,7 +46,7 @@ IMAGES_MAGIC = 2051
 #: Magic number of an IDX file of uint8 labels (N,).
 LABELS_MAGIC = 2049
 
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
     0x0B: np.dtype(">i2"),
@@ -52,7 +56,8 @@ _IDX_TYPES = {
 }
 
 
-def read_idx(source, expect_magic=None, name=None) -> np.ndarray:
+def read_idx(source: Source, expect_magic: int | None = None,
+             name: str | None = None) -> np.ndarray:
     """Parse an IDX file (raw or gzip-compressed) into a numpy array.
 
     Parameters
@@ -135,7 +140,7 @@ def read_idx(source, expect_magic=None, name=None) -> np.ndarray:
     return arr.astype(dtype.newbyteorder("="), copy=True)
 
 
-def _describe_magic(magic):
+def _describe_magic(magic: int) -> str:
     if magic == IMAGES_MAGIC:
         return "uint8 images N x rows x cols"
     if magic == LABELS_MAGIC:
@@ -160,18 +165,20 @@ _HOW_TO_GET = {
 }
 
 
-def _candidates(stem):
+def _candidates(stem: str) -> list[str]:
     """File names tried for one IDX file: gzip first, then raw, then the old dotted name."""
     dotted = stem.replace("-idx", ".idx")
     return [stem + ".gz", stem, dotted + ".gz", dotted]
 
 
-def _load_pair(folder, image_names, label_names, dataset, n_classes, root):
+def _load_pair(folder: pathlib.Path, image_names: Sequence[str], label_names: Sequence[str],
+               dataset: str, n_classes: int,
+               root: PathLike | None) -> tuple[np.ndarray, np.ndarray]:
     images_path = find_file(folder, image_names)
     labels_path = find_file(folder, label_names)
     missing = [names for names, p in ((image_names, images_path), (label_names, labels_path))
                if p is None]
-    if missing:
+    if images_path is None or labels_path is None:
         looked = [folder / n for names in missing for n in names]
         raise not_found(dataset, looked, _HOW_TO_GET[dataset], root=root, what="IDX file")
     images = read_idx(images_path, expect_magic=IMAGES_MAGIC)
@@ -195,8 +202,9 @@ def _load_pair(folder, image_names, label_names, dataset, n_classes, root):
     return images, labels
 
 
-def _load_mnist_like(dataset, folders, split, root):
-    check_split(split, ("train", "test"), dataset)
+def _load_mnist_like(dataset: str, folders: Sequence[str], split: str,
+                     root: PathLike | None) -> tuple[np.ndarray, np.ndarray]:
+    check_in(split, "split", ("train", "test"))
     base = data_root(root)
     looked = [base / f for f in folders]
     folder = next((p for p in looked if p.is_dir()), None)
@@ -206,7 +214,8 @@ def _load_mnist_like(dataset, folders, split, root):
     return _load_pair(folder, _candidates(img), _candidates(lab), dataset, 10, root)
 
 
-def load_mnist(split="train", root=None):
+def load_mnist(split: str = "train",
+               root: PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Load MNIST handwritten digits from ``<root>/mnist/``.
 
     Parameters
@@ -226,7 +235,8 @@ def load_mnist(split="train", root=None):
     return _load_mnist_like("mnist", ("mnist",), split, root)
 
 
-def load_fashion_mnist(split="train", root=None):
+def load_fashion_mnist(split: str = "train",
+                       root: PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Load Fashion-MNIST from ``<root>/fashion_mnist/`` (same layout and shapes as MNIST).
 
     Labels: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
@@ -238,14 +248,14 @@ def load_fashion_mnist(split="train", root=None):
 _EMNIST_FOLDERS = ("emnist_balanced", "emnist_balanced_subset")
 
 
-def _emnist_names(split, kind):
+def _emnist_names(split: str, kind: str) -> list[str]:
     part = "images-idx3" if kind == "images" else "labels-idx1"
     official = f"emnist-balanced-{split}-{part}-ubyte"
     subset = f"emnist-balanced-{split}-subset-{part}-ubyte"
     return _candidates(official) + _candidates(subset)
 
 
-def _emnist_folder(root):
+def _emnist_folder(root: PathLike | None) -> pathlib.Path:
     base = data_root(root)
     looked = [base / f for f in _EMNIST_FOLDERS]
     for folder in looked:
@@ -258,7 +268,8 @@ def _emnist_folder(root):
     raise not_found("emnist_balanced", looked, _HOW_TO_GET["emnist_balanced"], root=root)
 
 
-def load_emnist_balanced(split="train", root=None, transpose=True):
+def load_emnist_balanced(split: str = "train", root: PathLike | None = None,
+                         transpose: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Load EMNIST Balanced (47 classes: digits, upper-case and some lower-case letters).
 
     Looks in ``<root>/emnist_balanced/`` (official file names such as
@@ -280,7 +291,8 @@ def load_emnist_balanced(split="train", root=None, transpose=True):
     labels : int64 array, shape (N,)
         Class indices 0-46; :func:`emnist_mapping` gives the character of each.
     """
-    check_split(split, ("train", "test"), "emnist_balanced")
+    check_in(split, "split", ("train", "test"))
+    transpose = check_bool(transpose, "transpose")
     folder = _emnist_folder(root)
     if folder.name.endswith("_subset"):
         logger.info("EMNIST Balanced: using the partial subset in %s", folder)
@@ -293,10 +305,12 @@ def load_emnist_balanced(split="train", root=None, transpose=True):
     return images, labels
 
 
-def emnist_mapping(root=None):
+def emnist_mapping(root: PathLike | None = None) -> list[str]:
     """Characters of the 47 EMNIST Balanced classes, read from ``emnist-balanced-mapping.txt``.
 
-    The file has one ``<label> <ASCII code>`` line per class (CRLF or LF line endings).
+    The file has one ``<label> <ASCII code>`` line per class (CRLF or LF line endings). For
+    the official file they are ``spykeflow.plotting.EMNIST_BALANCED_LABELS`` (which plots use
+    without needing the data).
 
     Returns
     -------

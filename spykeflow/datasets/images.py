@@ -16,10 +16,11 @@ import pathlib
 
 import numpy as np
 
+from .._validation import check_in, check_int_tuple
 from ._common import (
     DatasetFormatError,
     DatasetNotFoundError,
-    check_split,
+    PathLike,
     data_root,
     not_found,
     object_array,
@@ -41,14 +42,16 @@ _HOW_TO_GET = (
 _RESAMPLE = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
 
 
-def read_grey_image(path, size=None, resample="bilinear") -> np.ndarray:
+def read_grey_image(path: PathLike, size: int | tuple[int, int] | None = None,
+                    resample: str = "bilinear") -> np.ndarray:
     """Decode an image file into a uint8 grey array ``(h, w)``.
 
     Parameters
     ----------
     path : str or os.PathLike
-    size : (int, int), optional
-        ``(height, width)`` to resize to, with Pillow's ``resample`` filter.
+    size : int or (int, int), optional
+        ``(height, width)`` to resize to (one int: a square), with Pillow's ``resample``
+        filter.
     resample : str
         One of ``nearest, box, bilinear, hamming, bicubic, lanczos``.
 
@@ -61,6 +64,8 @@ def read_grey_image(path, size=None, resample="bilinear") -> np.ndarray:
     """
     from PIL import Image
 
+    size = None if size is None else check_int_tuple(size, "size", 2)
+    check_in(resample, "resample", _RESAMPLE)
     path = pathlib.Path(path)
     if not path.is_file():
         raise DatasetNotFoundError(f"Image file not found: {path}")
@@ -79,24 +84,7 @@ def read_grey_image(path, size=None, resample="bilinear") -> np.ndarray:
     return np.asarray(grey, dtype=np.uint8).copy()
 
 
-def _check_size(size):
-    if size is None:
-        return None
-    try:
-        h, w = size
-        ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
-                 for v in (h, w))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(
-            "Expected size=(height, width) with two positive integers, or None for the original "
-            f"sizes. Received: size={size!r}."
-        )
-    return int(h), int(w)
-
-
-def _class_folder_files(split_dir):
+def _class_folder_files(split_dir: pathlib.Path) -> list[tuple[pathlib.Path, int]]:
     """Sorted (path, label) pairs from ``split_dir/{Face,Motor}/``."""
     items = []
     for label, cls in enumerate(CALTECH_CLASSES):
@@ -112,7 +100,8 @@ def _class_folder_files(split_dir):
     return items
 
 
-def _list_files(list_path, learning_dir):
+def _list_files(list_path: pathlib.Path,
+                learning_dir: pathlib.Path) -> list[tuple[pathlib.Path, int]]:
     """(path, label) pairs from the TrainingSet list (paths relative to LearningSet/)."""
     items = []
     text = list_path.read_bytes().decode("utf-8", errors="replace")
@@ -139,8 +128,11 @@ def _list_files(list_path, learning_dir):
     return items
 
 
-def load_caltech_face_motor(split="train", root=None, size=None, resample="bilinear",
-                            progress=None):
+def load_caltech_face_motor(
+    split: str = "train", root: PathLike | None = None,
+    size: int | tuple[int, int] | None = None, resample: str = "bilinear",
+    progress: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Load the Caltech faces (label 0) vs motorbikes (label 1) images.
 
     Parameters
@@ -151,13 +143,13 @@ def load_caltech_face_motor(split="train", root=None, size=None, resample="bilin
         present, else the list ``TrainingSet_subset_of_LearningSet.txt`` into LearningSet);
         ``"test"``: TestingSet (198 + 198).
     root : path, optional
-    size : (int, int), optional
-        ``(height, width)``: resize every image (Pillow, ``resample`` filter) and return one
-        uint8 array. ``None`` keeps the original sizes.
+    size : int or (int, int), optional
+        ``(height, width)`` (one int: a square): resize every image (Pillow, ``resample``
+        filter) and return one uint8 array. ``None`` keeps the original sizes.
     resample : str
         Pillow filter for ``size``: nearest, box, bilinear (default), hamming, bicubic, lanczos.
     progress : bool, optional
-        Show a progress bar (default: only on a terminal).
+        Show a progress bar (default ``None``: only on an interactive terminal).
 
     Returns
     -------
@@ -165,11 +157,9 @@ def load_caltech_face_motor(split="train", root=None, size=None, resample="bilin
     labels : int64 array, shape (N,)
         Faces first, then motorbikes, each sorted by file name.
     """
-    check_split(split, ("learn", "train", "test"), "caltech_face_motor")
-    size = _check_size(size)
-    if resample not in _RESAMPLE:
-        raise ValueError(f"Expected resample to be one of {list(_RESAMPLE)}. "
-                         f"Received: resample={resample!r}.")
+    check_in(split, "split", ("learn", "train", "test"))
+    size = None if size is None else check_int_tuple(size, "size", 2)
+    check_in(resample, "resample", _RESAMPLE)
     folder = data_root(root) / "caltech_face_motor"
     learning = folder / "LearningSet"
     if split == "learn":
@@ -191,7 +181,7 @@ def load_caltech_face_motor(split="train", root=None, size=None, resample="bilin
               for p, _ in progress_bar(items, progress, desc=f"Caltech {split}")]
     labels = np.array([lab for _, lab in items], dtype=np.int64)
     if size is not None:
-        stacked = np.empty((len(images),) + size, dtype=np.uint8)
+        stacked = np.empty((len(images), *size), dtype=np.uint8)
         for i, img in enumerate(images):
             stacked[i] = img
         return stacked, labels

@@ -20,13 +20,17 @@ samples, about 0.3 s, never need them, and they are not interpreted here.)
 
 from __future__ import annotations
 
+import pathlib
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._validation import check_in
 from ._common import (
     DatasetFormatError,
     DatasetNotFoundError,
-    check_split,
+    PathLike,
+    Source,
     data_root,
     find_file,
     not_found,
@@ -51,7 +55,7 @@ _HOW_TO_GET = (
 )
 
 
-def read_nmnist_events(path_or_bytes, name=None) -> np.ndarray:
+def read_nmnist_events(path_or_bytes: Source, name: str | None = None) -> np.ndarray:
     """Decode one N-MNIST event file (5 bytes per event) into a structured array.
 
     Parameters
@@ -100,7 +104,7 @@ def read_nmnist_events(path_or_bytes, name=None) -> np.ndarray:
     return events
 
 
-def encode_nmnist_events(events) -> bytes:
+def encode_nmnist_events(events: ArrayLike) -> bytes:
     """Encode a structured event array back into the 5-byte N-MNIST layout.
 
     Inverse of :func:`read_nmnist_events` for events with ``x, y < 256``, ``p in {0, 1}`` and
@@ -136,9 +140,10 @@ _FOLDERS = ("nmnist_small", "nmnist")
 _TABLES = {"train": ("train1K.txt", "train.txt"), "test": ("test100.txt", "test.txt")}
 
 
-def _read_table(path):
+def _read_table(path: pathlib.Path) -> tuple[list[int], list[int]]:
     """Parse a ``#sample #class`` table into (ids, labels)."""
-    ids, labels = [], []
+    ids: list[int] = []
+    labels: list[int] = []
     text = path.read_bytes().decode("utf-8", errors="replace")
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -162,7 +167,8 @@ def _read_table(path):
     return ids, labels
 
 
-def _from_table(folder, table, progress):
+def _from_table(folder: pathlib.Path, table: pathlib.Path,
+                progress: bool | None) -> tuple[np.ndarray, np.ndarray]:
     ids, labels = _read_table(table)
     samples_dir = folder / "samples"
     events = []
@@ -177,8 +183,10 @@ def _from_table(folder, table, progress):
     return object_array(events), np.asarray(labels, dtype=np.int64)
 
 
-def _from_digit_folders(split_dir, progress):
-    paths, labels = [], []
+def _from_digit_folders(split_dir: pathlib.Path,
+                        progress: bool | None) -> tuple[np.ndarray, np.ndarray]:
+    paths: list[pathlib.Path] = []
+    labels: list[int] = []
     for digit in range(10):
         sub = split_dir / str(digit)
         if not sub.is_dir():
@@ -192,7 +200,8 @@ def _from_digit_folders(split_dir, progress):
     return object_array(events), np.asarray(labels, dtype=np.int64)
 
 
-def load_nmnist(split="train", root=None, progress=None):
+def load_nmnist(split: str = "train", root: PathLike | None = None,
+                progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Load N-MNIST event recordings.
 
     Searches ``<root>/nmnist_small/`` then ``<root>/nmnist/``. A folder is read either through
@@ -205,7 +214,7 @@ def load_nmnist(split="train", root=None, progress=None):
     split : {"train", "test"}
     root : path, optional
     progress : bool, optional
-        Show a progress bar (default: only on a terminal).
+        Show a progress bar (default ``None``: only on an interactive terminal).
 
     Returns
     -------
@@ -214,9 +223,9 @@ def load_nmnist(split="train", root=None, progress=None):
     labels : int64 array, shape (N,)
         Digits 0-9.
     """
-    check_split(split, ("train", "test"), "nmnist")
+    check_in(split, "split", ("train", "test"))
     base = data_root(root)
-    looked = []
+    looked: list[pathlib.Path] = []
     for name in _FOLDERS:
         folder = base / name
         table = find_file(folder, _TABLES[split])

@@ -7,7 +7,7 @@ with :func:`os.replace`, so the data folder never holds a half-written dataset f
 mismatch deletes the ``.part`` file and raises :class:`ChecksumError`.
 
 Sources: MNIST from the mirror used by torchvision (``ossci-datasets.s3.amazonaws.com/mnist``;
-the original yann.lecun.com site is unreliable), Fashion-MNIST from Zalando's S3 bucket, and
+the original yann.lecun.com site is unreliable), Fashion-MNIST from Zalando's Amazon bucket, and
 EMNIST from NIST's ``gzip.zip`` archive (about 536 MB), from which only the Balanced files and
 the mapping are extracted (the archive is deleted afterwards unless ``keep_archive=True``).
 """
@@ -24,10 +24,12 @@ import shutil
 import urllib.error
 import urllib.request
 import zipfile
+from typing import TypedDict
 
+from .._validation import check_bool, check_float
 from .._version import __version__
 from ..io import atomic_path
-from ._common import DatasetFormatError, data_root
+from ._common import ALIASES, DatasetFormatError, PathLike, canonical_name, data_root
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
 logger = logging.getLogger("spykeflow.datasets")
@@ -49,11 +51,21 @@ class DownloadError(OSError):
     __module__ = "spykeflow.datasets"
 
 
-_MNIST_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+#: A published checksum: ``("md5" | "sha256", hex digest)``.
+Checksum = tuple[str, str]
+
+
+class DownloadSource(TypedDict, total=False):
+    """Where a dataset is downloaded from."""
+
+    folder: str  # folder under the data root
+    base_url: str  # the file names are appended to it
+    files: dict[str, Checksum]  # file name -> checksum
+    extract: tuple[str, ...]  # members taken out of a single archive (EMNIST)
+
 
 #: Per dataset: folder, base URL and {file name: ("md5" | "sha256", hex digest)}.
-SOURCES = {
+SOURCES: dict[str, DownloadSource] = {
     "mnist": {
         "folder": "mnist",
         "base_url": "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -87,10 +99,9 @@ SOURCES = {
         ),
     },
 }
-_ALIASES = {"fashion": "fashion_mnist", "emnist": "emnist_balanced"}
 
 
-def file_digest(path, algorithm="md5") -> str:
+def file_digest(path: PathLike, algorithm: str = "md5") -> str:
     """Hex digest of a file, read in 1 MiB chunks."""
     h = hashlib.new(algorithm)
     with open(path, "rb") as fh:
@@ -99,12 +110,13 @@ def file_digest(path, algorithm="md5") -> str:
     return h.hexdigest()
 
 
-def _matches(path, checksum):
+def _matches(path: PathLike, checksum: Checksum) -> bool:
     algorithm, expected = checksum
     return file_digest(path, algorithm) == expected.lower()
 
 
-def fetch(url, dest, checksum, progress=True, timeout=60.0) -> pathlib.Path:
+def fetch(url: str, dest: PathLike, checksum: Checksum, progress: bool = True,
+          timeout: float = 60.0) -> pathlib.Path:
     """Download ``url`` to ``dest`` via ``dest.part`` (resumable), verify, rename into place.
 
     Parameters
@@ -128,6 +140,8 @@ def fetch(url, dest, checksum, progress=True, timeout=60.0) -> pathlib.Path:
     """
     from tqdm.auto import tqdm
 
+    progress = check_bool(progress, "progress")
+    timeout = check_float(timeout, "timeout", low=0, low_open=True)
     dest = pathlib.Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -143,7 +157,9 @@ def fetch(url, dest, checksum, progress=True, timeout=60.0) -> pathlib.Path:
         if exc.code == 416 and offset:  # range not satisfiable: .part already complete
             response = None
         else:
-            raise DownloadError(f"Downloading {url} failed: HTTP {exc.code} {exc.reason}.") from None
+            raise DownloadError(
+                f"Downloading {url} failed: HTTP {exc.code} {exc.reason}."
+            ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DownloadError(
@@ -194,8 +210,9 @@ def fetch(url, dest, checksum, progress=True, timeout=60.0) -> pathlib.Path:
     return dest
 
 
-def download(name, root=None, base_url=None, progress=True, keep_archive=False,
-             timeout=60.0) -> pathlib.Path:
+def download(name: str, root: PathLike | None = None, base_url: str | None = None,
+             progress: bool = True, keep_archive: bool = False,
+             timeout: float = 60.0) -> pathlib.Path:
     """Download a dataset into ``<root>/<folder>/`` and return that folder.
 
     Files that are already present with the right checksum are not fetched again.
@@ -226,14 +243,16 @@ def download(name, root=None, base_url=None, progress=True, keep_archive=False,
     ChecksumError, DownloadError
         See :func:`fetch`.
     """
-    key = str(name).strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
+    key = canonical_name(name)
     if key not in SOURCES:
+        downloadable_aliases = sorted(a for a, c in ALIASES.items() if c in SOURCES)
         raise ValueError(
             f"Expected a downloadable dataset name, one of {sorted(SOURCES)} (aliases "
-            f"{sorted(_ALIASES)}). Received: name={name!r}. The other datasets have to be "
+            f"{downloadable_aliases}). Received: name={name!r}. The other datasets have to be "
             "placed in the data root by hand (see spykeflow.datasets.load's error message)."
         )
+    progress = check_bool(progress, "progress")
+    keep_archive = check_bool(keep_archive, "keep_archive")
     source = SOURCES[key]
     folder = data_root(root) / source["folder"]
     base = (base_url or source["base_url"]).rstrip("/") + "/"
@@ -249,7 +268,8 @@ def download(name, root=None, base_url=None, progress=True, keep_archive=False,
     return folder
 
 
-def _download_emnist(source, folder, base, progress, keep_archive, timeout):
+def _download_emnist(source: DownloadSource, folder: pathlib.Path, base: str, progress: bool,
+                     keep_archive: bool, timeout: float) -> None:
     wanted = source["extract"]
     if all((folder / n).is_file() for n in wanted):
         logger.info("EMNIST Balanced already present in %s", folder)

@@ -15,9 +15,10 @@ import pathlib
 
 import numpy as np
 
-from ._common import check_split
+from .._validation import check_in, check_int
+from ._common import PathLike
 from .idx import load_mnist
-from .sequences import SEQUENCES, make_sequences
+from .sequences import check_seq, make_sequences
 
 __all__ = ["load_sequences"]
 
@@ -26,8 +27,10 @@ logger = logging.getLogger("spykeflow.datasets")
 _SPLITS = ("train", "test")
 
 
-def load_sequences(split="train", root=None, seq=1, n=None, seed=0, time_steps=10, cache=None,
-                   progress=False):
+def load_sequences(split: str = "train", root: PathLike | None = None, seq: int = 1,
+                   n: int | None = None, seed: int = 0, time_steps: int = 10,
+                   cache: PathLike | None = None,
+                   progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Clips of synthetic sequence ``seq`` built from MNIST's ``split``.
 
     Parameters
@@ -40,12 +43,14 @@ def load_sequences(split="train", root=None, seq=1, n=None, seed=0, time_steps=1
     n : int or None
         Number of clips: a seeded random subset of the split's digits (None: all of them).
     seed : int
-        Seeds the subset and the clip generation (directions, occluders, random angles).
+        Seeds the subset and the clip generation (directions, occluders, random angles); >= 0.
     time_steps : int, default 10
+        Frames per clip, >= 2.
     cache : path or None
         ``.npz`` file to read the clips from, or to write them to (atomically) if missing.
-    progress : bool
-        Show a progress bar while generating.
+    progress : bool, optional
+        Show a progress bar while generating (default ``None``: only on an interactive
+        terminal).
 
     Returns
     -------
@@ -53,29 +58,27 @@ def load_sequences(split="train", root=None, seq=1, n=None, seed=0, time_steps=1
     targets : int64 array (N,)
         10 (seq 4) or 20 classes; see :data:`~spykeflow.datasets.sequences.SEQUENCES`.
     """
-    check_split(split, _SPLITS, "sequences")
-    if isinstance(seq, bool) or seq not in SEQUENCES:
-        raise ValueError(f"Expected seq in {sorted(SEQUENCES)}. Received: seq={seq!r}.")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        raise ValueError(f"Expected n to be None or a positive integer. Received: n={n!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"Expected seed to be a non-negative integer. Received: seed={seed!r}.")
-    if isinstance(time_steps, bool) or not isinstance(time_steps, (int, np.integer)) or time_steps < 2:
-        raise ValueError(f"Expected time_steps to be an integer >= 2. Received: time_steps={time_steps!r}.")
-    meta = np.array([seq, -1 if n is None else int(n), int(seed), int(time_steps),
-                     _SPLITS.index(split)], np.int64)
-    if cache is not None:
-        cache = pathlib.Path(cache)
-        if cache.suffix != ".npz":
-            raise ValueError(f"Expected cache to be a .npz path. Received: cache={str(cache)!r}.")
-        if cache.is_file():
+    check_in(split, "split", _SPLITS)
+    seq = check_seq(seq)
+    n = check_int(n, "n", allow_none=True)
+    seed = check_int(seed, "seed", minimum=0)
+    time_steps = check_int(time_steps, "time_steps", minimum=2)
+    meta = np.array([seq, -1 if n is None else n, seed, time_steps, _SPLITS.index(split)],
+                    np.int64)
+    cache_path = None if cache is None else pathlib.Path(cache)
+    if cache_path is not None:
+        if cache_path.suffix != ".npz":
+            raise ValueError(
+                f"Expected cache to be a .npz path. Received: cache={str(cache_path)!r}."
+            )
+        if cache_path.is_file():
             from ..io import load_npz
 
-            data = load_npz(cache)
+            data = load_npz(cache_path)
             if "meta" not in data or not np.array_equal(data["meta"], meta):
                 raise ValueError(
-                    f"The cache {str(cache)!r} holds other settings (seq, n, seed, time_steps, "
-                    f"split = {data.get('meta', np.array([])).tolist()}, requested "
+                    f"The cache {str(cache_path)!r} holds other settings (seq, n, seed, "
+                    f"time_steps, split = {data.get('meta', np.array([])).tolist()}, requested "
                     f"{meta.tolist()}). Pass another cache path or delete the file."
                 )
             return data["clips"], data["targets"].astype(np.int64)
@@ -85,15 +88,16 @@ def load_sequences(split="train", root=None, seq=1, n=None, seed=0, time_steps=1
             raise ValueError(
                 f"Expected n <= {len(images)} (the MNIST {split} split). Received: n={n}."
             )
-        pick = np.sort(np.random.default_rng([int(seed), 7919]).permutation(len(images))[:n])
+        pick = np.sort(np.random.default_rng([seed, 7919]).permutation(len(images))[:n])
         images, labels = images[pick], labels[pick]
-    clip_seed = int(np.random.SeedSequence([int(seed), int(seq), _SPLITS.index(split)])
+    clip_seed = int(np.random.SeedSequence([seed, seq, _SPLITS.index(split)])
                     .generate_state(1)[0])
-    clips, targets = make_sequences(images, labels, seq, time_steps=int(time_steps), seed=clip_seed,
+    clips, targets = make_sequences(images, labels, seq, time_steps=time_steps, seed=clip_seed,
                                     progress=progress)
-    if cache is not None:
+    if cache_path is not None:
         from ..io import save_npz_atomic
 
-        save_npz_atomic(cache, clips=clips, targets=targets, meta=meta)
-        logger.info("cached %d clips of sequence %d (%s) in %s", len(clips), seq, split, cache)
+        save_npz_atomic(cache_path, clips=clips, targets=targets, meta=meta)
+        logger.info("cached %d clips of sequence %d (%s) in %s", len(clips), seq, split,
+                    cache_path)
     return clips, targets

@@ -1,4 +1,5 @@
-"""Synthetic MNIST sequences of Samadzadeh et al. (section 3.2, Table 1): five spatio-temporal tasks.
+"""Synthetic MNIST sequences of Samadzadeh et al. (their section 3.2 and Table 1): five
+spatio-temporal tasks.
 
 Every sample is a clip of ``T`` frames (default 10) made from one MNIST digit:
 
@@ -31,7 +32,11 @@ sample (in/out, clockwise/counter-clockwise) is drawn with probability 1/2 from 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import ndimage
+
+from .._validation import check_int, is_int
+from ._common import progress_bar
 
 __all__ = ["SEQUENCES", "make_sequences", "n_classes"]
 
@@ -40,17 +45,22 @@ SEQUENCES = {1: 20, 2: 20, 3: 20, 4: 10, 5: 20}
 
 
 def n_classes(seq: int) -> int:
-    """Number of classes of sequence ``seq`` (1..5)."""
-    _check_seq(seq)
-    return SEQUENCES[seq]
+    """Number of classes of sequence ``seq`` (1..5).
+
+    >>> n_classes(4)
+    10
+    """
+    return SEQUENCES[check_seq(seq)]
 
 
-def _check_seq(seq):
-    if seq not in SEQUENCES:
+def check_seq(seq: int) -> int:
+    """``seq`` as an int if it names one of the five sequences (bools are refused)."""
+    if not (is_int(seq) and seq in SEQUENCES):
         raise ValueError(f"Expected seq in {sorted(SEQUENCES)}. Received: seq={seq!r}.")
+    return int(seq)
 
 
-def _affine(img, scale=1.0, angle_deg=0.0):
+def _affine(img: np.ndarray, scale: float = 1.0, angle_deg: float = 0.0) -> np.ndarray:
     """Zoom by ``scale`` and rotate by ``angle_deg`` (counter-clockwise on screen) about the
     centre, keeping the frame size; bilinear, zeros outside."""
     theta = np.deg2rad(angle_deg)
@@ -66,7 +76,8 @@ def _affine(img, scale=1.0, angle_deg=0.0):
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def _clip(img, seq, t, forward, rng):
+def _clip(img: np.ndarray, seq: int, t: int, forward: bool,
+          rng: np.random.Generator) -> np.ndarray:
     """The T frames of one sample; ``forward`` is zoom-in / clockwise."""
     if seq in (1, 3):
         lo = 1.0 / t if seq == 1 else 0.5
@@ -88,7 +99,9 @@ def _clip(img, seq, t, forward, rng):
     return frames
 
 
-def make_sequences(images, labels, seq, time_steps=10, seed=0, progress=False):
+def make_sequences(images: ArrayLike, labels: ArrayLike, seq: int, time_steps: int = 10,
+                   seed: int = 0,
+                   progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Build sequence ``seq`` (1..5) from grey images.
 
     Parameters
@@ -96,15 +109,19 @@ def make_sequences(images, labels, seq, time_steps=10, seed=0, progress=False):
     images : array (N, H, W), uint8 0..255 (MNIST from ``spykeflow.datasets.load("mnist")``)
     labels : array (N,), int digit labels 0..9
     seq : int, 1..5 (see the module table)
-    time_steps : int, frames per clip T (the paper uses 10)
-    seed : int, seeds the directions, occluder positions and random angles
+    time_steps : int, frames per clip T >= 2 (the paper uses 10)
+    seed : int >= 0, seeds the directions, occluder positions and random angles
+    progress : bool, optional
+        Show a progress bar (default ``None``: only on an interactive terminal).
 
     Returns
     -------
     frames : uint8 array (N, T, H, W)
     targets : int64 array (N,); ``labels`` for seq 4, ``labels + 10 * direction`` otherwise
     """
-    _check_seq(seq)
+    seq = check_seq(seq)
+    time_steps = check_int(time_steps, "time_steps", minimum=2)
+    seed = check_int(seed, "seed", minimum=0)
     images = np.asarray(images)
     labels = np.asarray(labels)
     if images.ndim != 3:
@@ -115,18 +132,11 @@ def make_sequences(images, labels, seq, time_steps=10, seed=0, progress=False):
         )
     if images.size and (images.min() < 0 or images.max() > 255):
         raise ValueError("Expected grey values in 0..255. Received values outside that range.")
-    if int(time_steps) < 2:
-        raise ValueError(f"Expected time_steps >= 2. Received: time_steps={time_steps}.")
     rng = np.random.default_rng(seed)
     forward = rng.random(len(images)) < 0.5
-    frames = np.empty((len(images), int(time_steps)) + images.shape[1:], np.uint8)
-    iterator = range(len(images))
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, desc=f"sequence {seq}", unit="clip")
-    for i in iterator:
-        frames[i] = _clip(images[i], seq, int(time_steps), bool(forward[i]), rng)
+    frames = np.empty((len(images), time_steps, *images.shape[1:]), np.uint8)
+    for i in progress_bar(range(len(images)), progress, desc=f"sequence {seq}", unit="clip"):
+        frames[i] = _clip(images[i], seq, time_steps, bool(forward[i]), rng)
     targets = labels.astype(np.int64)
     if seq != 4:
         targets = targets + 10 * (~forward).astype(np.int64)

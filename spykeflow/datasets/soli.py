@@ -21,10 +21,13 @@ import pathlib
 import re
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._validation import check_in
 from ._common import (
     DatasetFormatError,
-    check_split,
+    PathLike,
+    Source,
     data_root,
     not_found,
     object_array,
@@ -46,7 +49,7 @@ METADATA_DTYPE = np.dtype([("gesture", "i8"), ("session", "i8"), ("instance", "i
                            ("frames", "i8")])
 
 
-def read_soli(source, name=None):
+def read_soli(source: Source, name: str | None = None) -> tuple[np.ndarray, int]:
     """Read one Soli HDF5 file (path or bytes; gzip recognised by content).
 
     Returns
@@ -98,12 +101,16 @@ def read_soli(source, name=None):
     return maps, int(labels[0])
 
 
-def _scan(root, split, split_file, sessions):
-    check_split(split, ("all", "train", "test"), "soli")
+_Entry = tuple[int, int, int, pathlib.Path]  # gesture, session, instance, path
+
+
+def _scan(root: PathLike | None, split: str, split_file: PathLike | None,
+          sessions: ArrayLike | None) -> list[_Entry]:
+    check_in(split, "split", ("all", "train", "test"))
     base = data_root(root)
     looked = [base / f for f in _FOLDERS]
     folder = None
-    entries = []
+    entries: list[_Entry] = []
     for candidate in looked:
         if not candidate.is_dir():
             continue
@@ -119,7 +126,7 @@ def _scan(root, split, split_file, sessions):
         raise not_found("soli", looked, _HOW_TO_GET, root=root,
                         what="folder with <gesture>_<session>_<instance>.h5[.gz] files")
     # one entry per sequence: prefer the plain .h5 when both forms exist
-    unique = {}
+    unique: dict[tuple[int, int, int], pathlib.Path] = {}
     for g, s, i, path in sorted(entries, key=lambda e: e[3].name.endswith(".gz")):
         unique.setdefault((g, s, i), path)
     entries = [(g, s, i, p) for (g, s, i), p in sorted(unique.items())]
@@ -127,26 +134,28 @@ def _scan(root, split, split_file, sessions):
         keep = {int(s) for s in np.atleast_1d(sessions)}
         entries = [e for e in entries if e[1] in keep]
     if split != "all":
-        path = split_file if split_file is not None else folder / _SPLIT_FILE
-        if not path or not pathlib.Path(path).is_file():
+        split_path = pathlib.Path(split_file) if split_file is not None else folder / _SPLIT_FILE
+        if not split_path.is_file():
             raise not_found(
-                "soli", [path],
+                "soli", [split_path],
                 "Deep-Soli's split list config/file_half.json from github.com/simonwsw/deep-soli "
                 f"(place it in {folder} or pass split_file=...); or use split='all'",
                 root=root, what=f"split file for split={split!r}",
             )
         try:
-            lists = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+            lists = json.loads(split_path.read_text(encoding="utf-8"))
             wanted = set(lists["train" if split == "train" else "eval"])
         except (ValueError, KeyError, TypeError) as exc:
             raise DatasetFormatError(
-                f"{path}: expected JSON {{'train': [...], 'eval': [...]}} ({exc})."
+                f"{split_path}: expected JSON {{'train': [...], 'eval': [...]}} ({exc})."
             ) from None
         entries = [e for e in entries if f"{e[0]}_{e[1]}_{e[2]}" in wanted]
     return entries
 
 
-def load_soli(split="all", root=None, split_file=None, sessions=None, progress=None):
+def load_soli(split: str = "all", root: PathLike | None = None,
+              split_file: PathLike | None = None, sessions: ArrayLike | None = None,
+              progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Load Soli range-Doppler sequences.
 
     Parameters
@@ -160,6 +169,7 @@ def load_soli(split="all", root=None, split_file=None, sessions=None, progress=N
     sessions : int or list of int, optional
         Keep only these sessions (the middle number of the file name).
     progress : bool, optional
+        Show a progress bar (default ``None``: only on an interactive terminal).
 
     Returns
     -------
@@ -169,7 +179,8 @@ def load_soli(split="all", root=None, split_file=None, sessions=None, progress=N
         Order: gesture, session, instance.
     """
     entries = _scan(root, split, split_file, sessions)
-    maps, labels = [], []
+    maps: list[np.ndarray] = []
+    labels: list[int] = []
     for g, _s, _i, path in progress_bar(entries, progress, desc=f"Soli {split}"):
         seq, label = read_soli(path)
         if label != g:
@@ -182,7 +193,9 @@ def load_soli(split="all", root=None, split_file=None, sessions=None, progress=N
     return object_array(maps), np.asarray(labels, dtype=np.int64)
 
 
-def soli_metadata(split="all", root=None, split_file=None, sessions=None):
+def soli_metadata(split: str = "all", root: PathLike | None = None,
+                  split_file: PathLike | None = None,
+                  sessions: ArrayLike | None = None) -> np.ndarray:
     """Gesture, session, instance and frame count per sequence, in :func:`load_soli` order."""
     import h5py
 

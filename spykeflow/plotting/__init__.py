@@ -20,6 +20,9 @@ Input conventions (see each module):
 ON/OFF colours: ``kernel_rgb="off_red"`` (default) draws OFF in red and ON in green (B = 0, both
 = yellow); ``"on_red"`` swaps them.
 
+What the original SpykeFlow's diagnostics were and where these differ:
+``docs/original/diagnostics.md``.
+
 Modules: :mod:`.encoder` (DoG kernels, encoder view), :mod:`.spikes` (raster, input spikes per
 time step), :mod:`.features` (feature grid, reconstruction, kernel evolution),
 :mod:`.statistics` (updates per map, winners/spikes per image, spikes per map per class,
@@ -55,9 +58,6 @@ from .features import (
     snapshot_rgb,
 )
 from .spikes import plot_input_spikes, plot_spike_raster, raster_coordinates
-
-#: Alias of :func:`plot_input_spikes` (the name ``main/main.py`` first used).
-input_spikes = plot_input_spikes
 from .statistics import (
     class_map_counts,
     convergence_metric,
@@ -79,7 +79,6 @@ __all__ = [
     "confusion_counts",
     "convergence_metric",
     "features_rgb",
-    "input_spikes",
     "kernel_mosaic",
     "kernels_rgb",
     "latency_image",

@@ -1,21 +1,29 @@
 """Shared helpers of :mod:`spykeflow.plotting`: input checks, figure creation, fonts, colours.
 
-Everything here imports only numpy and matplotlib. Figures are created as
-:class:`matplotlib.figure.Figure` objects (not through ``pyplot``), so nothing is registered with
-the pyplot figure manager, nothing is shown, and no global ``rcParams`` change.
+Everything here imports only numpy and matplotlib (and SpykeFlow's validators). Figures are
+created as :class:`matplotlib.figure.Figure` objects (not through ``pyplot``), so nothing is
+registered with the pyplot figure manager, nothing is shown, and no global ``rcParams`` change.
+The checks of plot inputs (arrays, spike samples, snapshots, index lists, class names) call the
+shared primitives of :mod:`spykeflow._validation`.
 """
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from .._validation import check_finite_array, check_in, check_int
 
 #: Default font size (points) of axis labels; titles are +1, tick labels -1.
 FONTSIZE = 10
 
-#: Character labels of EMNIST *balanced* (47 classes), in label order 0..46.
+#: Character labels of EMNIST *balanced* (47 classes), in label order 0..46 (the characters
+#: :func:`spykeflow.datasets.emnist_mapping` reads from the dataset's mapping file).
 EMNIST_BALANCED_LABELS = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt")
 
 #: Classes the EMNIST paper counts as one in its "collapsed" accuracy (label indices of
@@ -32,22 +40,25 @@ EMNIST_BYCLASS_LABELS = tuple(
 
 #: RGB plane receiving each input channel (ON = channel 0, OFF = channel 1) per colour mapping.
 #: "off_red": R = OFF, G = ON, B = 0 (the original SpykeFlow's kernel colours, the default);
-#: "on_red": R = ON, G = OFF, B = 0 (the paper's Fig. 5 caption).
+#: "on_red": R = ON, G = OFF, B = 0 (the paper's Fig. 5 caption). See
+#: docs/original/diagnostics.md#kernel-colours.
 KERNEL_RGB = {"off_red": {0: 1, 1: 0}, "on_red": {0: 0, 1: 1}}
 
 
-def new_figure(figsize, fig=None, layout="constrained"):
+def new_figure(figsize: tuple[float, float], fig: Figure | None = None,
+               layout: Literal["constrained", "compressed", "tight"] = "constrained") -> Figure:
     """Return ``fig`` or a fresh pyplot-free :class:`~matplotlib.figure.Figure`."""
     if fig is not None:
         if not isinstance(fig, Figure):
             raise TypeError(
-                f"Expected fig to be a matplotlib.figure.Figure or None. Received: {type(fig).__name__}."
+                "Expected fig to be a matplotlib.figure.Figure or None. "
+                f"Received: {type(fig).__name__}."
             )
         return fig
     return Figure(figsize=figsize, layout=layout)
 
 
-def axes_or_new(ax, figsize):
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Any, Axes]:
     """Return ``(fig, ax)``: the given Axes and its figure, or a new figure with one Axes."""
     if ax is not None:
         if not hasattr(ax, "figure") or not hasattr(ax, "imshow"):
@@ -59,7 +70,8 @@ def axes_or_new(ax, figsize):
     return fig, fig.add_subplot()
 
 
-def style_axes(ax, fontsize=FONTSIZE, xlabel=None, ylabel=None, title=None):
+def style_axes(ax: Axes, fontsize: float = FONTSIZE, xlabel: str | None = None,
+               ylabel: str | None = None, title: str | None = None) -> Axes:
     """Set labels, title and tick sizes of ``ax`` with explicit font sizes (no rcParams)."""
     if xlabel is not None:
         ax.set_xlabel(xlabel, fontsize=fontsize)
@@ -71,13 +83,13 @@ def style_axes(ax, fontsize=FONTSIZE, xlabel=None, ylabel=None, title=None):
     return ax
 
 
-def style_colorbar(cbar, label, fontsize=FONTSIZE):
+def style_colorbar(cbar: Any, label: str, fontsize: float = FONTSIZE) -> Any:
     cbar.set_label(label, fontsize=fontsize)
     cbar.ax.tick_params(labelsize=fontsize - 1)
     return cbar
 
 
-def class_xticks(ax, names, labelsize):
+def class_xticks(ax: Axes, names: Sequence[str], labelsize: float) -> None:
     """Class names as x ticks; when any name is longer than 3 characters (e.g. Fashion-MNIST's
     "Pullover") they are rotated so neighbouring labels never overlap."""
     rotate = max((len(str(n)) for n in names), default=0) > 3
@@ -86,61 +98,34 @@ def class_xticks(ax, names, labelsize):
                   rotation_mode="anchor")
 
 
-def no_ticks(ax):
+def no_ticks(ax: Axes) -> Axes:
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
 
 
-def as_array(x, name, min_ndim=None, ndim=None, dtype=float):
-    """Return ``x`` as a finite numeric array of the requested rank."""
+def as_array(x: ArrayLike, name: str, min_ndim: int = 0, ndim: int | tuple[int, ...] | None = None,
+             dtype: Any = float) -> np.ndarray:
+    """``x`` as a finite, non-empty numeric array of the requested rank (``dtype=None`` keeps
+    the input's dtype)."""
     arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"Expected a numeric array for {name}. Received: dtype={arr.dtype}.")
+    arr = check_finite_array(arr, name, min_ndim=min_ndim,
+                             dtype=arr.dtype if dtype is None else dtype)
     if ndim is not None and arr.ndim not in np.atleast_1d(ndim):
         raise ValueError(f"Expected {name} of rank {ndim}. Received: shape={arr.shape}.")
-    if min_ndim is not None and arr.ndim < min_ndim:
-        raise ValueError(f"Expected {name} of rank >= {min_ndim}. Received: shape={arr.shape}.")
     if arr.size == 0:
         raise ValueError(f"Expected a non-empty {name}. Received: shape={arr.shape}.")
-    if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ValueError(f"Expected finite values in {name}. Received NaN or inf entries.")
     return arr
 
 
-def check_int(value, name, minimum=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Expected an integer for {name}. Received: {name}={value!r}.")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"Expected {name} >= {minimum}. Received: {name}={value}.")
-    return int(value)
-
-
-def check_choice(value, name, options):
-    if value not in options:
-        raise ValueError(
-            f"Expected {name} to be one of {sorted(map(str, options))}. Received: {name}={value!r}."
-        )
-    return value
-
-
-def check_weights(weights, name="weights"):
-    """Conv weights ``(kh, kw, C_in, C_out)`` as float64 (values are expected in [0, 1])."""
-    w = as_array(weights, name, ndim=4)
-    return w
-
-
-def sample_spikes(spikes, name="spikes", index=0, ndim=4):
+def sample_spikes(spikes: ArrayLike, name: str = "spikes", index: int = 0,
+                  ndim: int = 4) -> np.ndarray:
     """One sample ``(T, H, W, C)`` from ``(T, H, W, C)`` or a batch ``(N, T, H, W, C)``.
 
-    ``ndim`` is the rank of a single sample. Values must be bool or 0/1 (counts > 1 are
-    accepted for pooled layers in "transient"/"accumulate" mode).
+    ``ndim`` is the rank of a single sample. Values must be bool or non-negative numbers
+    (counts > 1 are accepted for pooled layers in "transient"/"accumulate" mode).
     """
     arr = np.asarray(spikes)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"Expected a boolean or numeric spike array for {name}. Received: dtype={arr.dtype}.")
     if arr.ndim == ndim + 1:
         index = check_int(index, "index", minimum=0)
         if index >= arr.shape[0]:
@@ -153,22 +138,78 @@ def sample_spikes(spikes, name="spikes", index=0, ndim=4):
             f"Expected {name} of shape (T, H, W, C) for one sample or (N, T, H, W, C) for a batch "
             f"(see spykeflow.conventions). Received: shape={arr.shape}."
         )
-    if arr.size == 0:
-        raise ValueError(f"Expected a non-empty {name}. Received: shape={arr.shape}.")
+    arr = as_array(arr, name, dtype=None)
     if arr.dtype != bool and (arr < 0).any():
-        raise ValueError(f"Expected non-negative spike values in {name}. Received a negative entry.")
+        raise ValueError(
+            f"Expected non-negative spike values in {name}. Received a negative entry."
+        )
     return arr
 
 
-def grid_shape(n, ncols=None, aspect=1.0):
+def check_snapshots(snapshots: ArrayLike, images_seen: ArrayLike,
+                    name: str = "snapshots", ndim: int | None = 5,
+                    seen_name: str = "images_seen") -> tuple[np.ndarray, np.ndarray]:
+    """Weight snapshots ``(S, ...)`` (an array or a list of S arrays) as floats, and the number
+    of training images seen at each, ``(S,)``.
+
+    ``ndim`` is the rank of the stacked snapshots (5 for ``(S, kh, kw, C_in, C_out)``); ``None``
+    accepts any rank >= 2.
+    """
+    if isinstance(snapshots, (list, tuple)):
+        snapshots = np.stack([np.asarray(s) for s in snapshots])
+    snaps = (as_array(snapshots, name, ndim=ndim) if ndim is not None
+             else as_array(snapshots, name, min_ndim=2))
+    seen = as_array(images_seen, seen_name, ndim=1, dtype=None)
+    if seen.shape[0] != snaps.shape[0]:
+        raise ValueError(
+            f"Expected one {seen_name} value per snapshot of {name} ({snaps.shape[0]}). "
+            f"Received: {seen_name} of length {seen.shape[0]}."
+        )
+    return snaps, seen
+
+
+def select_indices(indices: ArrayLike | None, n: int, name: str = "maps") -> np.ndarray:
+    """The integer indices ``indices`` (all of ``range(n)`` for ``None``), each in [0, n)."""
+    if indices is None:
+        return np.arange(n)
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(
+            f"Expected {name} to be a non-empty list of integer indices. "
+            f"Received: {name}={indices!r}."
+        )
+    if idx.min() < 0 or idx.max() >= n:
+        raise ValueError(
+            f"Expected indices in [0, {n - 1}] for {name}. Received: {name}={idx.tolist()}."
+        )
+    return idx
+
+
+def class_labels(class_names: Sequence[str] | str | None, classes: np.ndarray) -> list[str]:
+    """Tick label of every class: ``class_names`` as given, the EMNIST-balanced characters
+    for ``"emnist"``, or the class values as text for ``None``."""
+    if isinstance(class_names, str):
+        check_in(class_names, "class_names", ("emnist",))
+        return [EMNIST_BALANCED_LABELS[int(c)] for c in classes]
+    if class_names is None:
+        return [str(c) for c in classes]
+    if len(class_names) != len(classes):
+        raise ValueError(
+            f"Expected {len(classes)} class_names (one per class). "
+            f"Received: {len(class_names)}."
+        )
+    return list(class_names)
+
+
+def grid_shape(n: int, ncols: int | None = None, aspect: float = 1.0) -> tuple[int, int]:
     """Rows and columns of a near-square grid holding ``n`` panels."""
     if ncols is None:
         ncols = int(np.ceil(np.sqrt(n * aspect)))
-    ncols = max(1, min(int(ncols), n))
+    ncols = max(1, min(check_int(ncols, "ncols"), n))
     return int(np.ceil(n / ncols)), ncols
 
 
-def channel_rgb(planes, mapping="off_red"):
+def channel_rgb(planes: ArrayLike, mapping: str = "off_red") -> np.ndarray:
     """Map an ``(..., C)`` array with C in {1, 2} to RGB ``(..., 3)`` (no normalisation).
 
     C = 2: channel 0 (ON) and 1 (OFF) go to the planes given by :data:`KERNEL_RGB`, B = 0.
@@ -180,7 +221,7 @@ def channel_rgb(planes, mapping="off_red"):
     if c == 1:
         out[...] = planes
     elif c == 2:
-        check_choice(mapping, "kernel_rgb", KERNEL_RGB)
+        check_in(mapping, "kernel_rgb", KERNEL_RGB)
         for ch, plane in KERNEL_RGB[mapping].items():
             out[..., plane] = planes[..., ch]
     else:
@@ -192,13 +233,13 @@ def channel_rgb(planes, mapping="off_red"):
     return out
 
 
-def onoff_legend_handles(mapping="off_red", overlap=True):
+def onoff_legend_handles(mapping: str = "off_red", overlap: bool = True) -> list[Any]:
     """Legend patches naming the colour of ON, OFF (and both) for the given mapping."""
     from matplotlib.patches import Patch
 
-    check_choice(mapping, "kernel_rgb", KERNEL_RGB)
+    check_in(mapping, "kernel_rgb", KERNEL_RGB)
     planes = KERNEL_RGB[mapping]
-    rgb = {ch: tuple(1.0 if p == planes[ch] else 0.0 for p in range(3)) for ch in (0, 1)}
+    rgb = {ch: (float(planes[ch] == 0), float(planes[ch] == 1), 0.0) for ch in (0, 1)}
     handles = [
         Patch(facecolor=rgb[0], edgecolor="k", label="ON"),
         Patch(facecolor=rgb[1], edgecolor="k", label="OFF"),
@@ -208,7 +249,7 @@ def onoff_legend_handles(mapping="off_red", overlap=True):
     return handles
 
 
-def first_spike_image(sample, empty=np.nan):
+def first_spike_image(sample: ArrayLike, empty: float = np.nan) -> np.ndarray:
     """First-spike time step per neuron of one sample ``(T, H, W, C)`` -> ``(H, W, C)`` float.
 
     Neurons that never fire get ``empty``.
@@ -220,10 +261,14 @@ def first_spike_image(sample, empty=np.nan):
     return first
 
 
-def latency_image(sample):
+def latency_image(sample: ArrayLike) -> np.ndarray:
     """Rebuild an intensity picture from latency-coded spikes ``(T, H, W, C)`` -> ``(H, W, C)``.
 
     A neuron firing at step t gets ``1 - t / T`` (earliest = strongest), silent neurons 0.
+
+    >>> s = np.zeros((4, 1, 2, 1), bool); s[1, 0, 0, 0] = True
+    >>> latency_image(s)[..., 0].tolist()
+    [[0.75, 0.0]]
     """
     t_steps = np.asarray(sample).shape[0]
     first = first_spike_image(sample, empty=np.nan)

@@ -10,17 +10,22 @@ per-epoch lists as written by :class:`spykeflow.Classifier` / Keras (``accuracy`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
 
+from .._validation import check_bool, check_in, check_int
 from ._common import (
-    EMNIST_BALANCED_LABELS,
     EMNIST_COLLAPSED_GROUPS,
     FONTSIZE,
     as_array,
     axes_or_new,
-    check_int,
+    class_labels,
     class_xticks,
     latency_image,
     new_figure,
@@ -28,6 +33,10 @@ from ._common import (
     style_axes,
     style_colorbar,
 )
+
+#: Tick labels of the classes: a sequence of names, or "emnist" for the EMNIST-balanced
+#: characters.
+ClassNames = Sequence[str] | str | None
 
 __all__ = [
     "confusion_counts",
@@ -38,7 +47,8 @@ __all__ = [
 ]
 
 
-def _labels(y_true, y_pred, classes, class_names):
+def _labels(y_true: ArrayLike, y_pred: ArrayLike, classes: ArrayLike | None,
+            class_names: ClassNames) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     yt = np.asarray(y_true)
     yp = np.asarray(y_pred)
     if yt.ndim != 1 or yp.shape != yt.shape or yt.size == 0:
@@ -53,39 +63,38 @@ def _labels(y_true, y_pred, classes, class_names):
     unknown = set(np.unique(np.concatenate([yt, yp])).tolist()) - set(index)
     if unknown:
         raise ValueError(
-            f"Expected every label in classes. Received labels not in classes: {sorted(unknown)[:10]}."
+            "Expected every label in classes. Received labels not in classes: "
+            f"{sorted(unknown)[:10]}."
         )
-    if isinstance(class_names, str):
-        if class_names != "emnist":
-            raise ValueError(
-                f"Expected class_names to be a sequence or 'emnist'. Received: {class_names!r}."
-            )
-        class_names = [EMNIST_BALANCED_LABELS[int(c)] for c in cls]
-    if class_names is None:
-        class_names = [str(c) for c in cls]
-    if len(class_names) != len(cls):
-        raise ValueError(
-            f"Expected {len(cls)} class_names (one per class). Received: {len(class_names)}."
-        )
+    names = class_labels(class_names, cls)
     ti = np.array([index[v] for v in yt.tolist()])
     pi = np.array([index[v] for v in yp.tolist()])
-    return ti, pi, cls, list(class_names)
+    return ti, pi, cls, names
 
 
-def confusion_counts(y_true, y_pred, classes=None):
+def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike,
+                     classes: ArrayLike | None = None) -> np.ndarray:
     """Confusion counts ``(K, K)``: row = true class, column = predicted, in class order.
 
     >>> confusion_counts([0, 0, 1, 2], [0, 1, 1, 1], classes=[2, 1, 0]).tolist()
     [[0, 1, 0], [0, 1, 0], [0, 1, 1]]
     """
     ti, pi, cls, _ = _labels(y_true, y_pred, classes, None)
-    cm = np.zeros((len(cls), len(cls)), int)
+    return _count_pairs(ti, pi, len(cls))
+
+
+def _count_pairs(ti: np.ndarray, pi: np.ndarray, k: int) -> np.ndarray:
+    """``(k, k)`` counts of (true position, predicted position) pairs."""
+    cm = np.zeros((k, k), int)
     np.add.at(cm, (ti, pi), 1)
     return cm
 
 
-def plot_confusion_matrix(y_true, y_pred, *, classes=None, class_names=None, normalize=True,
-                          annotate=None, ax=None, fontsize=FONTSIZE, cmap="Blues", title=None):
+def plot_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, *,
+                          classes: ArrayLike | None = None, class_names: ClassNames = None,
+                          normalize: bool = True, annotate: bool | None = None,
+                          ax: Axes | None = None, fontsize: float = FONTSIZE,
+                          cmap: str = "Blues", title: str | None = None) -> Figure:
     """Row-normalised confusion heat map (paper Figs 12, 13).
 
     Parameters
@@ -102,9 +111,9 @@ def plot_confusion_matrix(y_true, y_pred, *, classes=None, class_names=None, nor
         a colour bar; the title gives the overall accuracy.
     """
     ti, pi, cls, names = _labels(y_true, y_pred, classes, class_names)
+    normalize = check_bool(normalize, "normalize")
     k = len(cls)
-    cm = np.zeros((k, k), float)
-    np.add.at(cm, (ti, pi), 1)
+    cm = _count_pairs(ti, pi, k).astype(float)
     acc = float((ti == pi).mean())
     if normalize:
         rows = cm.sum(axis=1, keepdims=True)
@@ -133,8 +142,11 @@ def plot_confusion_matrix(y_true, y_pred, *, classes=None, class_names=None, nor
     return fig
 
 
-def plot_per_class_accuracy(y_true, y_pred, *, classes=None, class_names=None, equivalent=None,
-                            ax=None, fontsize=FONTSIZE, title=None):
+def plot_per_class_accuracy(y_true: ArrayLike, y_pred: ArrayLike, *,
+                            classes: ArrayLike | None = None, class_names: ClassNames = None,
+                            equivalent: Sequence[Sequence[Any]] | str | None = None,
+                            ax: Axes | None = None, fontsize: float = FONTSIZE,
+                            title: str | None = None) -> Figure:
     """Accuracy per class as bars in class order with the overall accuracy (Figs 9, 11, 14).
 
     ``equivalent`` (sequence of groups of labels, or ``"emnist"`` for
@@ -153,11 +165,7 @@ def plot_per_class_accuracy(y_true, y_pred, *, classes=None, class_names=None, e
     group = np.arange(k)                      # class position -> group id
     if equivalent is not None:
         if isinstance(equivalent, str):
-            if equivalent != "emnist":
-                raise ValueError(
-                    "Expected equivalent to be groups of labels or 'emnist'. "
-                    f"Received: {equivalent!r}."
-                )
+            check_in(equivalent, "equivalent", ("emnist",))
             equivalent = EMNIST_COLLAPSED_GROUPS
         pos = {c: i for i, c in enumerate(cls.tolist())}
         for g in equivalent:
@@ -197,7 +205,9 @@ _CURVE_KEYS = {
 }
 
 
-def plot_training_curves(history, *, fig=None, fontsize=FONTSIZE, title="Training curves"):
+def plot_training_curves(history: Mapping[str, Sequence[float]], *, fig: Figure | None = None,
+                         fontsize: float = FONTSIZE,
+                         title: str | None = "Training curves") -> Figure:
     """Accuracy, loss and learning rate against epoch from a history dict.
 
     Parameters
@@ -214,7 +224,9 @@ def plot_training_curves(history, *, fig=None, fontsize=FONTSIZE, title="Trainin
         One Axes per group present (accuracy, loss, learning rate), x = epoch (1-based).
     """
     if not isinstance(history, Mapping):
-        raise TypeError(f"Expected history as a dict of per-epoch lists. Received: {type(history).__name__}.")
+        raise TypeError(
+            f"Expected history as a dict of per-epoch lists. Received: {type(history).__name__}."
+        )
     groups = []
     for group, keys in _CURVE_KEYS.items():
         found = [(k, lab) for k, lab in keys if k in history and len(history[k])]
@@ -242,8 +254,6 @@ def plot_training_curves(history, *, fig=None, fontsize=FONTSIZE, title="Trainin
             ylabel = "accuracy (%)" if percent else "accuracy"
         else:
             ylabel = "loss"
-        from matplotlib.ticker import MaxNLocator
-
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         style_axes(ax, fontsize, xlabel="epoch", ylabel=ylabel, title=group.capitalize())
         ax.grid(alpha=0.3)
@@ -254,8 +264,11 @@ def plot_training_curves(history, *, fig=None, fontsize=FONTSIZE, title="Trainin
     return fig
 
 
-def plot_misclassified(images, y_true, y_pred, *, classes=None, class_names=None,
-                       max_images=60, ncols=10, index=None, fig=None, fontsize=FONTSIZE):
+def plot_misclassified(images: ArrayLike, y_true: ArrayLike, y_pred: ArrayLike, *,
+                       classes: ArrayLike | None = None, class_names: ClassNames = None,
+                       max_images: int = 60, ncols: int = 10,
+                       image_ids: ArrayLike | None = None, fig: Figure | None = None,
+                       fontsize: float = FONTSIZE) -> Figure:
     """Grid of misclassified images titled "P: prediction  L: label" (paper Fig. 10).
 
     Parameters
@@ -265,8 +278,8 @@ def plot_misclassified(images, y_true, y_pred, *, classes=None, class_names=None
         ON minus OFF for two channels).
     max_images : int
         At most this many misclassified images, in dataset order.
-    index : array ``(N,)``, optional
-        Original dataset indices, shown under each image.
+    image_ids : array ``(N,)``, optional
+        Identifier of each image (e.g. its index in the dataset), shown under the image.
 
     Returns
     -------
@@ -307,7 +320,12 @@ def plot_misclassified(images, y_true, y_pred, *, classes=None, class_names=None
     nrows = int(np.ceil(len(wrong) / ncols))
     fig = new_figure((1.25 * ncols, 1.45 * nrows + 0.6), fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
-    ids = None if index is None else np.asarray(index)
+    ids = None if image_ids is None else np.asarray(image_ids)
+    if ids is not None and ids.shape != (len(ti),):
+        raise ValueError(
+            f"Expected one image_ids entry per image, shape ({len(ti)},). "
+            f"Received: shape={ids.shape}."
+        )
     for k, ax in enumerate(axes.flat):
         if k >= len(wrong):
             ax.set_axis_off()

@@ -6,18 +6,26 @@ Every stage is summed over maps and time steps. The arrays are handed in (nothin
 network). Each stage may be given for one sample as ``(T, H, W, M)`` or ``(H, W, M)``, or for a
 batch ``(N, T, H, W, M)`` with ``index=``. Threshold crossings are counted once per neuron (its
 first crossing), so passing the raw ``V >= theta`` mask of every step does not inflate them.
+How these views differ from the original's is in docs/original/diagnostics.md#debug-views.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
+
+from .._validation import check_bool, check_int
 from ._common import FONTSIZE, as_array, new_figure, sample_spikes, style_axes, style_colorbar
 
 __all__ = ["plot_debug_views", "summed_activity"]
 
 
-def summed_activity(x, name="x", index=0, first_crossing=False):
+def summed_activity(x: ArrayLike, name: str = "x", index: int = 0,
+                    first_crossing: bool = False) -> np.ndarray:
     """Sum one sample's activity over time and maps -> ``(H, W)``.
 
     Parameters
@@ -33,6 +41,7 @@ def summed_activity(x, name="x", index=0, first_crossing=False):
     >>> summed_activity(v).tolist()
     [[4, 0]]
     """
+    first_crossing = check_bool(first_crossing, "first_crossing")
     arr = np.asarray(x)
     if arr.ndim == 5:
         arr = sample_spikes(arr, name, index=index)
@@ -53,7 +62,7 @@ def summed_activity(x, name="x", index=0, first_crossing=False):
     return arr.astype(int) if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer) else arr
 
 
-def _winner_rows(winners):
+def _winner_rows(winners: ArrayLike | None) -> np.ndarray:
     if winners is None:
         return np.zeros((0, 3), int)
     w = np.asarray(winners)
@@ -67,10 +76,14 @@ def _winner_rows(winners):
     return w
 
 
-def plot_debug_views(input_spikes, *, crossings=None, after_inhibition=None,
-                     after_competition=None, winners=None, pool_before=None, pool_after=None,
-                     index=0, layer_name="Conv1", pool_name="Pool1", fig=None,
-                     fontsize=FONTSIZE, ncols=4):
+def plot_debug_views(input_spikes: ArrayLike, *, crossings: ArrayLike | None = None,
+                     after_inhibition: ArrayLike | None = None,
+                     after_competition: ArrayLike | None = None,
+                     winners: ArrayLike | None = None, pool_before: ArrayLike | None = None,
+                     pool_after: ArrayLike | None = None, index: int = 0,
+                     layer_name: str = "Conv1", pool_name: str = "Pool1",
+                     fig: Figure | None = None, fontsize: float = FONTSIZE,
+                     ncols: int = 4) -> Figure:
     """Debug views of one sample through an STDP layer, all summed over maps and time.
 
     Parameters
@@ -99,6 +112,7 @@ def plot_debug_views(input_spikes, *, crossings=None, after_inhibition=None,
         order), each with a colour bar of the summed count.
     """
     sample = sample_spikes(input_spikes, "input_spikes", index=index)
+    ncols = check_int(ncols, "ncols")
     if sample.shape[-1] != 2:
         raise ValueError(
             f"Expected input_spikes with 2 channels (ON, OFF). Received: shape={sample.shape}."
@@ -117,11 +131,13 @@ def plot_debug_views(input_spikes, *, crossings=None, after_inhibition=None,
                     f"Expected winners inside the conv map ({h}, {wd}, {m}). "
                     f"Received: max (row, col, map) = {tuple(w.max(axis=0))}."
                 )
-            after_competition = np.zeros((h, wd, m), bool)
-            after_competition[w[:, 0], w[:, 1], w[:, 2]] = True
-    stages = [
-        (f"input ON ({int((sample[..., 0] != 0).sum())} spikes)", sample[..., :1], False, "spikes"),
-        (f"input OFF ({int((sample[..., 1] != 0).sum())} spikes)", sample[..., 1:], False, "spikes"),
+            competition = np.zeros((h, wd, m), bool)
+            competition[w[:, 0], w[:, 1], w[:, 2]] = True
+            after_competition = competition
+    n_on, n_off = (int((sample[..., c] != 0).sum()) for c in (0, 1))
+    stages: list[tuple[str, Any, bool, str]] = [
+        (f"input ON ({n_on} spikes)", sample[..., :1], False, "spikes"),
+        (f"input OFF ({n_off} spikes)", sample[..., 1:], False, "spikes"),
     ]
     opt = [
         (crossings, f"{layer_name}: threshold crossings\n(before lateral inhibition)", True,
@@ -141,8 +157,6 @@ def plot_debug_views(input_spikes, *, crossings=None, after_inhibition=None,
     nrows = int(np.ceil(n / ncols))
     fig = new_figure((3.6 * ncols, 3.5 * nrows + 0.5), fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
-    from matplotlib.ticker import MaxNLocator
-
     for k, ax in enumerate(axes.flat):
         if k >= n:
             ax.set_axis_off()

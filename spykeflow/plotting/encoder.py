@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib as mpl
 import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from ._common import (
     FONTSIZE,
@@ -21,15 +25,17 @@ from ._common import (
 __all__ = ["plot_dog_kernels", "plot_encoder_view"]
 
 
-def plot_dog_kernels(kernels, *, names=None, annotate=None, fig=None, fontsize=FONTSIZE,
-                     cmap="RdBu_r"):
+def plot_dog_kernels(kernels: ArrayLike, *,
+                     names: Sequence[str] | None = None, annotate: bool | None = None,
+                     fig: Figure | None = None, fontsize: float = FONTSIZE,
+                     cmap: str = "RdBu_r") -> Figure:
     """Difference-of-Gaussians kernels with one colour bar each (paper Fig. 2).
 
     Parameters
     ----------
     kernels : array ``(k, k)``, ``(k, k, K)`` or list of 2-D arrays
         One ON-centre kernel (the OFF kernel is drawn as its negative, as the original
-        computes OFF = -ON), or K kernels to show side by side.
+        computes OFF = -ON, docs/original/encoding.md), or K kernels to show side by side.
     names : sequence of str, optional
         Panel titles (default "ON centre" / "OFF centre" for the one-kernel case).
     annotate : bool, optional
@@ -72,8 +78,9 @@ def plot_dog_kernels(kernels, *, names=None, annotate=None, fig=None, fontsize=F
     return fig
 
 
-def plot_encoder_view(image, dog, spikes, *, index=0, fig=None, fontsize=FONTSIZE,
-                      title=None):
+def plot_encoder_view(image: ArrayLike, dog: ArrayLike, spikes: ArrayLike, *, index: int = 0,
+                      fig: Figure | None = None, fontsize: float = FONTSIZE,
+                      title: str | None = None) -> Figure:
     """Encoding of one image: original, DoG response and spike reconstruction for ON and OFF.
 
     Parameters

@@ -19,20 +19,25 @@ both shows yellow and a near-zero one black), or swapped with ``kernel_rgb="on_r
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
+from .._validation import check_float, check_in, check_int, check_int_tuple
 from ._common import (
     FONTSIZE,
     as_array,
     channel_rgb,
-    check_choice,
-    check_weights,
+    check_snapshots,
     grid_shape,
     new_figure,
     no_ticks,
     onoff_legend_handles,
+    select_indices,
     style_axes,
 )
 
@@ -50,28 +55,21 @@ __all__ = [
 ]
 
 
-def _per_gap(value, n_gaps, name):
-    """Broadcast a pool parameter to one int per gap between convolution layers."""
-    if value is None:
-        return None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        vals = [int(value)] * n_gaps
-    else:
-        vals = list(value)
-        if len(vals) != n_gaps or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in vals
-        ):
-            raise ValueError(
-                f"Expected {name} to be an int or {n_gaps} ints (one per pooling layer between "
-                f"the {n_gaps + 1} convolution layers). Received: {name}={value!r}."
-            )
-        vals = [int(v) for v in vals]
-    if any(v < 1 for v in vals):
-        raise ValueError(f"Expected {name} >= 1. Received: {name}={value!r}.")
-    return vals
+#: Pool window / stride between consecutive convolution layers: one int for all, or one per gap.
+PoolArg = int | Sequence[int]
 
 
-def receptive_field_sizes(kernel_sizes, pool_size=2, pool_stride=None):
+def _pool_geometry(pool_size: PoolArg, pool_stride: PoolArg | None,
+                   n_gaps: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """One pool window and one stride per gap between ``n_gaps + 1`` convolution layers (the
+    stride defaults to the window)."""
+    pools = check_int_tuple(pool_size, "pool_size", n_gaps)
+    strides = pools if pool_stride is None else check_int_tuple(pool_stride, "pool_stride", n_gaps)
+    return pools, strides
+
+
+def receptive_field_sizes(kernel_sizes: Sequence[int], pool_size: PoolArg = 2,
+                          pool_stride: PoolArg | None = None) -> list[int]:
     """Receptive-field size of one unit of the last convolution layer in every space below it.
 
     A unit of the top layer sees ``k_L`` units of the pooled map below; un-pooling a window of
@@ -95,21 +93,19 @@ def receptive_field_sizes(kernel_sizes, pool_size=2, pool_stride=None):
     Examples
     --------
     The published Conv1 (5x5) -> Pool1 (2x2, stride 2) -> Conv2 (5x5): 10x10 in Conv1 space and
-    14x14 in input space (the original used 12 and 17).
+    14x14 in input space (the original used 12 and 17, see
+    docs/original/diagnostics.md#deeper-features).
 
     >>> receptive_field_sizes([5, 5])
     [5, 10, 14]
     >>> receptive_field_sizes([5, 5, 5])
     [5, 10, 14, 28, 32]
     """
-    ks = [int(k) for k in kernel_sizes]
-    if not ks or any(k < 1 for k in ks):
-        raise ValueError(f"Expected positive kernel sizes. Received: kernel_sizes={kernel_sizes!r}.")
+    ks = [check_int(k, f"kernel_sizes[{i}]") for i, k in enumerate(kernel_sizes)]
+    if not ks:
+        raise ValueError("Expected at least one kernel size. Received: kernel_sizes=[].")
     n_gaps = len(ks) - 1
-    pools = _per_gap(pool_size, n_gaps, "pool_size") if n_gaps else []
-    strides = _per_gap(pool_stride, n_gaps, "pool_stride") if n_gaps else []
-    if strides is None:
-        strides = pools
+    pools, strides = _pool_geometry(pool_size, pool_stride, n_gaps)
     sizes = [ks[-1]]
     r = ks[-1]
     for layer in range(n_gaps - 1, -1, -1):
@@ -120,7 +116,7 @@ def receptive_field_sizes(kernel_sizes, pool_size=2, pool_stride=None):
     return sizes
 
 
-def _unpool(canvas, pool, stride):
+def _unpool(canvas: np.ndarray, pool: int, stride: int) -> np.ndarray:
     """Spread every synapse of ``canvas`` (M, h, w, C) over its whole pool window.
 
     Overlapping windows (pool > stride) keep the maximum.
@@ -129,12 +125,21 @@ def _unpool(canvas, pool, stride):
     out = np.zeros((m, (h - 1) * stride + pool, (w - 1) * stride + pool, c))
     for a in range(pool):
         for b in range(pool):
-            view = out[:, a : a + stride * (h - 1) + 1 : stride, b : b + stride * (w - 1) + 1 : stride]
+            view = out[:, a : a + stride * (h - 1) + 1 : stride,
+                       b : b + stride * (w - 1) + 1 : stride]
             np.maximum(view, canvas, out=view)
     return out
 
 
-def _check_chain(layer_weights):
+#: Weights of one convolution layer ``(kh, kw, C_in, C_out)``, or the list of weights of a
+#: chain of layers, first layer first.
+LayerWeights = ArrayLike
+
+
+def _weight_chain(layer_weights: LayerWeights) -> list[np.ndarray]:
+    """The conv weights ``[W1, W2, ...]`` (first layer first) as float arrays ``(kh, kw, C_in,
+    C_out)``, each layer's ``C_in`` equal to the ``C_out`` of the layer below; a single 4-D
+    array is a chain of one."""
     if isinstance(layer_weights, np.ndarray) and layer_weights.ndim == 4:
         layer_weights = [layer_weights]
     if not isinstance(layer_weights, (list, tuple)) or not layer_weights:
@@ -142,7 +147,7 @@ def _check_chain(layer_weights):
             "Expected layer_weights to be a (kh, kw, C_in, C_out) array or a non-empty list of "
             f"them (first convolution layer first). Received: {type(layer_weights).__name__}."
         )
-    ws = [check_weights(w, f"layer_weights[{i}]") for i, w in enumerate(layer_weights)]
+    ws = [as_array(w, f"layer_weights[{i}]", ndim=4) for i, w in enumerate(layer_weights)]
     for i in range(1, len(ws)):
         if ws[i].shape[2] != ws[i - 1].shape[3]:
             raise ValueError(
@@ -153,10 +158,13 @@ def _check_chain(layer_weights):
     return ws
 
 
-def reconstruct_features(layer_weights, pool_size=2, pool_stride=None, threshold=0.3):
+def reconstruct_features(layer_weights: LayerWeights, pool_size: PoolArg = 2,
+                         pool_stride: PoolArg | None = None,
+                         threshold: float = 0.3) -> np.ndarray:
     """Project the kernels of the last convolution layer into the input space of the first.
 
-    For each map of the top layer (the reference's algorithm, with its defects fixed):
+    For each map of the top layer (the original's algorithm without its defects,
+    docs/original/diagnostics.md#deeper-features):
 
     1. take its kernel ``(k, k, C)`` in the pooled space below;
     2. un-pool: each synapse covers its whole pool window ``[s*i, s*i + p)`` of the
@@ -199,15 +207,13 @@ def reconstruct_features(layer_weights, pool_size=2, pool_stride=None, threshold
            [0. , 0. , 0. , 0. ],
            [0. , 0. , 0. , 0. ]])
     """
-    ws = _check_chain(layer_weights)
+    ws = _weight_chain(layer_weights)
     n_gaps = len(ws) - 1
     canvas = np.moveaxis(ws[-1], 3, 0)  # (M, k, k, C)
     if n_gaps == 0:
         return canvas.copy()
-    pools = _per_gap(pool_size, n_gaps, "pool_size")
-    strides = _per_gap(pool_stride, n_gaps, "pool_stride") or pools
-    if not (isinstance(threshold, numbers.Real) and np.isfinite(threshold)):
-        raise TypeError(f"Expected a finite number for threshold. Received: {threshold!r}.")
+    pools, strides = _pool_geometry(pool_size, pool_stride, n_gaps)
+    threshold = check_float(threshold, "threshold")
     for layer in range(n_gaps - 1, -1, -1):
         if layer < n_gaps - 1:  # intermediate canvas: sums of weights, rescale to [0, 1]
             peak = canvas.reshape(canvas.shape[0], -1).max(axis=1)
@@ -229,7 +235,8 @@ def reconstruct_features(layer_weights, pool_size=2, pool_stride=None, threshold
     return canvas
 
 
-def features_rgb(features, kernel_rgb="off_red", normalize="per_map"):
+def features_rgb(features: ArrayLike, kernel_rgb: str = "off_red",
+                 normalize: str | None = "per_map") -> np.ndarray:
     """Colour-code kernels ``(M, h, w, C)`` with C in {1, 2} as RGB ``(M, h, w, 3)`` in [0, 1].
 
     Parameters
@@ -247,7 +254,7 @@ def features_rgb(features, kernel_rgb="off_red", normalize="per_map"):
     [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
     """
     f = as_array(features, "features", ndim=4)
-    check_choice(normalize, "normalize", ("per_map", "global", None))
+    check_in(normalize, "normalize", ("per_map", "global", None))
     if normalize == "per_map":
         peak = f.reshape(f.shape[0], -1).max(axis=1)
         f = f / np.where(peak > 0, peak, 1.0)[:, None, None, None]
@@ -257,8 +264,9 @@ def features_rgb(features, kernel_rgb="off_red", normalize="per_map"):
     return np.clip(channel_rgb(f, kernel_rgb), 0.0, 1.0)
 
 
-def kernels_rgb(layer_weights, pool_size=2, pool_stride=None, threshold=0.3,
-                kernel_rgb="off_red", normalize="auto"):
+def kernels_rgb(layer_weights: LayerWeights, pool_size: PoolArg = 2,
+                pool_stride: PoolArg | None = None, threshold: float = 0.3,
+                kernel_rgb: str = "off_red", normalize: str | None = "auto") -> np.ndarray:
     """RGB image per map ``(M, h, w, 3)`` of a layer, reconstructed through lower layers if any.
 
     ``normalize="auto"`` clips first-layer weights to [0, 1] (they are weights already) and
@@ -268,27 +276,16 @@ def kernels_rgb(layer_weights, pool_size=2, pool_stride=None, threshold=0.3,
     >>> kernels_rgb(w).shape
     (3, 5, 5, 3)
     """
-    ws = _check_chain(layer_weights)
+    ws = _weight_chain(layer_weights)
     feats = reconstruct_features(ws, pool_size, pool_stride, threshold)
+    check_in(normalize, "normalize", ("auto", "per_map", "global", None))
     if normalize == "auto":
         normalize = None if len(ws) == 1 else "per_map"
     return features_rgb(feats, kernel_rgb=kernel_rgb, normalize=normalize)
 
 
-def _select_maps(maps, n_maps):
-    if maps is None:
-        return np.arange(n_maps)
-    idx = np.asarray(maps)
-    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError(f"Expected maps to be a non-empty list of map indices. Received: maps={maps!r}.")
-    if idx.min() < 0 or idx.max() >= n_maps:
-        raise ValueError(
-            f"Expected map indices in [0, {n_maps - 1}]. Received: maps={idx.tolist()}."
-        )
-    return idx
-
-
-def draw_mosaic(ax, mosaic, kernel_hw, ncols, maps, fontsize=FONTSIZE):
+def draw_mosaic(ax: Axes, mosaic: np.ndarray, kernel_hw: tuple[int, int], ncols: int,
+                maps: Sequence[int] | np.ndarray, fontsize: float = FONTSIZE) -> Any:
     """Draw a :func:`kernel_mosaic` image on ``ax``, labelled by map index.
 
     Rows are labelled with the index of their first map, columns with the offset added to it.
@@ -308,9 +305,12 @@ def draw_mosaic(ax, mosaic, kernel_hw, ncols, maps, fontsize=FONTSIZE):
     return image
 
 
-def plot_feature_grid(layer_weights, *, maps=None, ncols=None, pool_size=2, pool_stride=None,
-                      threshold=0.3, kernel_rgb="off_red", normalize="auto", title=None,
-                      layout="auto", fig=None, fontsize=FONTSIZE, panel_size=0.9):
+def plot_feature_grid(layer_weights: LayerWeights, *, maps: ArrayLike | None = None,
+                      ncols: int | None = None, pool_size: PoolArg = 2,
+                      pool_stride: PoolArg | None = None, threshold: float = 0.3,
+                      kernel_rgb: str = "off_red", normalize: str | None = "auto",
+                      title: str | None = None, layout: str = "auto", fig: Figure | None = None,
+                      fontsize: float = FONTSIZE, panel_size: float = 0.9) -> Figure:
     """One panel per map of a layer's learned kernels, ON/OFF colour-coded, with a legend.
 
     Parameters
@@ -338,17 +338,18 @@ def plot_feature_grid(layer_weights, *, maps=None, ncols=None, pool_size=2, pool
         One image Axes per map (titled with its index), or one mosaic Axes, plus a figure
         legend of the ON/OFF colours.
     """
-    ws = _check_chain(layer_weights)
+    ws = _weight_chain(layer_weights)
     rgb = kernels_rgb(ws, pool_size, pool_stride, threshold, kernel_rgb, normalize)
-    idx = _select_maps(maps, rgb.shape[0])
-    check_choice(layout, "layout", ("auto", "panels", "mosaic"))
+    idx = select_indices(maps, rgb.shape[0], "maps")
+    check_in(layout, "layout", ("auto", "panels", "mosaic"))
     if layout == "auto":
         layout = "panels" if len(idx) <= 64 else "mosaic"
     nrows, ncols = grid_shape(len(idx), ncols, aspect=1.5)
     if layout == "mosaic":
         width = min(16.0, max(5.0, 0.55 * ncols + 1.2))
         h, w = rgb.shape[1:3]
-        fig = new_figure((width, min(20.0, (width - 1.0) * nrows * (h + 1) / (ncols * (w + 1)) + 1.5)), fig)
+        height = min(20.0, (width - 1.0) * nrows * (h + 1) / (ncols * (w + 1)) + 1.5)
+        fig = new_figure((width, height), fig)
         draw_mosaic(fig.add_subplot(), kernel_mosaic(rgb[idx], ncols), (h, w), ncols, idx,
                     fontsize)
     else:
@@ -379,13 +380,13 @@ def plot_feature_grid(layer_weights, *, maps=None, ncols=None, pool_size=2, pool
     return fig
 
 
-def plot_reconstructed_features(layer_weights, **kwargs):
+def plot_reconstructed_features(layer_weights: LayerWeights, **kwargs: Any) -> Figure:
     """Deeper-layer features reconstructed through the layers below (Figs 26, 31 of the paper).
 
     Same as :func:`plot_feature_grid` but requires at least two layers, so a forgotten lower
     layer raises instead of showing raw multi-channel kernels.
     """
-    ws = _check_chain(layer_weights)
+    ws = _weight_chain(layer_weights)
     if len(ws) < 2:
         raise ValueError(
             "Expected the weights of at least two convolution layers, [W1, W2, ...], first "
@@ -394,21 +395,13 @@ def plot_reconstructed_features(layer_weights, **kwargs):
     return plot_feature_grid(ws, **kwargs)
 
 
-def _check_snapshots(snapshots, images_seen):
-    if isinstance(snapshots, (list, tuple)):
-        snapshots = np.stack([np.asarray(s) for s in snapshots])
-    snaps = as_array(snapshots, "snapshots", ndim=5)
-    seen = as_array(images_seen, "images_seen", ndim=1, dtype=None)
-    if seen.shape[0] != snaps.shape[0]:
-        raise ValueError(
-            f"Expected one images_seen value per snapshot ({snaps.shape[0]}). "
-            f"Received: images_seen of length {seen.shape[0]}."
-        )
-    return snaps, seen
+def kernel_mosaic(rgb: np.ndarray, ncols: int, gap: int = 1,
+                  background: float = 1.0) -> np.ndarray:
+    """Tile ``(K, h, w, 3)`` images into one ``(rows*(h+gap)-gap, ncols*(w+gap)-gap, 3)`` image.
 
-
-def kernel_mosaic(rgb, ncols, gap=1, background=1.0):
-    """Tile ``(K, h, w, 3)`` images into one ``(rows*(h+gap)-gap, ncols*(w+gap)-gap, 3)`` image."""
+    >>> kernel_mosaic(np.zeros((3, 2, 2, 3)), ncols=2).shape
+    (5, 5, 3)
+    """
     k, h, w, _ = rgb.shape
     nrows = int(np.ceil(k / ncols))
     out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap, 3), background, float)
@@ -418,20 +411,26 @@ def kernel_mosaic(rgb, ncols, gap=1, background=1.0):
     return out
 
 
-def snapshot_rgb(snapshots, lower_weights=None, pool_size=2, pool_stride=None,
-                 threshold=0.3, kernel_rgb="off_red", normalize="auto"):
+def snapshot_rgb(snapshots: ArrayLike,
+                 lower_weights: LayerWeights | None = None, pool_size: PoolArg = 2,
+                 pool_stride: PoolArg | None = None, threshold: float = 0.3,
+                 kernel_rgb: str = "off_red", normalize: str | None = "auto") -> np.ndarray:
     """RGB kernels of every snapshot, ``(S, M, h, w, 3)``; deeper layers via ``lower_weights``."""
-    lower = [] if lower_weights is None else list(_check_chain(lower_weights))
+    lower = [] if lower_weights is None else _weight_chain(lower_weights)
     return np.stack([
         kernels_rgb(lower + [s], pool_size, pool_stride, threshold, kernel_rgb, normalize)
-        for s in snapshots
+        for s in np.asarray(snapshots)
     ])
 
 
-def plot_kernel_evolution(snapshots, images_seen, *, lower_weights=None, maps=None,
-                          snapshot_index=None, pool_size=2, pool_stride=None, threshold=0.3,
-                          kernel_rgb="off_red", normalize="auto", layer_name="Conv1",
-                          fig=None, fontsize=FONTSIZE, cell_inches=0.32):
+def plot_kernel_evolution(snapshots: ArrayLike, images_seen: ArrayLike, *,
+                          lower_weights: LayerWeights | None = None,
+                          maps: ArrayLike | None = None, snapshot_index: ArrayLike | None = None,
+                          pool_size: PoolArg = 2, pool_stride: PoolArg | None = None,
+                          threshold: float = 0.3, kernel_rgb: str = "off_red",
+                          normalize: str | None = "auto", layer_name: str = "Conv1",
+                          fig: Figure | None = None, fontsize: float = FONTSIZE,
+                          cell_inches: float = 0.32) -> Figure:
     """Kernel evolution grid (Fig. 5): one row per snapshot, one column per map.
 
     Parameters
@@ -450,11 +449,11 @@ def plot_kernel_evolution(snapshots, images_seen, *, lower_weights=None, maps=No
         One Axes showing the mosaic: y tick labels = images seen per row, x tick labels = map
         indices; a legend of the ON/OFF colours.
     """
-    snaps, seen = _check_snapshots(snapshots, images_seen)
-    rows = np.arange(snaps.shape[0]) if snapshot_index is None else _select_maps(snapshot_index, snaps.shape[0])
+    snaps, seen = check_snapshots(snapshots, images_seen)
+    rows = select_indices(snapshot_index, snaps.shape[0], "snapshot_index")
     rgb = snapshot_rgb(snaps[rows], lower_weights, pool_size, pool_stride, threshold,
                        kernel_rgb, normalize)  # (S, M, h, w, 3)
-    cols = _select_maps(maps, rgb.shape[1])
+    cols = select_indices(maps, rgb.shape[1], "maps")
     rgb = rgb[:, cols]
     s, m, h, w, _ = rgb.shape
     mosaic = kernel_mosaic(rgb.reshape(s * m, h, w, 3), ncols=m)

@@ -7,14 +7,19 @@ described in :mod:`spykeflow.conventions`. For encoded images channel 0 is ON an
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
 
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from .._validation import check_in
 from ._common import (
     FONTSIZE,
     KERNEL_RGB,
     axes_or_new,
     channel_rgb,
-    check_choice,
     grid_shape,
     new_figure,
     no_ticks,
@@ -28,7 +33,7 @@ __all__ = ["plot_spike_raster", "plot_input_spikes", "raster_coordinates"]
 _ONOFF_COLOURS = {"off_red": ("tab:green", "tab:red"), "on_red": ("tab:red", "tab:green")}
 
 
-def raster_coordinates(sample):
+def raster_coordinates(sample: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Time steps and neuron indices of the spikes of one sample ``(T, H, W, C)``.
 
     Neurons are numbered map-major (``index = c*H*W + row*W + col``, the feature-vector order of
@@ -49,8 +54,10 @@ def raster_coordinates(sample):
     return t, ch * h * w + r * w + col, ch
 
 
-def plot_spike_raster(spikes, *, index=0, channel_names=None, layer_name="input",
-                      kernel_rgb="off_red", ax=None, fontsize=FONTSIZE, marker_size=None):
+def plot_spike_raster(spikes: ArrayLike, *, index: int = 0,
+                      channel_names: Sequence[str] | None = None, layer_name: str = "input",
+                      kernel_rgb: str = "off_red", ax: Axes | None = None,
+                      fontsize: float = FONTSIZE, marker_size: float | None = None) -> Figure:
     """Spike raster of one sample: neuron index (map-major) against time step.
 
     Parameters
@@ -71,7 +78,7 @@ def plot_spike_raster(spikes, *, index=0, channel_names=None, layer_name="input"
         most 10 channels every channel is its own legend entry with its spike count.
     """
     sample = sample_spikes(spikes, index=index)
-    check_choice(kernel_rgb, "kernel_rgb", KERNEL_RGB)
+    check_in(kernel_rgb, "kernel_rgb", KERNEL_RGB)
     t_steps, h, w, c = sample.shape
     t, neuron, ch = raster_coordinates(sample)
     fig, ax = axes_or_new(ax, (7.0, 4.5))
@@ -81,7 +88,9 @@ def plot_spike_raster(spikes, *, index=0, channel_names=None, layer_name="input"
         raise ValueError(
             f"Expected {c} channel_names (one per channel). Received: {len(channel_names)}."
         )
-    size = marker_size if marker_size is not None else float(np.clip(3000 / max(len(t), 1), 2, 25))
+    size = (marker_size if marker_size is not None
+            else float(np.clip(3000 / max(len(t), 1), 2, 25)))
+    colours: Sequence[str] | None
     if c == 2:
         colours = _ONOFF_COLOURS[kernel_rgb]
     elif c <= 10:
@@ -104,7 +113,8 @@ def plot_spike_raster(spikes, *, index=0, channel_names=None, layer_name="input"
     ax.set_xlim(-0.5, t_steps - 0.5)
     if c > 2:  # label the map blocks instead of raw neuron numbers
         step = max(1, int(np.ceil(c / 15)))
-        ax.set_yticks(np.arange(0, c, step) * h * w + h * w / 2, [str(k) for k in range(0, c, step)])
+        ax.set_yticks(np.arange(0, c, step) * h * w + h * w / 2,
+                      [str(k) for k in range(0, c, step)])
         ylabel = f"map index ({h}x{w} neurons per map, row-major)"
     else:
         ylabel = f"neuron index (map-major, {h}x{w} per map)"
@@ -117,8 +127,10 @@ def plot_spike_raster(spikes, *, index=0, channel_names=None, layer_name="input"
     return fig
 
 
-def plot_input_spikes(spikes, *, index=0, ncols=None, kernel_rgb="off_red", fig=None,
-                      fontsize=FONTSIZE, panel_size=1.45, title=None):
+def plot_input_spikes(spikes: ArrayLike, *, index: int = 0, ncols: int | None = None,
+                      kernel_rgb: str = "off_red", fig: Figure | None = None,
+                      fontsize: float = FONTSIZE, panel_size: float = 1.45,
+                      title: str | None = None) -> Figure:
     """Input spikes per time step: a grid of T panels, ON and OFF colour-coded.
 
     Parameters

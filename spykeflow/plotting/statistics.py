@@ -15,21 +15,30 @@ Input conventions
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from numpy.typing import ArrayLike
 
+from .._validation import check_bool, check_in, check_int, check_int_tuple
 from ._common import (
     FONTSIZE,
     as_array,
     axes_or_new,
-    check_choice,
-    check_int,
+    check_snapshots,
+    class_labels,
     class_xticks,
     new_figure,
     no_ticks,
+    select_indices,
     style_axes,
 )
+
+#: One per-image series ``(N,)``, or one per layer as ``{layer name: (N,)}``.
+PerImage = ArrayLike | Mapping[str, ArrayLike]
 
 __all__ = [
     "convergence_metric",
@@ -44,8 +53,9 @@ __all__ = [
 ]
 
 
-def convergence_metric(weights):
-    """Convergence C_l = sum w(1 - w) / n over all n weights (paper eq. 22).
+def convergence_metric(weights: ArrayLike) -> np.ndarray | float:
+    """Convergence C_l = sum w(1 - w) / n over all n weights (paper eq. 22;
+    docs/original/diagnostics.md#convergence).
 
     Accepts one weight array or a stack of snapshots ``(S, ...)`` with ``axis`` semantics: for
     an array of rank 5 the result is one value per snapshot.
@@ -61,7 +71,7 @@ def convergence_metric(weights):
     return np.float64((w * (1 - w)).mean())
 
 
-def temporal_difference(snapshots):
+def temporal_difference(snapshots: ArrayLike) -> np.ndarray:
     """Temporal difference TD_s = sum (W_{s-1} - W_s)^2 / n between consecutive snapshots
     (paper eq. 23). ``snapshots`` ``(S, ...)`` -> ``(S - 1,)``.
 
@@ -74,7 +84,7 @@ def temporal_difference(snapshots):
     return (np.diff(s, axis=0) ** 2).reshape(s.shape[0] - 1, -1).mean(axis=1)
 
 
-def zoom_window(n, zoom):
+def zoom_window(n: int, zoom: tuple[int, int]) -> tuple[int, int]:
     """Clamp a zoom range ``(first, last)`` (inclusive image indices) to ``n`` images.
 
     A window past the end of the data slides back to the last images, keeping its width.
@@ -86,16 +96,18 @@ def zoom_window(n, zoom):
     >>> zoom_window(5, (1000, 1020))
     (0, 4)
     """
-    lo, hi = int(zoom[0]), int(zoom[1])
+    lo, hi = check_int_tuple(zoom, "zoom", 2, minimum=0)
     if hi < lo:
-        raise ValueError(f"Expected zoom = (first, last) with first <= last. Received: zoom={zoom!r}.")
+        raise ValueError(
+            f"Expected zoom = (first, last) with first <= last. Received: zoom={zoom!r}."
+        )
     width = hi - lo
     hi = min(hi, n - 1)
     lo = max(0, min(lo, hi - width))
     return lo, hi
 
 
-def _series(counts, default_name):
+def _series(counts: PerImage, default_name: str) -> dict[str, np.ndarray]:
     if isinstance(counts, Mapping):
         if not counts:
             raise ValueError("Expected at least one layer in counts. Received: an empty mapping.")
@@ -103,7 +115,9 @@ def _series(counts, default_name):
     return {default_name: as_array(counts, "counts", ndim=1)}
 
 
-def _per_image_plot(series, ax, zoom, quantity, unit, title, fontsize):
+def _per_image_plot(series: dict[str, np.ndarray], ax: Axes | None,
+                    zoom: tuple[int, int] | None, quantity: str, unit: str, title: str,
+                    fontsize: float) -> Figure:
     fig, ax = axes_or_new(ax, (8.0, 4.2))
     n_max = max(len(v) for v in series.values())
     ymax = max(float(v.max()) for v in series.values())
@@ -126,8 +140,8 @@ def _per_image_plot(series, ax, zoom, quantity, unit, title, fontsize):
                ylabel=f"{quantity} per image", title=title)
     if zoom is not None and n_max >= 2:
         lo, hi = zoom_window(n_max, zoom)
-        ins = ax.inset_axes([0.6, 0.55, 0.38, 0.34])
-        for k, (name, v) in enumerate(series.items()):
+        ins = ax.inset_axes((0.6, 0.55, 0.38, 0.34))
+        for k, v in enumerate(series.values()):
             x = np.arange(lo, min(hi, len(v) - 1) + 1)
             if len(x):
                 ins.vlines(x, 0, v[x], color=f"C{k}", lw=1, alpha=0.5)
@@ -140,15 +154,17 @@ def _per_image_plot(series, ax, zoom, quantity, unit, title, fontsize):
     return fig
 
 
-def plot_winners_per_image(winners, *, layer_name="Conv1", zoom=(1000, 1020), ax=None,
-                           fontsize=FONTSIZE):
+def plot_winners_per_image(counts: PerImage, *, layer_name: str = "Conv1",
+                           zoom: tuple[int, int] | None = (1000, 1020), ax: Axes | None = None,
+                           fontsize: float = FONTSIZE) -> Figure:
     """STDP winners (weight updates) per training image with a mean box and a zoom inset
     (paper Figs 19, 22, 30).
 
     Parameters
     ----------
-    winners : array ``(N,)``
-        Number of STDP winners of each training image, in presentation order.
+    counts : array ``(N,)`` or ``{layer name: (N,)}``
+        Number of STDP winners of each training image, in presentation order
+        (``Network.history_["layers"][i]["winners_per_image"]``).
     zoom : (int, int) or None
         Inclusive image-index range of the inset (default 1000-1020), clamped to the data.
 
@@ -157,25 +173,28 @@ def plot_winners_per_image(winners, *, layer_name="Conv1", zoom=(1000, 1020), ax
     matplotlib.figure.Figure
         A scatter of winners per image, a text box "Mean = ... winners/image", and an inset.
     """
-    series = _series(winners, layer_name)
+    series = _series(counts, layer_name)
     return _per_image_plot(series, ax, zoom, "STDP winners", "winners",
                            f"STDP winners per image, {layer_name}", fontsize)
 
 
-def plot_spikes_per_image(counts, *, zoom=(1000, 1020), ax=None, fontsize=FONTSIZE,
-                          title="Spikes per image"):
+def plot_spikes_per_image(counts: PerImage, *, zoom: tuple[int, int] | None = (1000, 1020),
+                          ax: Axes | None = None, fontsize: float = FONTSIZE,
+                          title: str = "Spikes per image") -> Figure:
     """Spikes per image for one or several layers (``{name: (N,)}``) with mean and zoom inset."""
     series = _series(counts, "spikes")
     return _per_image_plot(series, ax, zoom, "spikes", "spikes", title, fontsize)
 
 
-def plot_stdp_updates_per_map(counts, *, layer_name="Conv1", ax=None, fontsize=FONTSIZE):
+def plot_stdp_updates_per_map(counts: ArrayLike, *, layer_name: str = "Conv1",
+                              ax: Axes | None = None, fontsize: float = FONTSIZE) -> Figure:
     """Bar chart of STDP weight updates per map (paper Figs 18, 21, 29).
 
     Parameters
     ----------
     counts : array ``(M,)``
-        Number of STDP updates of each map (counters start at 0: a map never updated has 0).
+        Number of STDP updates of each map (counters start at 0: a map never updated has 0;
+        docs/original/diagnostics.md#learning-statistics).
 
     Returns
     -------
@@ -198,7 +217,9 @@ def plot_stdp_updates_per_map(counts, *, layer_name="Conv1", ax=None, fontsize=F
     return fig
 
 
-def class_map_counts(map_counts, labels, classes=None):
+def class_map_counts(
+    map_counts: ArrayLike, labels: ArrayLike, classes: ArrayLike | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sum spikes per class and map.
 
     Parameters
@@ -248,13 +269,18 @@ def class_map_counts(map_counts, labels, classes=None):
     return raw, per, cls, n_img
 
 
-def plot_spikes_per_map_per_class(map_counts, labels, *, maps=None, classes=None,
-                                  class_names=None, normalize="both", top=5, kernels=None,
-                                  layer_name="Pool1", fig=None, fontsize=FONTSIZE):
+def plot_spikes_per_map_per_class(
+    map_counts: ArrayLike, labels: ArrayLike, *, maps: ArrayLike | None = None,
+    classes: ArrayLike | None = None, class_names: Sequence[str] | str | None = None,
+    normalize: str = "both", top: int = 5, kernels: ArrayLike | None = None,
+    layer_name: str = "Pool1", fig: Figure | None = None, fontsize: float = FONTSIZE,
+) -> Figure:
     """Spikes per map per class for selected maps (paper Figs 6, 20, 25, 32).
 
-    Classes stay in the order given (default: sorted labels), never hash order. The ``top``
-    classes of each panel are drawn black, the others grey, and the map's kernel is inset.
+    Classes stay in the order given (default: sorted labels), never hash order, and the counts
+    are shown raw and divided by the images of each class (both were defects of the original,
+    docs/original/diagnostics.md#spikes-per-map-per-class). The ``top`` classes of each panel
+    are drawn black, the others grey, and the map's kernel is inset.
 
     Parameters
     ----------
@@ -275,26 +301,14 @@ def plot_spikes_per_map_per_class(map_counts, labels, *, maps=None, classes=None
     matplotlib.figure.Figure
         ``len(maps)`` rows x (1 or 2) columns of bar charts, x axis = classes in order.
     """
-    from ._common import EMNIST_BALANCED_LABELS
-
     raw, per, cls, n_img = class_map_counts(map_counts, labels, classes)
-    check_choice(normalize, "normalize", ("both", "raw", "per_image"))
+    check_in(normalize, "normalize", ("both", "raw", "per_image"))
     top = check_int(top, "top", minimum=0)
     n_maps = raw.shape[1]
     if maps is None:
         maps = np.argsort(-raw.sum(axis=0), kind="stable")[: min(4, n_maps)]
-    maps = [check_int(int(m), "maps[i]", minimum=0) for m in np.atleast_1d(maps)]
-    if max(maps) >= n_maps:
-        raise ValueError(f"Expected map indices < {n_maps}. Received: maps={maps}.")
-    if isinstance(class_names, str):
-        check_choice(class_names, "class_names", ("emnist",))
-        class_names = [EMNIST_BALANCED_LABELS[int(c)] for c in cls]
-    if class_names is None:
-        class_names = [str(c) for c in cls]
-    if len(class_names) != len(cls):
-        raise ValueError(
-            f"Expected {len(cls)} class_names (one per class). Received: {len(class_names)}."
-        )
+    shown = select_indices(np.atleast_1d(maps), n_maps, "maps").tolist()
+    names = class_labels(class_names, cls)
     if kernels is not None:
         kernels = as_array(kernels, "kernels", ndim=4)
         if kernels.shape[0] != n_maps or kernels.shape[-1] != 3:
@@ -306,10 +320,10 @@ def plot_spikes_per_map_per_class(map_counts, labels, *, maps=None, classes=None
               "per_image": [("per_image", per)]}[normalize]
     k = len(cls)
     width = min(18.0, max(6.0, 0.2 * k + 3)) * (1 if len(panels) == 1 else 1.7)
-    fig = new_figure((width, 2.7 * len(maps) + 0.6), fig)
-    axes = fig.subplots(len(maps), len(panels), squeeze=False)
+    fig = new_figure((width, 2.7 * len(shown) + 0.6), fig)
+    axes = fig.subplots(len(shown), len(panels), squeeze=False)
     tick_fs = fontsize - 1 if k <= 26 else max(6, fontsize - 3)
-    for r, m in enumerate(maps):
+    for r, m in enumerate(shown):
         for c, (kind, values) in enumerate(panels):
             ax = axes[r, c]
             v = values[:, m]
@@ -317,20 +331,18 @@ def plot_spikes_per_map_per_class(map_counts, labels, *, maps=None, classes=None
             best = set(order[:top].tolist()) if v.max() > 0 else set()
             colours = ["black" if i in best else "0.7" for i in range(k)]
             ax.bar(np.arange(k), v, color=colours, width=0.8)
-            class_xticks(ax, class_names, tick_fs)
+            class_xticks(ax, names, tick_fs)
             ax.set_xlim(-0.7, k - 0.3)
             ax.set_ylim(0, max(v.max(), 1e-9) * 1.35)
             ylabel = "spikes (total)" if kind == "raw" else "spikes per image"
             title = (f"map {m}: {layer_name} spikes per class"
                      if kind == "raw" else f"map {m}: normalised by images per class")
-            style_axes(ax, fontsize, xlabel="class" if r == len(maps) - 1 else None,
+            style_axes(ax, fontsize, xlabel="class" if r == len(shown) - 1 else None,
                        ylabel=ylabel, title=title)
             if kernels is not None and c == 0:
-                ins = ax.inset_axes([0.87, 0.62, 0.12, 0.36])
+                ins = ax.inset_axes((0.87, 0.62, 0.12, 0.36))
                 ins.imshow(kernels[m], interpolation="nearest", vmin=0, vmax=1)
                 no_ticks(ins)
-    from matplotlib.patches import Patch
-
     fig.legend(handles=[Patch(color="black", label=f"top {top} classes of the panel"),
                         Patch(color="0.7", label="other classes")],
                loc="outside lower center", ncols=2, fontsize=fontsize - 1, frameon=False)
@@ -339,30 +351,30 @@ def plot_spikes_per_map_per_class(map_counts, labels, *, maps=None, classes=None
     return fig
 
 
-def _snapshot_dict(snapshots, images_seen):
+def _snapshot_dict(
+    snapshots: ArrayLike | Mapping[str, ArrayLike],
+    images_seen: ArrayLike | Mapping[str, ArrayLike],
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     if not isinstance(snapshots, Mapping):
         snapshots = {"Conv1": snapshots}
     if not snapshots:
         raise ValueError("Expected at least one layer in snapshots. Received: an empty mapping.")
     out = {}
     for name, s in snapshots.items():
-        if isinstance(s, (list, tuple)):
-            s = np.stack([np.asarray(x) for x in s])
-        s = as_array(s, f"snapshots[{name!r}]", min_ndim=2)
         seen = images_seen[name] if isinstance(images_seen, Mapping) else images_seen
-        seen = as_array(seen, f"images_seen[{name!r}]", ndim=1)
-        if len(seen) != s.shape[0]:
-            raise ValueError(
-                f"Expected {s.shape[0]} images_seen values for layer {name!r} (one per "
-                f"snapshot). Received: {len(seen)}."
-            )
-        out[str(name)] = (s, seen)
+        out[str(name)] = check_snapshots(s, seen, name=f"snapshots[{name!r}]", ndim=None,
+                                         seen_name=f"images_seen[{name!r}]")
     return out
 
 
-def plot_convergence(snapshots, images_seen, *, stop_band=(0.01, 0.02), td_log=True, fig=None,
-                     fontsize=FONTSIZE):
-    """Convergence C_l and temporal difference of every layer on one figure (Figs 23, 24).
+def plot_convergence(
+    snapshots: ArrayLike | Mapping[str, ArrayLike],
+    images_seen: ArrayLike | Mapping[str, ArrayLike], *,
+    stop_band: tuple[float, float] | None = (0.01, 0.02), td_log: bool = True,
+    fig: Figure | None = None, fontsize: float = FONTSIZE,
+) -> Figure:
+    """Convergence C_l and temporal difference of every layer on one figure (Figs 23, 24;
+    docs/original/diagnostics.md#convergence).
 
     Parameters
     ----------
@@ -382,6 +394,7 @@ def plot_convergence(snapshots, images_seen, *, stop_band=(0.01, 0.02), td_log=T
         later snapshot), one line per layer.
     """
     data = _snapshot_dict(snapshots, images_seen)
+    td_log = check_bool(td_log, "td_log")
     fig = new_figure((11.0, 4.2), fig)
     ax_c, ax_t = fig.subplots(1, 2)
     for k, (name, (s, seen)) in enumerate(data.items()):

@@ -161,8 +161,22 @@ def test_http_error_and_unreachable(server, tmp_path, monkeypatch):
 
 
 def test_download_unknown_name():
-    with pytest.raises(ValueError, match=r"emnist_balanced.*fashion_mnist.*mnist.*Received: name='soli'"):
+    with pytest.raises(ValueError,
+                       match=r"emnist_balanced.*fashion_mnist.*mnist.*Received: name='soli'"):
         ds.download("soli")
+    with pytest.raises(ValueError,
+                       match=r"aliases \['emnist', 'fashion'\]\)\. Received: name='facebike'"):
+        ds.download("facebike")
+
+
+def test_download_checks_its_options(tmp_path):
+    with pytest.raises(TypeError, match="progress to be a bool"):
+        ds.download("mnist", root=tmp_path, progress="no")
+    with pytest.raises(TypeError, match="keep_archive to be a bool"):
+        ds.download("mnist", root=tmp_path, keep_archive=1)
+    with pytest.raises(ValueError, match="timeout > 0"):
+        dl.fetch("http://127.0.0.1:9/x", tmp_path / "x", ("md5", "0" * 32), timeout=0)
+    assert not any(tmp_path.iterdir())                  # nothing written before the checks
 
 
 def test_emnist_archive_extraction(server, tmp_path, monkeypatch):
@@ -175,16 +189,17 @@ def test_emnist_archive_extraction(server, tmp_path, monkeypatch):
                 idx_bytes(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)))
             members[f"emnist-balanced-{split}-labels-idx1-ubyte.gz"] = gzip.compress(
                 idx_bytes(rng.integers(0, 47, n, dtype=np.uint8)))
+        chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"
         members["emnist-balanced-mapping.txt"] = "".join(
-            f"{i} {ord(c)}\r\n" for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt")
-        ).encode()
+            f"{i} {ord(c)}\r\n" for i, c in enumerate(chars)).encode()
         for name, data in members.items():
             zf.writestr(f"gzip/{name}", data)
         zf.writestr("gzip/emnist-letters-train-images-idx3-ubyte.gz", b"not extracted")
     archive = buf.getvalue()
     (server.directory / "gzip.zip").write_bytes(archive)
+    checksum = ("md5", hashlib.md5(archive).hexdigest())
     monkeypatch.setitem(dl.SOURCES, "emnist_balanced", dict(
-        dl.SOURCES["emnist_balanced"], files={"gzip.zip": ("md5", hashlib.md5(archive).hexdigest())}))
+        dl.SOURCES["emnist_balanced"], files={"gzip.zip": checksum}))
     folder = ds.download("emnist", root=tmp_path / "data", base_url=server.url, progress=False)
     assert sorted(p.name for p in folder.iterdir()) == sorted(members)  # archive removed
     x, y = ds.load("emnist", "test", root=tmp_path / "data")

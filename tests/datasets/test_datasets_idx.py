@@ -18,7 +18,8 @@ MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 # real data
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("split,counts", [("train", MNIST_TRAIN_COUNTS), ("test", MNIST_TEST_COUNTS)])
+@pytest.mark.parametrize("split,counts",
+                         [("train", MNIST_TRAIN_COUNTS), ("test", MNIST_TEST_COUNTS)])
 def test_mnist_real(data_root, split, counts):
     before = snapshot(data_root / "mnist")
     x, y = ds.load("mnist", split, root=data_root)
@@ -80,7 +81,9 @@ def test_emnist_orientation_matches_mnist(data_root):
     ones = x[y == mapping.index("1")].astype(float)
     row_profile = ones.mean(axis=(0, 2))  # ink per row
     col_profile = ones.mean(axis=(0, 1))  # ink per column
-    assert (row_profile > 0.2 * row_profile.max()).sum() > (col_profile > 0.2 * col_profile.max()).sum()
+    tall = (row_profile > 0.2 * row_profile.max()).sum()
+    wide = (col_profile > 0.2 * col_profile.max()).sum()
+    assert tall > wide
     sevens = x[y == mapping.index("7")].astype(float).mean(axis=0)
     assert sevens[:14].sum() > sevens[14:].sum()  # top half carries the bar
     # the stored (transposed) sevens have their bar on the left instead
@@ -205,7 +208,8 @@ def test_corrupt_gzip(tmp_path):
     path = tmp_path / "mnist" / "train-images-idx3-ubyte.gz"
     raw = bytearray(path.read_bytes())
     path.write_bytes(bytes(raw[: len(raw) // 2]))  # cut gzip stream
-    with pytest.raises(DatasetFormatError, match=r"train-images-idx3-ubyte.gz: corrupt or truncated gzip"):
+    with pytest.raises(DatasetFormatError,
+                       match=r"train-images-idx3-ubyte.gz: corrupt or truncated gzip"):
         ds.load("mnist", root=tmp_path)
     raw[20:40] = b"\xff" * 20  # garbage inside the deflate stream
     path.write_bytes(bytes(raw))
@@ -228,6 +232,8 @@ def test_emnist_official_names_preferred_and_transposed(tmp_path):
     assert lab.tolist() == [0, 46, 3, 10]
     raw, _ = ds.load("emnist", "test", root=tmp_path, transpose=False)
     np.testing.assert_array_equal(raw, x)
+    with pytest.raises(TypeError, match="transpose to be a bool"):
+        ds.load("emnist", "test", root=tmp_path, transpose="no")
 
 
 def test_emnist_mapping_crlf_and_errors(tmp_path):
@@ -254,6 +260,14 @@ def test_unknown_name_lists_known():
         ds.load(None)
 
 
+def test_names_are_case_insensitive_with_dashes(tmp_path):
+    write_mnist(tmp_path / "fashion_mnist")
+    x, _ = ds.load(" Fashion-MNIST ", "test", root=tmp_path)
+    assert x.shape == (3, 28, 28)
+    assert ds.aliases() == {"fashion": "fashion_mnist", "emnist": "emnist_balanced",
+                            "facebike": "caltech_face_motor"}
+
+
 def test_unknown_split(tmp_path):
     write_mnist(tmp_path / "mnist")
     with pytest.raises(ValueError, match=r"split.*\['train', 'test'\].*'validation'"):
@@ -262,7 +276,8 @@ def test_unknown_split(tmp_path):
 
 def test_unknown_option_lists_accepted(tmp_path):
     write_mnist(tmp_path / "emnist_balanced_subset", compress=True)
-    with pytest.raises(TypeError, match=r"'emnist_balanced' accepts the options \['transpose'\].*'flip'"):
+    with pytest.raises(TypeError,
+                       match=r"'emnist_balanced' accepts the options \['transpose'\].*'flip'"):
         ds.load("emnist", root=tmp_path, flip=True)
 
 

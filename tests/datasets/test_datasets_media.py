@@ -11,7 +11,6 @@ from spykeflow.datasets import DatasetFormatError, DatasetNotFoundError
 
 from ._dataset_files import snapshot
 
-
 # ---------------------------------------------------------------------------------------------
 # Caltech faces / motorbikes
 
@@ -48,6 +47,8 @@ def test_caltech_splits_labels_and_sizes(tmp_path):
     assert yr.tolist() == [0, 0, 1] and xr[1].shape == (32, 40)
     xs, _ = ds.load("caltech_face_motor", "learn", root=tmp_path, size=(16, 12))
     assert xs.shape == (6, 16, 12) and xs.dtype == np.uint8
+    xq, _ = ds.load("caltech_face_motor", "learn", root=tmp_path, size=10, progress=False)
+    assert xq.shape == (6, 10, 10)                      # one int: a square
     assert snapshot(base) == before
 
 
@@ -79,10 +80,14 @@ def test_caltech_errors(tmp_path):
     (base / "TrainingSet_subset_of_LearningSet.txt").write_text("Face/nope.jpg\n")
     with pytest.raises(DatasetNotFoundError, match="nope.jpg"):
         ds.load("caltech_face_motor", "train", root=tmp_path)
-    with pytest.raises(ValueError, match="size=.height, width."):
+    with pytest.raises(ValueError, match=r"Expected size to be an int >= 1 or 2 such ints"):
         ds.load("caltech_face_motor", "learn", root=tmp_path, size=(0, 3))
     with pytest.raises(ValueError, match="split"):
         ds.load("caltech_face_motor", "validation", root=tmp_path)
+    with pytest.raises(ValueError, match=r"resample to be one of \['nearest'"):
+        ds.load("caltech_face_motor", "learn", root=tmp_path, size=8, resample="cubic")
+    with pytest.raises(TypeError, match="progress to be a bool"):
+        ds.load("caltech_face_motor", "learn", root=tmp_path, progress="yes")
 
 
 @pytest.mark.realdata
@@ -140,7 +145,8 @@ def test_fsdd_split_scaling_and_speakers(tmp_path):
     xa, ya = ds.load("fsdd", "all", root=tmp_path, speakers=["bob"])
     meta = ds.fsdd_metadata("all", root=tmp_path, speakers="bob")
     assert len(xa) == 8 and set(meta["speaker"]) == {"bob"} and set(meta["rate"]) == {8000}
-    assert meta["index"].tolist() == [0, 4, 5, 12, 0, 4, 5, 12] and meta["digit"].tolist() == ya.tolist()
+    assert meta["index"].tolist() == [0, 4, 5, 12, 0, 4, 5, 12]
+    assert meta["digit"].tolist() == ya.tolist()
     with pytest.raises(ValueError, match=r"\['ann', 'bob'\].*carl"):
         ds.load("fsdd", "all", root=tmp_path, speakers=["carl"])
 
@@ -185,7 +191,7 @@ def _soli_bytes(frames, label, channels=4, label_values=None):
         for c in range(channels):
             data = np.zeros((frames, 1024), np.float32)
             data[:, c * 33] = np.arange(frames) + c  # one marked bin per channel
-            h5["ch%d" % c] = data
+            h5[f"ch{c}"] = data
         h5["label"] = (np.full((frames, 1), label, np.int32) if label_values is None
                        else np.asarray(label_values, np.int32).reshape(-1, 1))
     return bio.getvalue()
@@ -290,12 +296,17 @@ def test_digits_mnist_like_framing():
     # shrinking the 20x20 box back to 8x8 recovers the original pattern
     from PIL import Image
 
-    small = np.stack([np.asarray(Image.fromarray(im[4:24, 4:24]).resize((8, 8), Image.Resampling.BOX))
-                      for im in x[:50]])
+    small = np.stack([
+        np.asarray(Image.fromarray(im[4:24, 4:24]).resize((8, 8), Image.Resampling.BOX))
+        for im in x[:50]])
     corr = np.corrcoef(small.astype(float).ravel(), raw[:50].ravel())[0, 1]
     assert corr > 0.95
     with pytest.raises(ValueError, match="test_size"):
         ds.load("digits", "train", test_size=2)
+    with pytest.raises(TypeError, match="test_size to be a finite number"):
+        ds.load("digits", "train", test_size="0.2")
+    with pytest.raises(ValueError, match="seed >= 0"):
+        ds.load("digits", "train", seed=-1)
 
 
 def test_upscale_matches_pillow_bilinear():

@@ -96,7 +96,10 @@ def snapshots_towards(final, n_snap, images_per_snap=200):
     for s in range(n_snap):
         a = 1 / (1 + np.exp(-(s - n_snap * 0.35) / (n_snap * 0.08)))
         mid = 0.5 + RNG.normal(0, 0.15, final.shape) * (1 - abs(2 * a - 1))
-        w = (1 - a) * ((1 - a) * init + a * mid) + a * final if a < 0.5 else a * final + (1 - a) * mid
+        if a < 0.5:
+            w = (1 - a) * ((1 - a) * init + a * mid) + a * final
+        else:
+            w = a * final + (1 - a) * mid
         snaps.append(np.clip(w, 0.0005, 0.9995))
     return np.stack(snaps), np.arange(n_snap) * images_per_snap
 
@@ -138,8 +141,9 @@ def conv1_pass(spikes, w, theta=15.0, inh=11):
         used.add(mm)
         comp[first[r, c, mm], r, c, mm] = True
         blocked[max(0, r - h2):r + h2 + 1, max(0, c - h2):c + h2 + 1] = True
-    pool = li[:, : ho // 2 * 2, : wo // 2 * 2].reshape(t_steps, ho // 2, 2, wo // 2, 2, m).max((2, 4))
-    pv = v[:, : ho // 2 * 2, : wo // 2 * 2].reshape(t_steps, ho // 2, 2, wo // 2, 2, m).max((2, 4))
+    hp, wp = ho // 2, wo // 2
+    pool = li[:, : hp * 2, : wp * 2].reshape(t_steps, hp, 2, wp, 2, m).max((2, 4))
+    pv = v[:, : hp * 2, : wp * 2].reshape(t_steps, hp, 2, wp, 2, m).max((2, 4))
     pool_firstpos = np.zeros_like(pool)
     done = np.zeros(pool.shape[1:3], bool)
     for t in range(t_steps):
@@ -237,14 +241,16 @@ def main(out):
     save(plotting.plot_per_class_accuracy(y_true, y_pred, class_names="emnist"), out,
          "17_per_class_accuracy", names)
     ep = np.arange(1, 26)
-    hist = {"accuracy": list(0.86 - 0.3 * np.exp(-ep / 3)), "val_accuracy": list(0.85 - 0.3 * np.exp(-ep / 3) + RNG.normal(0, 0.004, 25)),
-            "loss": list(0.45 + 1.2 * np.exp(-ep / 3)), "val_loss": list(0.5 + 1.2 * np.exp(-ep / 3)),
+    hist = {"accuracy": list(0.86 - 0.3 * np.exp(-ep / 3)),
+            "val_accuracy": list(0.85 - 0.3 * np.exp(-ep / 3) + RNG.normal(0, 0.004, 25)),
+            "loss": list(0.45 + 1.2 * np.exp(-ep / 3)),
+            "val_loss": list(0.5 + 1.2 * np.exp(-ep / 3)),
             "lr": list(1e-2 / 1.007 ** (ep // 8 * 8))}
     save(plotting.plot_training_curves(hist), out, "18_training_curves", names)
     yb = labs[:60]
     pb = yb.copy()
     pb[::4] = (pb[::4] + 1) % 10
-    save(plotting.plot_misclassified(batch, yb, pb, index=np.arange(60)), out,
+    save(plotting.plot_misclassified(batch, yb, pb, image_ids=np.arange(60)), out,
          "19_misclassified_from_spikes", names)
     save(plotting.plot_misclassified(imgs[:60], yb, pb), out, "19b_misclassified_images", names)
 

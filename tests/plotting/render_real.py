@@ -35,7 +35,8 @@ def main(out, n_images=1500):
     w1 = net.weights_[0]
     figs = {
         "real_01_feature_grid": plotting.plot_feature_grid(w1),
-        "real_02_kernel_evolution": plotting.plot_kernel_evolution(h["snapshots"], h["snapshot_images"]),
+        "real_02_kernel_evolution": plotting.plot_kernel_evolution(h["snapshots"],
+                                                                   h["snapshot_images"]),
         "real_03_convergence": plotting.plot_convergence({"Conv1": h["snapshots"]},
                                                          {"Conv1": h["snapshot_images"]}),
         "real_04_updates_per_map": plotting.plot_stdp_updates_per_map(h["updates_per_map"]),
@@ -44,7 +45,8 @@ def main(out, n_images=1500):
     pool = net.spikes_at(spikes[:1000], layer=1)
     conv = net.spikes_at(spikes[:1000], layer=0)
     figs["real_06_spikes_per_image"] = plotting.plot_spikes_per_image(
-        {"Conv1": conv.sum(axis=(1, 2, 3, 4)), "Pool1": pool.sum(axis=(1, 2, 3, 4))}, zoom=(500, 520))
+        {"Conv1": conv.sum(axis=(1, 2, 3, 4)), "Pool1": pool.sum(axis=(1, 2, 3, 4))},
+        zoom=(500, 520))
     figs["real_07_spikes_per_map_per_class"] = plotting.plot_spikes_per_map_per_class(
         pool, y[:1000], kernels=plotting.kernels_rgb(w1))
     figs["real_08_input_spikes"] = plotting.plot_input_spikes(spikes, index=0)

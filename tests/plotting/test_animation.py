@@ -31,10 +31,22 @@ def test_conv2_frames_are_reconstructed(snapshots):
     snaps, seen = snapshots
     rng = np.random.default_rng(1)
     conv2 = rng.uniform(size=(3, 5, 5, 6, 4))
-    frames, maps, grid = animation.weight_evolution_frames(conv2, [0, 1, 2], lower_weights=[snaps[-1]],
-                                                           ncols=2)
+    frames, maps, grid = animation.weight_evolution_frames(conv2, [0, 1, 2],
+                                                           lower_weights=[snaps[-1]], ncols=2)
     assert frames.shape == (3, 2 * 15 - 1, 2 * 15 - 1, 3) and grid == (2, 2)
     assert frames.min() >= 0 and frames.max() <= 1
+
+
+def test_animation_checks_its_arguments(snapshots):
+    snaps, seen = snapshots
+    with pytest.raises(ValueError, match="one images_seen value per snapshot"):
+        animation.weight_evolution_frames(snaps, seen[:3])
+    with pytest.raises(ValueError, match=r"indices in \[0, 5\] for maps"):
+        animation.weight_evolution_frames(snaps, seen, maps=[6])
+    with pytest.raises(ValueError, match="interval >= 1"):
+        animation.weight_evolution_animation(snaps, seen, interval=0)
+    with pytest.raises(TypeError, match="fps to be an integer"):
+        animation.writer_for("a.gif", fps=2.5)
 
 
 def test_gif_has_one_frame_per_snapshot_and_html(snapshots, tmp_path):

@@ -15,6 +15,8 @@ def test_summed_activity_counts_first_crossings_once():
     np.testing.assert_array_equal(plotting.summed_activity(above), [[6, 0], [0, 1]])
     np.testing.assert_array_equal(plotting.summed_activity(above[None], first_crossing=True),
                                   [[2, 0], [0, 1]])
+    with pytest.raises(TypeError, match="first_crossing to be a bool"):
+        plotting.summed_activity(above, first_crossing="yes")
 
 
 def _debug_inputs():
@@ -36,7 +38,7 @@ def test_debug_views_show_both_input_channels_and_each_stage():
                                     pool_before=li[:, ::2, ::2], pool_after=comp[:, ::2, ::2])
     axes = [ax for ax in fig.axes if ax.images]
     titles = [ax.get_title() for ax in axes]
-    assert titles[:2] == ["input ON (1 spikes)", "input OFF (2 spikes)"]   # both channels (B17)
+    assert titles[:2] == ["input ON (1 spikes)", "input OFF (2 spikes)"]   # both channels
     assert len(axes) == 7
     crossing = axes[2].images[0].get_array()
     assert crossing[0, 0] == 3 and crossing.sum() == 3                     # first crossings only
@@ -54,6 +56,8 @@ def test_debug_views_optional_stages_and_validation():
         plotting.plot_debug_views(inp, winners=[(1, 2)])
     with pytest.raises(ValueError, match="2 channels"):
         plotting.plot_debug_views(inp[..., :1])
+    with pytest.raises(ValueError, match="ncols >= 1"):
+        plotting.plot_debug_views(inp, ncols=0)
 
 
 def test_confusion_matrix_rows_normalised_in_class_order():
@@ -68,6 +72,11 @@ def test_confusion_matrix_rows_normalised_in_class_order():
     assert "71.43 %" in ax.get_title()
     np.testing.assert_array_equal(plotting.confusion_counts(y, p, classes=[3, 1, 2]),
                                   [[3, 1, 0], [0, 1, 1], [0, 0, 1]])
+    counts = plotting.plot_confusion_matrix(y, p, classes=[3, 1, 2], normalize=False)
+    np.testing.assert_allclose(counts.axes[0].images[0].get_array(),
+                               [[3, 1, 0], [0, 1, 1], [0, 0, 1]])
+    with pytest.raises(TypeError, match="normalize to be a bool"):
+        plotting.plot_confusion_matrix(y, p, normalize="rows")
 
 
 def test_confusion_matrix_emnist_labels():
@@ -75,6 +84,8 @@ def test_confusion_matrix_emnist_labels():
     fig = plotting.plot_confusion_matrix(y, y, class_names="emnist")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[:11] == list("0123456789A") and labels[-1] == "t" and len(labels) == 47
+    with pytest.raises(ValueError, match=r"class_names to be one of \['emnist'\]"):
+        plotting.plot_confusion_matrix(y, y, class_names="letters")
 
 
 def test_per_class_accuracy_bars():
@@ -87,6 +98,8 @@ def test_per_class_accuracy_bars():
     assert ax.get_ylabel() == "accuracy (%)"
     with pytest.raises(ValueError, match="class_names"):
         plotting.plot_per_class_accuracy(y, p, class_names=["a", "b"])
+    with pytest.raises(ValueError, match=r"equivalent to be one of \['emnist'\]"):
+        plotting.plot_per_class_accuracy(y, p, equivalent="letters")
 
 
 def test_training_curves_panels_and_percent():
@@ -120,6 +133,17 @@ def test_misclassified_grid_titles_and_spike_rebuild():
     assert pic[2, 2] == 1.0 and pic[0, 0] == -0.5
     none = plotting.plot_misclassified(imgs, y, y)
     assert "no misclassified" in none.axes[0].texts[0].get_text()
+
+
+def test_misclassified_image_ids_label_the_images():
+    imgs = np.zeros((3, 4, 4))
+    y, p = np.array([0, 1, 2]), np.array([1, 1, 0])
+    fig = plotting.plot_misclassified(imgs, y, p, image_ids=[100, 101, 102])
+    assert [ax.get_xlabel() for ax in fig.axes if ax.images] == ["#100", "#102"]
+    with pytest.raises(ValueError, match=r"one image_ids entry per image, shape \(3,\)"):
+        plotting.plot_misclassified(imgs, y, p, image_ids=[100, 101])
+    with pytest.raises(ValueError, match="max_images >= 1"):
+        plotting.plot_misclassified(imgs, y, p, max_images=0)
 
 
 def test_per_class_accuracy_collapsed_groups():

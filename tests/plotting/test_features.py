@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from spykeflow import plotting
-from spykeflow.plotting import features as F
 
 
 def image_axes(fig):
@@ -13,7 +12,7 @@ def image_axes(fig):
 
 # ---------------------------------------------------------------- receptive field / reconstruction
 def test_receptive_field_of_published_geometry_is_10_and_14():
-    assert plotting.receptive_field_sizes([5, 5]) == [5, 10, 14]      # not 12 / 17 (bug B10)
+    assert plotting.receptive_field_sizes([5, 5]) == [5, 10, 14]      # the original: 12 / 17
 
 
 def test_receptive_field_general_geometry():
@@ -24,13 +23,25 @@ def test_receptive_field_general_geometry():
     assert plotting.receptive_field_sizes([5]) == [5]
 
 
-def test_reconstruction_shape_matches_receptive_field(rng=np.random.default_rng(0)):
+def test_receptive_field_sizes_are_checked():
+    with pytest.raises(TypeError, match=r"kernel_sizes\[1\] to be an integer"):
+        plotting.receptive_field_sizes([5, 5.5])
+    with pytest.raises(ValueError, match=r"kernel_sizes\[0\] >= 1"):
+        plotting.receptive_field_sizes([0, 5])
+    with pytest.raises(ValueError, match="at least one kernel size"):
+        plotting.receptive_field_sizes([])
+    with pytest.raises(ValueError, match=r"pool_stride to be an int >= 1 or 1 such ints"):
+        plotting.receptive_field_sizes([5, 5], pool_stride=0)
+
+
+def test_reconstruction_shape_matches_receptive_field():
+    rng = np.random.default_rng(0)
     w1 = rng.uniform(size=(5, 5, 2, 30))
     w2 = rng.uniform(size=(5, 5, 30, 7))
     rec = plotting.reconstruct_features([w1, w2])
     assert rec.shape == (7, 14, 14, 2)
     w3 = rng.uniform(size=(5, 5, 7, 3))
-    rec3 = plotting.reconstruct_features([w1, w2, w3])   # 3 conv layers work (B10)
+    rec3 = plotting.reconstruct_features([w1, w2, w3])   # 3 conv layers work (the original broke)
     size = plotting.receptive_field_sizes([5, 5, 5])[-1]
     assert rec3.shape == (3, size, size, 2)
 
@@ -72,7 +83,8 @@ def test_stride_is_respected_between_synapses():
     w2[0, 0, 0, 0] = w2[2, 2, 0, 0] = 1.0
     rec = plotting.reconstruct_features([w1, w2], pool_size=2, pool_stride=2)
     assert rec.shape == (1, 6, 6, 2)
-    np.testing.assert_allclose(rec[0, ..., 0][[0, 0, 1, 1, 4, 4, 5, 5], [0, 1, 0, 1, 4, 5, 4, 5]], 1)
+    rows, cols = [0, 0, 1, 1, 4, 4, 5, 5], [0, 1, 0, 1, 4, 5, 4, 5]
+    np.testing.assert_allclose(rec[0, ..., 0][rows, cols], 1)
     assert rec[0, ..., 0].sum() == 8
 
 
@@ -82,20 +94,25 @@ def test_reconstruction_rejects_unchained_layers():
     with pytest.raises(ValueError, match="pool_size"):
         plotting.reconstruct_features([np.zeros((5, 5, 2, 3)), np.zeros((5, 5, 3, 4))],
                                       pool_size=[2, 2])
+    with pytest.raises(TypeError, match="threshold to be a finite number"):
+        plotting.reconstruct_features([np.zeros((5, 5, 2, 3)), np.zeros((5, 5, 3, 4))],
+                                      threshold=float("nan"))
 
 
 # ---------------------------------------------------------------- colours
 def test_colour_mapping_off_red_and_on_red(conv1_weights):
     rgb = plotting.kernels_rgb(conv1_weights)            # raw weights, no normalisation
     assert rgb.shape == (6, 5, 5, 3)
-    np.testing.assert_allclose(rgb[..., 1], np.broadcast_to(np.arange(6)[:, None, None] / 10, (6, 5, 5)))
+    on = np.broadcast_to(np.arange(6)[:, None, None] / 10, (6, 5, 5))
+    np.testing.assert_allclose(rgb[..., 1], on)
     np.testing.assert_allclose(rgb[..., 0], 1 - rgb[..., 1])   # R = OFF
     assert not rgb[..., 2].any()                               # B = 0
     swapped = plotting.kernels_rgb(conv1_weights, kernel_rgb="on_red")
     np.testing.assert_allclose(swapped[..., 0], rgb[..., 1])
 
 
-def test_reconstructed_colours_are_normalised_per_map(rng=np.random.default_rng(1)):
+def test_reconstructed_colours_are_normalised_per_map():
+    rng = np.random.default_rng(1)
     w1 = rng.uniform(size=(5, 5, 2, 8))
     w2 = rng.uniform(size=(5, 5, 8, 4))
     rgb = plotting.kernels_rgb([w1, w2])
@@ -108,9 +125,12 @@ def test_reconstructed_colours_are_normalised_per_map(rng=np.random.default_rng(
 def test_features_rgb_global_normalisation():
     f = np.zeros((2, 1, 1, 2))
     f[0, 0, 0, 0], f[1, 0, 0, 0] = 4.0, 2.0
-    np.testing.assert_allclose(plotting.features_rgb(f, normalize="global")[:, 0, 0, 1], [1.0, 0.5])
+    np.testing.assert_allclose(plotting.features_rgb(f, normalize="global")[:, 0, 0, 1],
+                               [1.0, 0.5])
     with pytest.raises(ValueError, match="normalize"):
         plotting.features_rgb(f, normalize="max")
+    with pytest.raises(ValueError, match=r"normalize to be one of \['auto'"):
+        plotting.kernels_rgb(np.zeros((5, 5, 2, 3)), normalize="max")
 
 
 # ---------------------------------------------------------------- figures
@@ -126,11 +146,14 @@ def test_feature_grid_has_one_panel_per_map(conv1_weights):
 def test_feature_grid_subset_of_maps(conv1_weights):
     fig = plotting.plot_feature_grid(conv1_weights, maps=[4, 1], ncols=1)
     assert [ax.get_title() for ax in image_axes(fig)] == ["4", "1"]
-    with pytest.raises(ValueError, match="map indices"):
+    with pytest.raises(ValueError, match=r"indices in \[0, 5\] for maps"):
         plotting.plot_feature_grid(conv1_weights, maps=[6])
+    with pytest.raises(ValueError, match="ncols >= 1"):
+        plotting.plot_feature_grid(conv1_weights, ncols=0)
 
 
-def test_reconstructed_feature_grid_shows_14x14(rng=np.random.default_rng(2)):
+def test_reconstructed_feature_grid_shows_14x14():
+    rng = np.random.default_rng(2)
     w1 = rng.uniform(size=(5, 5, 2, 6))
     w2 = rng.uniform(size=(5, 5, 6, 5))
     fig = plotting.plot_reconstructed_features([w1, w2])
@@ -159,16 +182,20 @@ def test_kernel_evolution_rows_are_snapshots(conv1_weights):
     assert ax.get_ylabel() == "images seen" and ax.get_xlabel() == "map index"
 
 
-def test_kernel_evolution_of_a_deeper_layer(rng=np.random.default_rng(3)):
+def test_kernel_evolution_of_a_deeper_layer():
+    rng = np.random.default_rng(3)
     w1 = rng.uniform(size=(5, 5, 2, 4))
     snaps = rng.uniform(size=(2, 5, 5, 4, 3))
     fig = plotting.plot_kernel_evolution(snaps, [0, 100], lower_weights=[w1], layer_name="Conv2")
     assert fig.axes[0].images[0].get_array().shape == (2 * 15 - 1, 3 * 15 - 1, 3)
     with pytest.raises(ValueError, match="images_seen"):
         plotting.plot_kernel_evolution(snaps, [0, 100, 200], lower_weights=[w1])
+    with pytest.raises(ValueError, match=r"indices in \[0, 1\] for snapshot_index"):
+        plotting.plot_kernel_evolution(snaps, [0, 100], lower_weights=[w1], snapshot_index=[2])
 
 
-def test_feature_grid_mosaic_layout_for_many_maps(rng=np.random.default_rng(4)):
+def test_feature_grid_mosaic_layout_for_many_maps():
+    rng = np.random.default_rng(4)
     w = rng.uniform(size=(5, 5, 2, 70))
     fig = plotting.plot_feature_grid(w, ncols=10)        # auto -> mosaic beyond 64 maps
     (ax,) = fig.axes

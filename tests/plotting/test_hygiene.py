@@ -12,10 +12,17 @@ from matplotlib.figure import Figure
 from spykeflow import plotting
 
 
+def _refuse(what):
+    def call(*args, **kwargs):
+        raise AssertionError(what)
+
+    return call
+
+
 def test_no_show_no_pyplot_figures_no_rcparams(monkeypatch, conv1_weights, sample_spikes):
     before = dict(mpl.rcParams)
-    monkeypatch.setattr(plt, "show", lambda *a, **k: (_ for _ in ()).throw(AssertionError("show")))
-    monkeypatch.setattr(Figure, "savefig", lambda *a, **k: (_ for _ in ()).throw(AssertionError("save")))
+    monkeypatch.setattr(plt, "show", _refuse("show"))
+    monkeypatch.setattr(Figure, "savefig", _refuse("save"))
     n_open = len(plt.get_fignums())
     figs = [
         plotting.plot_feature_grid(conv1_weights),
@@ -40,6 +47,7 @@ def test_plotting_can_draw_into_a_given_axes(sample_spikes):
 
 def test_imports_only_numpy_and_matplotlib():
     code = ("import sys, spykeflow.plotting, spykeflow.animation; "
-            "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn', 'scipy') if m in sys.modules))")
+            "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn', 'scipy') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -41,6 +41,12 @@ def test_spike_raster_validates_shape_and_index(sample_spikes):
         plotting.plot_spike_raster(sample_spikes[0])
     with pytest.raises(ValueError, match="index"):
         plotting.plot_spike_raster(sample_spikes[None], index=1)
+    with pytest.raises(ValueError, match="index >= 0"):
+        plotting.plot_spike_raster(sample_spikes[None], index=-1)
+    with pytest.raises(ValueError, match="non-negative spike values"):
+        plotting.plot_spike_raster(-np.ones((2, 2, 2, 2)))
+    with pytest.raises(TypeError, match="Expected numeric spikes"):
+        plotting.plot_spike_raster(np.full((2, 2, 2, 2), "a"))
 
 
 def test_input_spikes_one_panel_per_time_step(sample_spikes):
@@ -55,7 +61,10 @@ def test_input_spikes_one_panel_per_time_step(sample_spikes):
     assert rgb0[1, 1].tolist() == [0, 1, 0]         # ON -> green
     assert "ON 3, OFF 2" in fig._suptitle.get_text()
     on_red = plotting.plot_input_spikes(sample_spikes, kernel_rgb="on_red")
-    assert [ax for ax in on_red.axes if ax.images][0].images[0].get_array()[1, 1].tolist() == [1, 0, 0]
+    first_panel = [ax for ax in on_red.axes if ax.images][0]
+    assert first_panel.images[0].get_array()[1, 1].tolist() == [1, 0, 0]
+    with pytest.raises(ValueError, match=r"kernel_rgb to be one of \['off_red', 'on_red'\]"):
+        plotting.plot_input_spikes(sample_spikes, kernel_rgb="red")
 
 
 def test_input_spikes_refuses_many_channels():

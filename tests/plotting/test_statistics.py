@@ -12,7 +12,7 @@ def test_updates_bar_heights_equal_counts_including_zero():
     fig = plotting.plot_stdp_updates_per_map(counts)
     ax = fig.axes[0]
     heights = [p.get_height() for p in ax.patches]
-    assert heights == counts.tolist()                         # counters start at 0 (B1)
+    assert heights == counts.tolist()        # counters start at 0 (the original's started at 1)
     assert [p.get_x() + p.get_width() / 2 for p in ax.patches] == list(range(5))
     assert ax.get_xlabel() == "map index"
     assert "total 12" in ax.get_title()
@@ -24,6 +24,10 @@ def test_zoom_window_is_clamped():
     assert plotting.zoom_window(6000, (1000, 1020)) == (1000, 1020)
     assert plotting.zoom_window(50, (1000, 1020)) == (29, 49)
     assert plotting.zoom_window(3, (1000, 1020)) == (0, 2)
+    with pytest.raises(ValueError, match=r"zoom to be an int >= 0 or 2 such ints"):
+        plotting.zoom_window(50, (10.5, 20))
+    with pytest.raises(ValueError, match="first <= last"):
+        plotting.zoom_window(50, (20, 10))
 
 
 def test_winners_per_image_mean_box_and_inset():
@@ -46,6 +50,8 @@ def test_spikes_per_image_one_series_per_layer():
     fig = plotting.plot_spikes_per_image({"Conv1": np.full(10, 3.0), "Pool1": np.full(10, 1.0)})
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["Conv1: mean = 3.00 spikes/image", "Pool1: mean = 1.00 spikes/image"]
+    with pytest.raises(ValueError, match="at least one layer"):
+        plotting.plot_spikes_per_image({})
 
 
 def test_class_map_counts_keep_order_and_normalise():
@@ -81,14 +87,25 @@ def test_spikes_per_map_per_class_plot_preserves_class_order_and_highlights_top(
     assert min(p.get_height() for p in black) >= max(
         p.get_height() for p in norm_ax.patches if p not in black)
     assert len(raw_ax.child_axes) == 1              # kernel inset
-    only_raw = plotting.plot_spikes_per_map_per_class(counts, labels, maps=[0, 1], normalize="raw")
+    only_raw = plotting.plot_spikes_per_map_per_class(counts, labels, maps=[0, 1],
+                                                      normalize="raw")
     assert len(only_raw.axes) == 2
+    with pytest.raises(ValueError, match=r"indices in \[0, 2\] for maps"):
+        plotting.plot_spikes_per_map_per_class(counts, labels, maps=[3])
+    with pytest.raises(ValueError, match=r"normalize to be one of \['both', 'raw', 'per_image'\]"):
+        plotting.plot_spikes_per_map_per_class(counts, labels, normalize="all")
+    with pytest.raises(ValueError, match="top >= 0"):
+        plotting.plot_spikes_per_map_per_class(counts, labels, top=-1)
 
 
 def test_spikes_per_map_per_class_emnist_names():
     labels = np.array([0, 10, 36])
     fig = plotting.plot_spikes_per_map_per_class(np.ones((3, 1)), labels, class_names="emnist")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "A", "a"]
+    with pytest.raises(ValueError, match=r"class_names to be one of \['emnist'\]"):
+        plotting.plot_spikes_per_map_per_class(np.ones((3, 1)), labels, class_names="mnist")
+    with pytest.raises(ValueError, match="3 class_names"):
+        plotting.plot_spikes_per_map_per_class(np.ones((3, 1)), labels, class_names=["a"])
 
 
 def test_convergence_metric_and_temporal_difference():
@@ -112,3 +129,15 @@ def test_convergence_figure_one_series_per_layer_on_two_panels():
     np.testing.assert_allclose(lines_t["Conv2"].get_ydata(), [0.04])
     assert ax_c.get_xlabel() == ax_t.get_xlabel() == "images seen"
     assert ax_t.get_yscale() == "log"
+
+
+def test_convergence_figure_checks_its_inputs():
+    a = np.stack([np.full((5, 5, 2, 3), v) for v in (0.8, 0.5, 0.1)])
+    with pytest.raises(ValueError, match=r"one images_seen\['Conv2'\] value per snapshot"):
+        plotting.plot_convergence({"Conv2": a}, {"Conv2": [0, 200]})
+    with pytest.raises(ValueError, match="at least one layer"):
+        plotting.plot_convergence({}, [0])
+    with pytest.raises(TypeError, match="td_log to be a bool"):
+        plotting.plot_convergence(a, [0, 200, 400], td_log="yes")
+    linear = plotting.plot_convergence(list(a), [0, 200, 400], td_log=False)
+    assert linear.axes[1].get_yscale() == "linear"
