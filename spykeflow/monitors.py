@@ -163,7 +163,8 @@ def snapshot(history: dict, weights, images: int) -> None:
     """Append a weight snapshot and its C_l (and TD to the previous one) to a layer history."""
     w = np.array(weights, np.float32)
     if history["snapshots"]:
-        history["temporal_difference"].append(temporal_difference(history["snapshots"][-1], w))
+        pair = np.stack([history["snapshots"][-1], w])
+        history["temporal_difference"].append(float(temporal_difference(pair)[0]))
     history["snapshots"].append(w)
     history["snapshot_images"].append(int(images))
     history["convergence"].append(convergence(w))

@@ -60,13 +60,11 @@ from .features import (
 from .spikes import plot_input_spikes, plot_spike_raster, raster_coordinates
 from .statistics import (
     class_map_counts,
-    convergence_metric,
     plot_convergence,
     plot_spikes_per_image,
     plot_spikes_per_map_per_class,
     plot_stdp_updates_per_map,
     plot_winners_per_image,
-    temporal_difference,
     zoom_window,
 )
 
@@ -77,7 +75,6 @@ __all__ = [
     "draw_mosaic",
     "class_map_counts",
     "confusion_counts",
-    "convergence_metric",
     "features_rgb",
     "kernel_mosaic",
     "kernels_rgb",
@@ -104,6 +101,5 @@ __all__ = [
     "reconstruct_features",
     "snapshot_rgb",
     "summed_activity",
-    "temporal_difference",
     "zoom_window",
 ]

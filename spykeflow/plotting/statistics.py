@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
 
 from .._validation import check_bool, check_in, check_int, check_int_tuple
+from ..functional.convergence import convergence_curve, temporal_difference
 from ._common import (
     FONTSIZE,
     as_array,
@@ -41,8 +42,6 @@ from ._common import (
 PerImage = ArrayLike | Mapping[str, ArrayLike]
 
 __all__ = [
-    "convergence_metric",
-    "temporal_difference",
     "class_map_counts",
     "zoom_window",
     "plot_stdp_updates_per_map",
@@ -51,37 +50,6 @@ __all__ = [
     "plot_spikes_per_map_per_class",
     "plot_convergence",
 ]
-
-
-def convergence_metric(weights: ArrayLike) -> np.ndarray | float:
-    """Convergence C_l = sum w(1 - w) / n over all n weights (paper eq. 22;
-    docs/original/diagnostics.md#convergence).
-
-    Accepts one weight array or a stack of snapshots ``(S, ...)`` with ``axis`` semantics: for
-    an array of rank 5 the result is one value per snapshot.
-
-    >>> float(convergence_metric(np.full((5, 5, 2, 3), 0.5)))
-    0.25
-    >>> convergence_metric(np.stack([np.full((1, 1, 1, 1), 0.5), np.ones((1, 1, 1, 1))])).tolist()
-    [0.25, 0.0]
-    """
-    w = as_array(weights, "weights", min_ndim=1)
-    if w.ndim == 5:
-        return (w * (1 - w)).reshape(w.shape[0], -1).mean(axis=1)
-    return np.float64((w * (1 - w)).mean())
-
-
-def temporal_difference(snapshots: ArrayLike) -> np.ndarray:
-    """Temporal difference TD_s = sum (W_{s-1} - W_s)^2 / n between consecutive snapshots
-    (paper eq. 23). ``snapshots`` ``(S, ...)`` -> ``(S - 1,)``.
-
-    >>> temporal_difference(np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 0.0]])).tolist()
-    [0.5, 0.0]
-    """
-    s = as_array(snapshots, "snapshots", min_ndim=2)
-    if s.shape[0] < 2:
-        return np.zeros(0)
-    return (np.diff(s, axis=0) ** 2).reshape(s.shape[0] - 1, -1).mean(axis=1)
 
 
 def zoom_window(n: int, zoom: tuple[int, int]) -> tuple[int, int]:
@@ -398,10 +366,8 @@ def plot_convergence(
     fig = new_figure((11.0, 4.2), fig)
     ax_c, ax_t = fig.subplots(1, 2)
     for k, (name, (s, seen)) in enumerate(data.items()):
-        flat = s.reshape(s.shape[0], -1)
-        cl = (flat * (1 - flat)).mean(axis=1)
-        ax_c.plot(seen, cl, "-o", ms=3, color=f"C{k}", label=name)
-        td = temporal_difference(flat)
+        ax_c.plot(seen, convergence_curve(s), "-o", ms=3, color=f"C{k}", label=name)
+        td = temporal_difference(s)
         if len(td):
             ok = td > 0 if td_log else np.ones_like(td, bool)
             ax_t.plot(seen[1:][ok], td[ok], "-o", ms=3, color=f"C{k}", label=name)

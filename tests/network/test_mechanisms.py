@@ -254,8 +254,11 @@ def test_init_replaces_out_of_range_by_mean():
 def test_convergence_and_td_values():
     assert convergence.convergence(np.full(8, 0.5)) == 0.25
     assert convergence.convergence(np.array([0.0, 1.0])) == 0.0
-    assert convergence.temporal_difference(np.zeros(3), np.array([0.3, 0.0, 0.0])) == \
+    assert convergence.temporal_difference(np.array([np.zeros(3), [0.3, 0.0, 0.0]]))[0] == \
         pytest.approx(0.03)
+    s = np.stack([np.full((2, 2, 1, 1), 0.5), np.full((2, 2, 1, 1), 0.9)])
+    np.testing.assert_allclose(convergence.convergence_curve(s), [0.25, 0.09])
+    np.testing.assert_allclose(convergence.temporal_difference(s), [0.16])
 
 
 # ---------------------------------------------------------------- learning-rate schedule

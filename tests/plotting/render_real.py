@@ -17,7 +17,6 @@ import numpy as np  # noqa: E402
 
 import spykeflow  # noqa: E402
 from spykeflow import animation, datasets, plotting  # noqa: E402
-from spykeflow.network import PRESETS, Network  # noqa: E402
 
 
 def main(out, n_images=1500):
@@ -27,9 +26,8 @@ def main(out, n_images=1500):
     x, y = datasets.load("mnist", split="train")
     x, y = x[:n_images], y[:n_images]
     spikes = spykeflow.InputLayer().transform(x)
-    layers = PRESETS["mnist_conv1"]()
-    layers[0].n_images = n_images
-    net = Network(layers=layers, progress=False).fit(spikes)
+    conv, pool = spykeflow.Network.preset("mnist_conv1").layers
+    net = spykeflow.Network([conv.replace(n_images=n_images), pool], progress=False).fit(spikes)
     t_fit = time.perf_counter() - t0
     h = net.history_["layers"][0]
     w1 = net.weights_[0]

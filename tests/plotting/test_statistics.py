@@ -108,12 +108,6 @@ def test_spikes_per_map_per_class_emnist_names():
         plotting.plot_spikes_per_map_per_class(np.ones((3, 1)), labels, class_names=["a"])
 
 
-def test_convergence_metric_and_temporal_difference():
-    s = np.stack([np.full((2, 2, 1, 1), 0.5), np.full((2, 2, 1, 1), 0.9)])
-    np.testing.assert_allclose(plotting.convergence_metric(s), [0.25, 0.09])
-    np.testing.assert_allclose(plotting.temporal_difference(s), [0.16])
-
-
 def test_convergence_figure_one_series_per_layer_on_two_panels():
     a = np.stack([np.full((5, 5, 2, 3), v) for v in (0.8, 0.5, 0.1)])
     b = np.stack([np.full((5, 5, 3, 4), v) for v in (0.8, 0.6)])
