@@ -40,9 +40,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
 import tensorflow as tf
+
+from .._validation import check_bool, check_float
 
 __all__ = ["Surrogate", "get", "available", "heaviside"]
 
@@ -107,12 +109,12 @@ _ALIASES = {
 _POSITIVE = {"sigma", "scale", "width", "alpha"}
 
 
-def available():
+def available() -> list[str]:
     """Names accepted by :func:`get` (registry entries and aliases), sorted."""
     return sorted(set(_REGISTRY) | set(_ALIASES))
 
 
-def heaviside(x):
+def heaviside(x: Any) -> tf.Tensor:
     """The spike non-linearity without a gradient path: ``1.0 where x >= 0`` in ``x``'s dtype."""
     x = tf.convert_to_tensor(x)
     return tf.cast(x >= 0, x.dtype)
@@ -127,7 +129,7 @@ class Surrogate:
     """
 
     name: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.name not in _REGISTRY:
@@ -143,15 +145,16 @@ class Surrogate:
             )
         merged = {**defaults, **self.params}
         for key in _POSITIVE & set(merged):
-            if not (np.isfinite(merged[key]) and merged[key] > 0):
-                raise ValueError(
-                    f"Surrogate {self.name!r} needs {key} > 0. Received: {key}={merged[key]!r}."
-                )
-        if self.name == "box" and not merged["lo"] < merged["hi"]:
-            raise ValueError(f"Surrogate 'box' needs lo < hi. Received: {merged}.")
+            merged[key] = check_float(merged[key], key, low=0, low_open=True)
+        if self.name == "box":
+            merged["lo"] = check_float(merged["lo"], "lo")
+            merged["hi"] = check_float(merged["hi"], "hi")
+            merged["inclusive"] = check_bool(merged["inclusive"], "inclusive")
+            if not merged["lo"] < merged["hi"]:
+                raise ValueError(f"Expected lo < hi for the 'box' surrogate. Received: {merged}.")
         object.__setattr__(self, "params", merged)
 
-    def derivative(self, x):
+    def derivative(self, x: Any) -> tf.Tensor:
         """The surrogate derivative g(x) (what the backward pass multiplies by)."""
         x = tf.convert_to_tensor(x)
         if not x.dtype.is_floating:
@@ -159,7 +162,7 @@ class Surrogate:
         fn = _REGISTRY[self.name][0]
         return tf.cast(fn(x, **self.params), x.dtype)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> tf.Tensor:
         x = tf.convert_to_tensor(x)
         if not x.dtype.is_floating:
             x = tf.cast(x, tf.float32)
@@ -173,12 +176,12 @@ class Surrogate:
 
         return _spike(x)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """JSON-serialisable config; ``get(config)`` rebuilds an equal surrogate."""
         return {"name": self.name, **self.params}
 
 
-def get(identifier, **params):
+def get(identifier: str | dict | Surrogate, **params: Any) -> Surrogate:
     """Resolve a surrogate by name, config dict or instance.
 
     Parameters
