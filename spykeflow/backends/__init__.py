@@ -51,5 +51,18 @@ def get_class(name: str) -> type[Backend]:
 
 
 def get(name: str, **params: Any) -> Backend:
-    """Instantiate the backend ``name`` with its keyword hyper-parameters ``params``."""
-    return get_class(name)(**params)
+    """Instantiate the backend ``name`` with its keyword hyper-parameters ``params``.
+
+    >>> get("svm", C=0.5).get_config()["C"]
+    0.5
+    >>> get("svm", c=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown svm parameters ['c']. Backend 'svm' takes ['C', 'loss', 'tol', ...
+    """
+    cls = get_class(name)
+    unknown = sorted(set(params) - set(cls.param_names()))
+    if unknown:
+        raise ValueError(f"Unknown {name} parameters {unknown}. Backend {name!r} takes "
+                         f"{cls.param_names()}.")
+    return cls(**params)

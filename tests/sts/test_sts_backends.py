@@ -106,8 +106,9 @@ def test_classifier_facade_runs_sts_backend():
     rng = np.random.default_rng(0)
     x = (rng.random((12, 3, 6, 6)) * 255).astype(np.uint8)
     y = np.array([0, 1, 2] * 4)
-    clf = Classifier("sts_convsnn", filters=(2,), switch_epoch=1, epochs=2, batch_size=6,
-                     validation_split=0.0, progress=False, restore_best=False)
+    clf = Classifier("sts_convsnn", backend_params={"filters": (2,), "switch_epoch": 1},
+                     epochs=2, batch_size=6, validation_split=0.0, progress=False,
+                     restore_best=False)
     clf.fit(x, y)
     assert clf.backend_._switch.snn_epochs == [0.0, 1.0]
     assert clf.history_.get("sts_snn", [0.0, 1.0]) == [0.0, 1.0]
