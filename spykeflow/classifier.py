@@ -152,6 +152,13 @@ class Classifier(ClassifierMixin, BaseEstimator):
     builds or thread counts.
     """
 
+    # learned attributes (set by fit and load)
+    classes_: np.ndarray
+    input_shape_: tuple
+    backend_: _backends.Backend
+    model_: Any
+    history_: dict[str, Any]
+
     def __init__(
         self,
         backend: str = "binary",
@@ -345,6 +352,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             self.model_ = None
             self.history_ = {}
             return self
+        if not isinstance(backend, _backends.KerasBackend):  # pragma: no cover - registry bug
+            raise TypeError(f"Backend {self.backend!r} is neither a KerasBackend nor an "
+                            "EstimatorBackend.")
 
         import keras
 
@@ -364,7 +374,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                     f"validation_data has {len(xv)} samples but {len(yv)} labels. "
                     "Pass X_val and y_val of equal length."
                 )
-            validation = (xv, self._encode(yv, "y_val"))
+            validation: tuple[Any, Any] | None = (xv, self._encode(yv, "y_val"))
             x_tr, y_tr = X, y_enc
         else:
             tr, va = split_validation(y_enc, self.validation_split, self.validation_mode,
@@ -408,19 +418,21 @@ class Classifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "backend_")
         X, _ = self._validate_x(X, reset=False)
         self._check_shape(X)
-        if self.model_ is None:
+        backend = self.backend_
+        if isinstance(backend, _backends.EstimatorBackend):
             if predict_options:
                 raise TypeError(
                     f"Backend {self.backend!r} takes no prediction options. "
                     f"Received: {sorted(predict_options)}."
                 )
-            return np.asarray(self.backend_.decision(X), np.float64)
+            return np.asarray(backend.decision(X), np.float64)
+        assert isinstance(backend, _backends.KerasBackend) and self.model_ is not None
         if X.dtype != np.float32:
             X = X.astype(np.float32)
         from .training import memory_bounded_batch
 
         batch = memory_bounded_batch(self.model_, int(self.predict_batch_size))
-        logits = self.backend_.predict_logits(self.model_, X, batch, **predict_options)
+        logits = backend.predict_logits(self.model_, X, batch, **predict_options)
         return np.asarray(logits, np.float64)
 
     def predict(self, X: Any, **predict_options: Any) -> np.ndarray:
@@ -513,7 +525,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 json.dumps(value)
                 out[key] = value
             except TypeError:
-                logger.warning("parameter %s=%r is not JSON-serialisable; saved as None", key, value)
+                logger.warning("parameter %s=%r is not JSON-serialisable; saved as None",
+                               key, value)
                 out[key] = None
         return out
 
@@ -541,7 +554,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         }
         arrays = {"classes_": self.classes_}
         files = {}
-        if self.model_ is None:
+        if isinstance(self.backend_, _backends.EstimatorBackend):
             arrays.update({f"state__{k}": v for k, v in self.backend_.get_state().items()})
         else:
             model = self.model_
@@ -565,7 +578,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         if len(clf.input_shape_) >= 1:
             clf.n_features_in_ = int(clf.input_shape_[0])
         clf.history_ = meta.get("history", {})
-        if meta["model"] == "keras":
+        if isinstance(backend, _backends.KerasBackend):
             import keras
 
             with warnings.catch_warnings():
@@ -573,7 +586,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 clf.model_ = keras.saving.load_model(
                     path / _MODEL_FILE, safe_mode=True, compile=False,
                     custom_objects=backend.custom_objects() or None)
-        else:
+        elif isinstance(backend, _backends.EstimatorBackend):
             backend.set_state({k[len("state__"):]: v for k, v in arrays.items()
                                if k.startswith("state__")})
             clf.model_ = None

@@ -101,11 +101,11 @@ class _Op:
     params: dict = field(default_factory=dict)
 
     @property
-    def stateful(self):
+    def stateful(self) -> bool:
         return self.kind in ("if", "maxpool")
 
     # analog (ANN) evaluation -----------------------------------------------------------------
-    def analog(self, h):
+    def analog(self, h: tf.Tensor) -> tf.Tensor:
         p = self.params
         if self.kind == "if":
             if p["source"] == "qcfs":
@@ -116,7 +116,7 @@ class _Op:
         return self.linear(h)
 
     # stateless linear maps ----------------------------------------------------------------------
-    def linear(self, h):
+    def linear(self, h: tf.Tensor) -> tf.Tensor:
         p = self.params
         if self.kind == "conv":
             h = tf.nn.conv2d(h, p["kernel"], p["strides"], p["padding"], dilations=p["dilation"])
@@ -130,14 +130,14 @@ class _Op:
         raise RuntimeError(f"op {self.kind} is not linear")  # pragma: no cover
 
     # spiking step -------------------------------------------------------------------------------
-    def init_state(self, batch, shape):
+    def init_state(self, batch: Any, shape: Sequence[int]) -> tf.Tensor:
         full = tf.concat([[batch], tf.constant(shape, tf.int32)], 0)
         if self.kind == "if":
             return tf.fill(full, tf.cast(self.params["shift"] * self.params["threshold"],
                                          tf.float32))
         return tf.zeros(full, tf.float32)  # maxpool: accumulated input
 
-    def step(self, h, state):
+    def step(self, h: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         p = self.params
         if self.kind == "if":
             out, st = F.if_step(h, F.IFState(state), p["threshold"])
@@ -150,8 +150,8 @@ class _Op:
         )
         return tf.gather(tf.reshape(h, [-1]), arg), acc
 
-    def describe(self):
-        d = {"kind": self.kind, "name": self.name}
+    def describe(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind, "name": self.name}
         if self.kind == "if":
             d.update(threshold=float(self.params["threshold"]), shift=self.params["shift"],
                      source=self.params["source"])
@@ -177,7 +177,7 @@ class SpikingModel:
         self.ops = list(ops)
         self.input_shape = tuple(int(d) for d in input_shape)
         self._state_shapes = self._infer_state_shapes()
-        self._runner = None
+        self._runner: dict | None = None
 
     # ------------------------------------------------------------------------------------------
     def describe(self) -> list[dict[str, Any]]:
@@ -324,12 +324,13 @@ class SpikingModel:
             )
         if self._runner is None:
             self._runner = self._build_runner()
+        runners = self._runner
         idx = tf.constant(np.asarray(record) - 1, tf.int32)
         out = []
         batches = range(0, len(x), batch_size)
         for i in tqdm(batches, desc="SNN", disable=not progress, leave=False):
             xb = tf.constant(x[i:i + batch_size])
-            runner = self._runner[(sequence, xb.dtype if sequence else None)]
+            runner = runners[(sequence, xb.dtype if sequence else None)]
             stack = runner(xb, tf.constant(input_scale, tf.float32), tf.constant(time_steps))
             out.append(tf.gather(stack, idx).numpy())
         return np.concatenate(out, axis=1)
@@ -432,7 +433,8 @@ def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
 
     def add_relu(name):
         relu_slots.append(len(ops))
-        ops.append(_Op("if", name, {"source": "relu", "threshold": None, "shift": float(relu_shift)}))
+        ops.append(_Op("if", name, {"source": "relu", "threshold": None,
+                                    "shift": float(relu_shift)}))
 
     def check_activation(layer, is_last):
         act = _activation_name(layer)

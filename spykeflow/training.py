@@ -318,7 +318,8 @@ def _make_steps(model, sample_shape, run_eagerly=False):
             tf.function(eval_step, input_signature=spec))
 
 
-def predict_logits(model: keras.Model, x: Any, batch_size: int, dtype: Any = "float32") -> np.ndarray:
+def predict_logits(model: keras.Model, x: Any, batch_size: int,
+                   dtype: Any = "float32") -> np.ndarray:
     """Logits ``(N, K)`` of ``model(x, training=False)`` in batches, called eagerly (no
     per-model tracing; faster than ``model.predict`` for small readouts)."""
     import tensorflow as tf
@@ -341,7 +342,8 @@ def memory_bounded_batch(model: Any, batch_size: int,
 
     Spiking models on clips have large per-sample activations (the 48-48 ConvSNN: 10 x 28 x 28 x
     48 floats = 1.5 MB per clip, so a batch of 1024 holds 1.5 GB per layer output, and a table
-    run with inference at batch 1024 peaked at 7 GB RSS). Models whose layer shapes are unknown keep ``batch_size``.
+    run with inference at batch 1024 peaked at 7 GB RSS). Models whose layer shapes are unknown
+    keep ``batch_size``.
 
     >>> import keras
     >>> m = keras.Sequential([keras.Input((10, 28, 28, 48)), keras.layers.Flatten()])
@@ -473,7 +475,7 @@ def fit_keras(
             cbs.on_train_batch_end(step, {"loss": loss})
         train.on_epoch_end()
         logs = {"loss": total_loss / seen, "accuracy": total_correct / seen}
-        if has_val:
+        if has_val and validation is not None:
             logs["val_loss"], logs["val_accuracy"] = evaluate_keras(
                 eval_step, validation, val_batch, dtype)
         logs["epoch_time"] = time.perf_counter() - t0

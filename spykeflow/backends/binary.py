@@ -162,7 +162,8 @@ class BinaryReadout(_DenseReadout):
     ) -> None:
         common = self._common(hidden, dropout, dropout_mode, input_mode, kernel_stddev)
         if surrogate_window is not None:
-            if not (isinstance(surrogate_window, (list, tuple)) and len(surrogate_window) in (2, 3)):
+            if not (isinstance(surrogate_window, (list, tuple))
+                    and len(surrogate_window) in (2, 3)):
                 raise ValueError(
                     "Expected surrogate_window=(lo, hi) or (lo, hi, inclusive). "
                     f"Received: surrogate_window={surrogate_window!r}."

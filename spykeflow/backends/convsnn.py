@@ -38,7 +38,8 @@ name                   default         meaning
 ``quant_axis``         ``"channel"``   ``"channel"`` (one scale per output neuron/map; it can be
                                        folded into that neuron's threshold and bias, so the
                                        spiking layers run on pure integers) or ``"layer"``
-``quant_mode``         ``"max"``       ``"max"`` (scale = max|w|/q_max) or ``"unit"`` (grid on [-1,1])
+``quant_mode``         ``"max"``       ``"max"`` (scale = max|w|/q_max) or ``"unit"`` (grid on
+                                       [-1, 1])
 ``padding``            ``"valid"``     convolution padding
 =====================  ==============  ========================================================
 
@@ -160,7 +161,8 @@ class ConvSNNBackend(KerasBackend):
             )
         if x.shape[1] < 1:
             raise ValueError(
-                f"Backend 'convsnn' expects at least one time step (axis 1). Received: shape={x.shape}."
+                "Backend 'convsnn' expects at least one time step (axis 1). "
+                f"Received: shape={x.shape}."
             )
         if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
             raise ValueError(
@@ -169,7 +171,8 @@ class ConvSNNBackend(KerasBackend):
             )
 
     def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
-        """Uncompiled ``keras.Model``: ``(batch,) + input_shape`` spikes -> logits ``(batch, n_classes)``."""
+        """Uncompiled ``keras.Model``: ``(batch,) + input_shape`` spikes -> logits
+        ``(batch, n_classes)``."""
         input_shape = tuple(int(s) for s in input_shape)
         self.check_input(np.zeros((1,) + input_shape, np.float32))
         n_classes = int(n_classes)

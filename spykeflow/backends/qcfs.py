@@ -73,7 +73,8 @@ class QCFSBackend(KerasBackend):
         self.params = {
             "filters": check_int_list(filters, "filters"),
             "convs_per_block": check_int(convs_per_block, "convs_per_block"),
-            "hidden": [] if is_int(hidden) and hidden == 0 else check_int_list(hidden, "hidden", allow_empty=True),
+            "hidden": ([] if is_int(hidden) and hidden == 0
+                       else check_int_list(hidden, "hidden", allow_empty=True)),
             "levels": check_int(levels, "levels"),
             "shift": check_float(shift, "shift", 0.0, 1.0),
             "threshold": check_float(threshold, "threshold", low=0.0, low_open=True),
@@ -164,7 +165,7 @@ class QCFSBackend(KerasBackend):
         return self.convert(model)
 
     def predict_logits(self, model: Any, x: Any, batch_size: int, time_steps: int | None = None,
-                       input_scale: float = 1.0) -> np.ndarray:
+                       input_scale: float = 1.0, **options: Any) -> np.ndarray:
         """ANN logits (``time_steps=None``) or the SNN's mean output over ``time_steps`` steps.
 
         Parameters
@@ -175,6 +176,9 @@ class QCFSBackend(KerasBackend):
             Multiplies frame sequences inside the SNN loop (e.g. to turn event counts into the
             normalised currents the ANN was trained on).
         """
+        if options:
+            raise TypeError("Backend 'qcfs' takes the prediction options 'time_steps' and "
+                            f"'input_scale'. Received: {sorted(options)}.")
         if time_steps is None:
             if np.ndim(x) != 4:
                 raise ValueError(

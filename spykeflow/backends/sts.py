@@ -172,7 +172,8 @@ class _STSBackend(KerasBackend):
                 and get_mode(model) != "snn":
             logger.warning(
                 "%s: the best epoch was in the ANN pre-training phase; switching the restored "
-                "weights to the spiking mode (use restore_best=False or more SNN epochs)", self.name)
+                "weights to the spiking mode (use restore_best=False or more SNN epochs)",
+                self.name)
             set_mode(model, "snn")
 
     # -- helpers ----------------------------------------------------------------------------
@@ -246,11 +247,13 @@ class STSConvSNN(_STSBackend):
         }
 
     def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
-        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates ``(batch, n_classes)``."""
+        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates
+        ``(batch, n_classes)``."""
         p = self.params
         init, _ = _seeded(seed)
         inp, h = self._inputs(input_shape)
-        pool_cls = keras.layers.AveragePooling2D if p["pooling"] == "avg" else keras.layers.MaxPooling2D
+        pool_cls = (keras.layers.AveragePooling2D if p["pooling"] == "avg"
+                    else keras.layers.MaxPooling2D)
         for k, filters in enumerate(p["filters"]):
             h = STSConv2D(filters, p["kernel_size"], padding="same", kernel_initializer=init(),
                           name=f"conv{k + 1}", **self._neuron())(h)
@@ -290,7 +293,8 @@ class STSResNet(_STSBackend):
         }
 
     def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
-        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates ``(batch, n_classes)``."""
+        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates
+        ``(batch, n_classes)``."""
         p = self.params
         init, seeds = _seeded(seed)
         w = p["base_width"]

@@ -16,8 +16,8 @@ Scale modes:
   axes but ``axis`` (per channel), so the largest weight is represented exactly.
 * ``"unit"``: a fixed grid on [-1, 1], ``s = 1 / q_max``, weights beyond +-1 are clipped. This is
   the closest to the paper, which rounds to a fixed grid of step ``1/(2**bits - 1)`` on [-1, 1]
-  (``2**(bits+1) - 1`` levels -- effectively one extra sign bit); SpykeFlow keeps at most ``2**bits``
-  levels so that ``bits`` is the real storage width.
+  (``2**(bits+1) - 1`` levels -- effectively one extra sign bit); SpykeFlow keeps at most
+  ``2**bits`` levels so that ``bits`` is the real storage width.
 
 >>> w = tf.constant([-0.9, -0.3, 0.05, 0.5, 0.6])
 >>> q, s = quantize_int(w, bits=3)       # q_max = 3, s = max|w| / 3 = 0.3
@@ -74,7 +74,8 @@ def scale_of(w: Any, bits: int = 4, axis: int | None = None, mode: str = "max") 
     m = float(qmax(bits))
     if mode == "unit":
         return tf.constant(1.0 / m, w.dtype)
-    amax = tf.reduce_max(tf.abs(w), axis=_reduce_axes(w.shape.rank, axis), keepdims=axis is not None)
+    amax = tf.reduce_max(tf.abs(w), axis=_reduce_axes(w.shape.rank, axis),
+                         keepdims=axis is not None)
     amax = tf.stop_gradient(amax)
     return tf.where(amax > 0, amax / m, tf.ones_like(amax))
 

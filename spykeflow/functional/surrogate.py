@@ -17,20 +17,24 @@ surrogate is chosen by name everywhere::
 
 Surrogates and their backward formulas g(x):
 
-==================  ======================================================  ==========================
-name                g(x)                                                    used by
-==================  ======================================================  ==========================
-``gaussian``        exp(-x^2 / (2 sigma^2)) / (sigma sqrt(2 pi))            Safa et al. 2021 (ConvSNN);
-                                                                            STS uses N(threshold, 1/6)
-``sigmoid``         scale * s(scale x) * (1 - s(scale x)), s = logistic     Zimmer et al. (s2net, 10)
-``fast_sigmoid``    1 / (1 + scale |x|)^2                                   Zenke & Ganguli (SuperSpike)
-``rectangular``     1/width  if |x| < width/2  else 0                       Wu et al. 2018
-``box``             1 if lo <= x <= hi (``inclusive``; else lo <= x < hi)   Vaila et al. surrogate 1
-``heaviside``       1 if x >= 0 else 0  (g = S, "sigma' = sigma")           Vaila et al. surrogate 2
-``triangular``      max(0, 1 - |x|/width) / width                           Esser et al. 2016
-``arctan``          alpha / (2 (1 + (pi/2 alpha x)^2))                      Fang et al. 2021
-``straight_through`` 1                                                      Bengio et al. 2013
-==================  ======================================================  ==========================
+====================  =============================================  ==========================
+name                  g(x)                                           used by
+====================  =============================================  ==========================
+``gaussian``          exp(-x^2 / (2 sigma^2)) / (sigma sqrt(2 pi))   Safa et al. 2021
+                                                                     (ConvSNN); STS uses
+                                                                     N(threshold, 1/6)
+``sigmoid``           scale * s(scale x) * (1 - s(scale x)),         Zimmer et al. (s2net,
+                      s = logistic                                   scale 10)
+``fast_sigmoid``      1 / (1 + scale |x|)^2                          Zenke & Ganguli
+                                                                     (SuperSpike)
+``rectangular``       1/width  if |x| < width/2  else 0              Wu et al. 2018
+``box``               1 if lo <= x <= hi (``inclusive``;             Vaila et al. surrogate 1
+                      else lo <= x < hi)
+``heaviside``         1 if x >= 0 else 0  (g = S)                    Vaila et al. surrogate 2
+``triangular``        max(0, 1 - |x|/width) / width                  Esser et al. 2016
+``arctan``            alpha / (2 (1 + (pi/2 alpha x)^2))             Fang et al. 2021
+``straight_through``  1                                              Bengio et al. 2013
+====================  =============================================  ==========================
 
 ``sg1`` (box on [0, 0.125], inclusive, the SpykeFlow readout's surrogate gradient 1) and ``sg2``
 (``heaviside``) are aliases with the published settings.

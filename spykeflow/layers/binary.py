@@ -10,8 +10,8 @@ through.
 Pure functions (each one TensorFlow expression, testable on tiny tensors):
 
 * :func:`floor_ste` -- ``floor(x)`` forward, identity backward (straight-through);
-* :func:`force_off_dropout` -- the original readout's dropout: dropped pre-activations become ``-1``
-  (the unit cannot fire and gets no gradient), no ``1/(1-p)`` rescaling;
+* :func:`force_off_dropout` -- the original readout's dropout: dropped pre-activations become
+  ``-1`` (the unit cannot fire and gets no gradient), no ``1/(1-p)`` rescaling;
 * :func:`inverted_dropout` -- standard dropout (kept values scaled by ``1/(1-p)``);
 * :func:`event_matmul` -- ``x @ kernel`` computed from the active inputs only (a gather of
   kernel rows and a segment sum: "multiplication replaced by addition", paper eq. 19).
@@ -59,7 +59,7 @@ INPUT_MODES = ("dense", "event")
 
 
 @tf.custom_gradient
-def floor_ste(x):
+def floor_ste(x: Any) -> tf.Tensor:
     """``floor(x)`` with the straight-through gradient ``d floor(x) / dx := 1``.
 
     >>> floor_ste(tf.constant([-0.5, 0.0, 1.7])).numpy().tolist()
@@ -221,11 +221,12 @@ class BinaryDense(keras.layers.Layer):
         self.kernel = self.add_weight(
             name="kernel",
             shape=(int(input_shape[-1]), self.units),
-            initializer=keras.initializers.TruncatedNormal(stddev=self.kernel_stddev, seed=self.seed),
+            initializer=keras.initializers.TruncatedNormal(stddev=self.kernel_stddev,
+                                                           seed=self.seed),
         )
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
 
-    def preactivation(self, x):
+    def preactivation(self, x: Any) -> tf.Tensor:
         """``z = x W + b`` (no dropout)."""
         if self.input_mode == "event":
             z = event_matmul(x, self.kernel)

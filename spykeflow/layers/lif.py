@@ -53,7 +53,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._validation import check_bool, check_float, check_floats, check_in, check_int, check_int_tuple
+from .._validation import (
+    check_bool,
+    check_float,
+    check_floats,
+    check_in,
+    check_int,
+    check_int_tuple,
+)
 from ..functional import lif as F
 from ..functional import quantize as Q
 from ..functional import surrogate as S
@@ -200,18 +207,18 @@ class _LIFBase(keras.layers.Layer):
         else:
             self.threshold_w = None
 
-    def spike_function(self):
+    def spike_function(self) -> Any:
         """The spike non-linearity ``f(u - threshold)``; override to switch activations."""
         return self.surrogate
 
-    def quantized_kernel(self):
+    def quantized_kernel(self) -> Any:
         """The kernel used in the forward pass (fake-quantised when ``bits`` is set)."""
         if self.bits is None:
             return self.kernel
         axis = -1 if self.quant_axis == "channel" else None
         return Q.fake_quantize(self.kernel, self.bits, axis=axis, mode=self.quant_mode)
 
-    def neuron_params(self):
+    def neuron_params(self) -> F.LIFParams | F.LIParams:
         """The :class:`~spykeflow.functional.lif.LIFParams` (or ``LIParams``) of this layer."""
         beta = tf.clip_by_value(self.beta_w, 0.0, 1.0)
         alpha = None if self.alpha_w is None else tf.clip_by_value(self.alpha_w, 0.0, 1.0)
@@ -227,7 +234,7 @@ class _LIFBase(keras.layers.Layer):
             detach_reset=self.detach_reset,
         )
 
-    def currents(self, inputs):
+    def currents(self, inputs: Any) -> tf.Tensor:
         """Synaptic currents ``(N, T, ...)`` of every time step: one matmul/conv on N*T steps."""
         x = tf.cast(inputs, self.compute_dtype)
         step_shape = list(x.shape[2:])
@@ -408,7 +415,8 @@ class LIFConv2D(_LIFConv):
 
 @keras.saving.register_keras_serializable(package="spykeflow")
 class LIFConv1D(_LIFConv):
-    """1-D convolutional LIF layer for sequences of 1-D maps: ``(N, T, L, C) -> (N, T, L', filters)``.
+    """1-D convolutional LIF layer for sequences of 1-D maps:
+    ``(N, T, L, C) -> (N, T, L', filters)``.
 
     Arguments as :class:`LIFConv2D` with 1-D ``kernel_size`` and ``strides``.
     """

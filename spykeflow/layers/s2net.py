@@ -156,7 +156,7 @@ class _S2NetSpiking(keras.layers.Layer):
         else:
             self.recurrent_kernel = None
 
-    def dynamics_params(self, kernel=None):
+    def dynamics_params(self, kernel: Any = None) -> F.S2NetParams:
         """The :class:`~spykeflow.functional.s2net.S2NetParams` of the current weights."""
         clip = self.gradient_clip
         return F.s2net_params(
@@ -182,7 +182,7 @@ class _S2NetSpiking(keras.layers.Layer):
                 f"Received: input_shape={tuple(input_shape)}."
             )
 
-    def currents(self, inputs, kernel=None):
+    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
         """Feed-forward currents ``(N, T, ..., C)`` of all time steps."""
         raise NotImplementedError
 
@@ -197,7 +197,7 @@ class _S2NetSpiking(keras.layers.Layer):
             self.add_loss(self.spike_regularization * F.spike_count_loss(spikes))
         return spikes
 
-    def run(self, inputs):
+    def run(self, inputs: Any) -> tuple[tf.Tensor, tf.Tensor]:
         """Spikes and membrane potentials ``(N, T, ..., C)`` (for analysis; no loss added)."""
         if not self.built:
             self.build(tuple(inputs.shape))
@@ -274,7 +274,7 @@ class S2NetDense(_S2NetSpiking):
         )
         self._build_dynamics(self.units)
 
-    def currents(self, inputs, kernel=None):
+    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
         kernel = self.kernel if kernel is None else kernel
         return tf.tensordot(inputs, kernel, axes=[[-1], [0]])
 
@@ -321,7 +321,7 @@ class _S2NetConv(_S2NetSpiking):
         pads.append([0, 0])
         return pads
 
-    def currents(self, inputs, kernel=None):
+    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
         kernel = self.kernel if kernel is None else kernel
         x = tf.pad(inputs, self._pads())
         return tf.nn.convolution(

@@ -54,7 +54,7 @@ import logging
 from typing import Any
 
 import keras
-import numpy as np
+import numpy as np  # noqa: F401  (the doctests use it)
 import tensorflow as tf
 
 from .._validation import check_bool, check_float, check_in, check_int
@@ -155,7 +155,13 @@ def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, sl
 
 
 class _STSState:
-    """Mode handling shared by the STS layers (the two switch variables and ``set_mode``)."""
+    """Mode handling shared by the STS layers (the two switch variables and ``set_mode``).
+
+    A mixin for Keras layers: ``built`` and ``add_weight`` come from ``keras.layers.Layer``.
+    """
+
+    built: bool
+    add_weight: Any
 
     def _init_sts(self, rest, slope, ann_activation, mode):
         self.rest = check_bool(rest, "rest")
@@ -266,7 +272,8 @@ class STSSynapse(_STSState, keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(threshold=self.threshold, beta=self.beta, surrogate=self.surrogate.get_config(),
+        config.update(threshold=self.threshold, beta=self.beta,
+                      surrogate=self.surrogate.get_config(),
                       return_sequences=self.return_sequences, readout=self.readout,
                       **self._sts_config())
         return config
@@ -300,8 +307,9 @@ class _STSLIF(_STSState):
                     "rest= and the mode (reset to zero in the 'snn' phase when rest=True)."
                 )
         surrogate = DEFAULT_SURROGATE if surrogate is None else surrogate
-        super().__init__(*args, threshold=threshold, beta=beta, reset="none", surrogate=surrogate,
-                         **kwargs)
+        # cooperative mixin: super() is the LIF layer (STSConv2D = _STSLIF + LIFConv2D)
+        super().__init__(*args, threshold=threshold, beta=beta,  # type: ignore[call-arg]
+                         reset="none", surrogate=surrogate, **kwargs)
         self._init_sts(rest, slope, ann_activation, mode)
 
     def build(self, input_shape):

@@ -1,4 +1,5 @@
-"""ConvSNN backend: model shape, temporal-order learning, quantised evaluation, save/load, errors."""
+"""ConvSNN backend: model shape, temporal-order learning, quantised evaluation, save/load,
+errors."""
 
 import json
 

@@ -187,7 +187,8 @@ def test_step_schedule_and_early_stopping(toy):
     clf = small(epochs=8, learning_rate=1e-12, early_stopping=2).fit(xtr, ytr)
     assert len(clf.history_["loss"]) == 3
     clf = small(epochs=3, lr_schedule="plateau",
-                lr_schedule_params={"patience": 0, "factor": 0.5}, learning_rate=1e-12).fit(xtr, ytr)
+                lr_schedule_params={"patience": 0, "factor": 0.5},
+                learning_rate=1e-12).fit(xtr, ytr)
     assert clf.history_["learning_rate"][-1] < 1e-12
     with pytest.raises(ValueError, match="lr_schedule_params"):
         small(lr_schedule="step", lr_schedule_params={"steps": 3}).fit(xtr, ytr)

@@ -17,10 +17,10 @@ def _resnet(t=3, size=16, width=2, n_classes=4, **kw):
 
 def test_resnet_structure_layers_and_block_skips():
     _, model = _resnet()
-    convs = [l for l in model.layers if l.name.startswith("conv")]
-    shortcuts = [l for l in model.layers if l.name.startswith("shortcut")]
-    synapses = [l for l in model.layers if isinstance(l, STSSynapse)]
-    drops = [l for l in model.layers if isinstance(l, keras.layers.Dropout)]
+    convs = [ly for ly in model.layers if ly.name.startswith("conv")]
+    shortcuts = [ly for ly in model.layers if ly.name.startswith("shortcut")]
+    synapses = [ly for ly in model.layers if isinstance(ly, STSSynapse)]
+    drops = [ly for ly in model.layers if isinstance(ly, keras.layers.Dropout)]
     # 1 stem conv + 4 blocks x 2 sub-blocks x 2 convs + the FC output = 18 layers
     assert len(convs) == 17 and model.get_layer("output").units == 4
     assert len(shortcuts) == 3                     # projections where the width/stride changes
@@ -117,7 +117,8 @@ def test_classifier_facade_runs_sts_backend():
     assert clf.predict(x).shape == (12,)
 
 
-@pytest.mark.parametrize("name", ["sts_convsnn", pytest.param("sts_resnet", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", ["sts_convsnn",
+                                  pytest.param("sts_resnet", marks=pytest.mark.slow)])
 def test_save_load_round_trip(tmp_path, name):
     kw = {"filters": (2, 2)} if name == "sts_convsnn" else {"base_width": 2}
     backend = backends.get(name, **kw)
