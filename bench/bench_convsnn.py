@@ -99,7 +99,7 @@ def main(argv=None):
     shape = (args.time_steps, 34, 34, 2)  # N-MNIST frames
     x = (rng.random((args.samples,) + shape) < 0.05).astype(np.float32)
     y = rng.integers(0, 10, args.samples).astype(np.int32)
-    be = ConvSNNBackend(conv_filters=[args.filters], hidden=[args.hidden], bits=args.bits)
+    be = ConvSNNBackend(filters=[args.filters], hidden=[args.hidden], bits=args.bits)
     result = {"config": vars(args), "input_shape": list(shape), "tf": tf.__version__,
               "keras": keras.__version__, "cpus": os.cpu_count(),
               "load_average_start": list(os.getloadavg()), "platform": platform.platform()}
@@ -113,10 +113,11 @@ def main(argv=None):
         model.fit(x[: args.batch_size], y[: args.batch_size], batch_size=args.batch_size,
                   epochs=1, verbose=0)
         first = time.perf_counter() - t_first
-        train, train_all = timed(lambda: model.fit(x, y, batch_size=args.batch_size, epochs=1,
-                                                   verbose=0, shuffle=False), args.repeats)
-        infer, infer_all = timed(lambda: model.predict(x, batch_size=args.batch_size, verbose=0),
+        train, train_all = timed(lambda m=model: m.fit(x, y, batch_size=args.batch_size,
+                                                       epochs=1, verbose=0, shuffle=False),
                                  args.repeats)
+        infer, infer_all = timed(lambda m=model: m.predict(x, batch_size=args.batch_size,
+                                                           verbose=0), args.repeats)
         result[name] = {"epoch_seconds": train, "epoch_seconds_all": train_all,
                         "train_images_per_s": args.samples / train,
                         "inference_seconds": infer, "inference_images_per_s": args.samples / infer,

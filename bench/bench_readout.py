@@ -62,9 +62,10 @@ def main(argv=None):
         for mode in args.modes:
             times, accs = [], []
             for r in range(args.repeats):
-                clf = Classifier("binary", hidden=args.hidden, input_mode=mode, epochs=args.epochs,
-                                 batch_size=bs, optimizer="adam", learning_rate=1e-3,
-                                 progress=False, seed=r)
+                clf = Classifier("binary",
+                                 backend_params={"hidden": args.hidden, "input_mode": mode},
+                                 epochs=args.epochs, batch_size=bs, optimizer="adam",
+                                 learning_rate=1e-3, progress=False, seed=r)
                 t0 = time.perf_counter()
                 clf.fit(x, y)
                 wall = time.perf_counter() - t0

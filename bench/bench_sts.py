@@ -23,13 +23,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from bench_convsnn import timed  # noqa: E402  (warm-up, then the median of the repeats)
 
-from spykeflow import backends  # noqa: E402
 import spykeflow.backends.sts as sts  # noqa: E402
+from spykeflow import backends  # noqa: E402
 from spykeflow.layers.time_fold import TimeFolded  # noqa: E402
 from spykeflow.training import _make_steps  # noqa: E402
-
-from bench_convsnn import timed  # noqa: E402  (warm-up, then the median of the repeats)
 
 
 def build(name, params, shape, n_classes, wrapper):
@@ -73,12 +72,12 @@ def main(argv=None):
             outputs.append(model.predict(x[:40], batch_size=args.batch_size, verbose=0))
             train_step, _ = _make_steps(model, shape)
 
-            def epoch():
+            def epoch(step=train_step):
                 for i in range(0, args.clips, args.batch_size):
-                    train_step(x[i:i + args.batch_size], y[i:i + args.batch_size])
+                    step(x[i:i + args.batch_size], y[i:i + args.batch_size])
 
             train, train_all = timed(epoch, args.repeats)
-            infer, _ = timed(lambda: model.predict(x, batch_size=args.batch_size, verbose=0),
+            infer, _ = timed(lambda m=model: m.predict(x, batch_size=args.batch_size, verbose=0),
                              args.repeats)
             entry[variant] = {"train_clips_per_s": args.clips / train, "epoch_s_all": train_all,
                               "inference_clips_per_s": args.clips / infer,

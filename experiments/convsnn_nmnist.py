@@ -116,7 +116,7 @@ def main(argv=None):
     xte = bin_events(te_ev, args.time_steps).astype(np.float32)
     log.info("data %s %s in %.1fs", xtr.shape, xte.shape, time.perf_counter() - t0)
 
-    common = dict(readout=args.readout, conv_filters=args.filters, hidden=args.hidden,
+    common = dict(readout=args.readout, filters=args.filters, hidden=args.hidden,
                   quant_axis=args.quant_axis)
     runs = []
     for seed in args.seeds:

@@ -88,7 +88,7 @@ def main(argv=None):
         log.warning(out["note"])
     else:
         clf = spykeflow.Classifier(
-            "convsnn", backend_params={"bits": args.bits, "conv_filters": [6],
+            "convsnn", backend_params={"bits": args.bits, "filters": [6],
                                        "kernel_sizes": [5], "hidden": [120]},
             epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
             validation_split=0.0, seed=args.seed, progress=False)

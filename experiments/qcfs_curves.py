@@ -96,8 +96,8 @@ def run(args):
 
     configs = [("qcfs", L) for L in args.L] + ([("relu", None)] if args.relu else [])
     for act, L in configs:
-        kw = dict(widths=tuple(args.widths), dense_units=args.dense, activation=act,
-                  initial_threshold=args.init_threshold, dropout=args.dropout)
+        kw = dict(filters=tuple(args.widths), hidden=args.dense, activation=act,
+                  threshold=args.init_threshold, dropout=args.dropout)
         if L is not None:
             kw["levels"] = L
         backend = QCFSBackend(**kw)

@@ -98,7 +98,8 @@ def make_classifier(task, variant, args, seed, callbacks):
                "dropout_mode": "force_off"}
     if variant == "relu":
         backend = "relu"
-        bparams["cost"] = args.relu_cost
+        # the CLI keeps its recorded spelling; the backend's loss is "crossentropy"/"quadratic"
+        bparams["loss"] = {"cross_entropy": "crossentropy"}.get(args.relu_cost, args.relu_cost)
     else:
         backend = "binary"
         bparams["surrogate"] = variant

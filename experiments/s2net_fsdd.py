@@ -218,9 +218,9 @@ def run(config=None):
 
     keras.utils.set_random_seed(cfg["seed"])
     backend = S2NetBackend(
-        channels=cfg["channels"], lateral=cfg["lateral"], recurrent=cfg["recurrent"],
+        filters=cfg["channels"], lateral=cfg["lateral"], recurrent=cfg["recurrent"],
         beta=cfg["beta"], spike_regularization=cfg["spike_regularization"],
-        clipvalue=cfg["clipvalue"],
+        gradient_clip=cfg["clipvalue"],
     )
     backend.check_input(xtr)
     model = backend.build_model(xtr.shape[1:], 10, cfg["seed"])

@@ -17,13 +17,14 @@ Example (tiny, fast)::
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 import pathlib
-import shutil
-import tempfile
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -32,24 +33,42 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import backends as _backends
 from . import metrics as _metrics
-from ._validation import check_int
-from ._version import __version__
+from ._validation import check_bool, check_float, check_in, check_int
+from .io import load_folder, save_folder
 
 logger = logging.getLogger("spykeflow.classifier")
 
-__all__ = ["Classifier", "REFERENCE_SETTINGS"]
+__all__ = ["Classifier", "PRESETS", "FORMAT", "FORMAT_VERSION"]
 
-_FORMAT = "spykeflow.classifier/1"
+#: Format name and version of a saved Classifier folder (:func:`spykeflow.io.save_folder`).
+FORMAT = "spykeflow.Classifier"
+FORMAT_VERSION = 2
+_MODEL_FILE = "model.keras"
 
-#: Settings of the original notebooks (reference C5/C6): plain SGD, batch 5, no shuffling,
-#: validation = first 9 %, drop the last partial batch, test@best-val.
-REFERENCE_SETTINGS = {
-    ("mnist", "sg1"): dict(hidden=1000, learning_rate=0.01, epochs=40),
-    ("mnist", "sg2"): dict(hidden=1000, learning_rate=0.01, epochs=40),
-    ("mnist", "relu"): dict(hidden=900, learning_rate=0.0125, epochs=40),
-    ("emnist", "sg1"): dict(hidden=1500, learning_rate=0.02, epochs=35),
-    ("emnist", "sg2"): dict(hidden=1500, learning_rate=0.02, epochs=35),
-    ("emnist", "relu"): dict(hidden=1500, learning_rate=0.05, epochs=35),
+
+def _original_notebook(backend: str, backend_params: dict[str, Any], learning_rate: float,
+                       epochs: int) -> dict[str, Any]:
+    """Classifier arguments of one run of the original notebooks
+    (``docs/original/readout.md#training-loop`` and ``#published-settings``)."""
+    return dict(
+        backend=backend,
+        backend_params={**backend_params, "dropout": 0.5, "dropout_mode": "force_off"},
+        optimizer="sgd", learning_rate=learning_rate, epochs=epochs, batch_size=5,
+        shuffle=False, validation_split=0.09, validation_mode="first", drop_remainder=True,
+        restore_best=True,
+    )
+
+
+#: Published configurations, by name: the Classifier arguments of the original notebooks
+#: (plain SGD, batch 5, no shuffling, the first 9 % as validation, last partial batch dropped,
+#: force-off dropout 0.5, test at the best validation epoch). Use :meth:`Classifier.preset`.
+PRESETS: dict[str, dict[str, Any]] = {
+    "mnist_sg1": _original_notebook("binary", {"hidden": 1000, "surrogate": "sg1"}, 0.01, 40),
+    "mnist_sg2": _original_notebook("binary", {"hidden": 1000, "surrogate": "sg2"}, 0.01, 40),
+    "mnist_relu": _original_notebook("relu", {"hidden": 900, "loss": "quadratic"}, 0.0125, 40),
+    "emnist_sg1": _original_notebook("binary", {"hidden": 1500, "surrogate": "sg1"}, 0.02, 35),
+    "emnist_sg2": _original_notebook("binary", {"hidden": 1500, "surrogate": "sg2"}, 0.02, 35),
+    "emnist_relu": _original_notebook("relu", {"hidden": 1500}, 0.05, 35),
 }
 
 
@@ -63,9 +82,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
         activations + surrogate gradient, the SpykeFlow readout), ``"relu"`` (actual-gradient
         baseline), ``"svm"`` (LinearSVC) and the BPTT spiking backends.
     backend_params : dict or None
-        Hyper-parameters of the backend (e.g. ``{"hidden": 1000, "surrogate": "sg1"}``).
-        Unknown keyword arguments of the constructor are merged into it, so
-        ``Classifier("binary", hidden=1000)`` works; ``set_params(hidden=...)`` too.
+        Keyword arguments of the backend's constructor (e.g. ``{"hidden": 1000, "surrogate":
+        "sg1"}`` for ``"binary"``; see :mod:`spykeflow.backends`); None: its defaults. Change
+        them with ``set_params(backend_params={...})``.
     epochs, batch_size : int
     optimizer : str
         Keras optimizer name (``"adam"``, ``"sgd"``, ``"rmsprop"``, ...).
@@ -80,14 +99,14 @@ class Classifier(ClassifierMixin, BaseEstimator):
         Share of the training data held out for model selection (ignored when ``fit`` gets
         ``validation_data``).
     validation_mode : {"stratified", "random", "first"}
-        Seeded stratified split (default), seeded random split, or the reference's first
+        Seeded stratified split (default), seeded random split, or the original's first
         ``int(validation_split * N)`` samples of the stored order.
     shuffle : bool
         Reshuffle the training samples every epoch (seeded). The original never shuffled.
     drop_remainder : bool
         Drop the last partial batch of each epoch (the original did).
     restore_best : bool
-        Keep the weights of the epoch with the best ``monitor`` value (the reference's
+        Keep the weights of the epoch with the best ``monitor`` value (the original's
         "test@best-val"); ``False`` keeps the final epoch.
     monitor : str
         ``"auto"`` = ``"val_accuracy"`` with validation data, else ``"accuracy"``.
@@ -98,9 +117,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
     tensorboard_dir : str or None
         Write TensorBoard logs there.
     progress : bool
-        Show a tqdm progress bar while training.
-    verbose : int
-        Keras' own progress output (0 silent).
+        Show a tqdm progress bar while training (each epoch's metrics are also logged at DEBUG
+        level on the ``spykeflow.training`` logger).
     predict_batch_size : int
         Inference batch size; reduced automatically where one batch's largest layer output
         would exceed 256 MB (:func:`spykeflow.training.memory_bounded_batch`).
@@ -134,38 +152,42 @@ class Classifier(ClassifierMixin, BaseEstimator):
     builds or thread counts.
     """
 
+    # learned attributes (set by fit and load)
+    classes_: np.ndarray
+    input_shape_: tuple
+    backend_: _backends.Backend
+    model_: Any
+    history_: dict[str, Any]
+
     def __init__(
         self,
-        backend="binary",
+        backend: str = "binary",
         *,
-        backend_params=None,
-        epochs=20,
-        batch_size=64,
-        optimizer="adam",
-        learning_rate=1e-3,
-        optimizer_params=None,
-        lr_schedule=None,
-        lr_schedule_params=None,
-        validation_split=0.09,
-        validation_mode="stratified",
-        shuffle=True,
-        drop_remainder=False,
-        restore_best=True,
-        monitor="auto",
-        early_stopping=None,
-        seed=0,
-        tensorboard_dir=None,
-        progress=True,
-        verbose=0,
-        predict_batch_size=1024,
-        run_eagerly=False,
-        callbacks=None,
-        **kwargs,
-    ):
+        backend_params: dict[str, Any] | None = None,
+        epochs: int = 20,
+        batch_size: int = 64,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        optimizer_params: dict[str, Any] | None = None,
+        lr_schedule: str | Callable[[int, float], float] | None = None,
+        lr_schedule_params: dict[str, Any] | None = None,
+        validation_split: float = 0.09,
+        validation_mode: str = "stratified",
+        shuffle: bool = True,
+        drop_remainder: bool = False,
+        restore_best: bool = True,
+        monitor: str = "auto",
+        early_stopping: int | None = None,
+        seed: int = 0,
+        tensorboard_dir: str | os.PathLike | None = None,
+        progress: bool = True,
+        predict_batch_size: int = 1024,
+        run_eagerly: bool = False,
+        callbacks: Sequence[Any] | None = None,
+    ) -> None:
+        # scikit-learn convention: store the arguments unchanged; fit() validates them.
         self.backend = backend
-        if kwargs and (backend_params is None or isinstance(backend_params, dict)):
-            backend_params = {**(backend_params or {}), **kwargs}
-        self.backend_params = backend_params  # a non-dict is rejected by fit()
+        self.backend_params = backend_params
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -183,71 +205,54 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.tensorboard_dir = tensorboard_dir
         self.progress = progress
-        self.verbose = verbose
         self.predict_batch_size = predict_batch_size
         self.run_eagerly = run_eagerly
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------ parameters
-    def set_params(self, **params):
-        """Set facade parameters; names that are not facade parameters go to ``backend_params``."""
-        own = self._get_param_names()
-        extra = {k: v for k, v in params.items() if k not in own}
-        rest = {k: v for k, v in params.items() if k in own}
-        if extra:
-            base = rest.pop("backend_params", self.backend_params)
-            if base is None or isinstance(base, dict):
-                base = {**(base or {}), **extra}
-            rest["backend_params"] = base  # a non-dict is rejected by fit()
-        return super().set_params(**rest)
-
     @classmethod
-    def reference(cls, task="mnist", variant="sg1", **overrides):
-        """A Classifier configured like the original notebooks (reference C1, C3-C8).
+    def preset(cls, name: str, **overrides: Any) -> Classifier:
+        """A Classifier with a published configuration from :data:`PRESETS`.
 
-        ``variant``: ``"sg1"``/``"sg2"`` (binary backend with that surrogate) or ``"relu"``.
-        Plain SGD, batch 5, no shuffling, first 9 % as validation, last partial batch
-        dropped, dropout 0.5 as ``z := -1``, restore best-val. Slow: use for fidelity runs.
+        ``"mnist_sg1"``, ``"mnist_sg2"``, ``"mnist_relu"``, ``"emnist_sg1"``,
+        ``"emnist_sg2"``, ``"emnist_relu"``: the original notebooks' classifier runs (binary
+        hidden units with surrogate gradient 1 or 2, or the ReLU baseline) with their training
+        settings (``docs/original/readout.md#published-settings``). Slow: use for fidelity
+        runs.
+
+        ``overrides`` replace Classifier parameters; a ``backend_params`` override is merged
+        into the preset's backend parameters.
+
+        >>> clf = Classifier.preset("mnist_sg1", epochs=3, backend_params={"hidden": 32})
+        >>> clf.optimizer, clf.batch_size, clf.epochs, clf.backend_params["hidden"]
+        ('sgd', 5, 3, 32)
         """
-        key = (task, variant)
-        if key not in REFERENCE_SETTINGS:
-            raise ValueError(
-                f"Expected (task, variant) in {sorted(REFERENCE_SETTINGS)}. Received: {key}."
-            )
-        s = dict(REFERENCE_SETTINGS[key])
-        backend = "relu" if variant == "relu" else "binary"
-        bparams = {"hidden": s.pop("hidden"), "dropout": 0.5, "dropout_mode": "force_off"}
-        if backend == "binary":
-            bparams["surrogate"] = variant
-        elif task == "mnist":
-            bparams["cost"] = "quadratic"
-        params = dict(
-            backend=backend, backend_params=bparams, optimizer="sgd", batch_size=5,
-            shuffle=False, validation_split=0.09, validation_mode="first",
-            drop_remainder=True, restore_best=True, **s,
-        )
+        check_in(name, "name", list(PRESETS))
+        params = copy.deepcopy(PRESETS[name])
+        extra = overrides.pop("backend_params", None) or {}
+        if not isinstance(extra, dict):
+            raise TypeError(f"Expected backend_params to be a dict. Received: "
+                            f"backend_params={extra!r}.")
+        params["backend_params"].update(extra)
         params.update(overrides)
         return cls(**params)
 
-    def _make_backend(self):
+    def _make_backend(self) -> _backends.Backend:
         bparams = self.backend_params or {}
         if not isinstance(bparams, dict):
-            raise TypeError(
-                f"Expected backend_params to be a dict. Received: {type(bparams).__name__}."
-            )
+            raise TypeError(f"Expected backend_params to be a dict or None. "
+                            f"Received: backend_params={bparams!r}.")
         return _backends.get(self.backend, **bparams)
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         check_int(self.epochs, "epochs")
         check_int(self.batch_size, "batch_size")
         check_int(self.predict_batch_size, "predict_batch_size")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            raise TypeError(f"Expected an integer seed. Received: seed={self.seed!r}.")
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ValueError(f"Expected learning_rate > 0. Received: learning_rate={lr!r}.")
-        if self.early_stopping is not None:
-            check_int(self.early_stopping, "early_stopping")
+        check_int(self.seed, "seed", minimum=0)
+        check_float(self.learning_rate, "learning_rate", low=0, low_open=True)
+        check_int(self.early_stopping, "early_stopping", allow_none=True)
+        for name in ("shuffle", "drop_remainder", "restore_best", "progress", "run_eagerly"):
+            check_bool(getattr(self, name), name)
         if self.tensorboard_dir is not None:
             import importlib.util
 
@@ -258,7 +263,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 )
 
     # ------------------------------------------------------------------ data
-    def _validate_x(self, X, reset, y=None):
+    def _validate_x(self, X: Any, reset: bool, y: Any = None) -> tuple[np.ndarray, Any]:
         """Validated ``(X, y)``; X keeps bool/small-int dtypes (cast per batch), floats -> f32."""
         kw = dict(accept_sparse=False, allow_nd=True, dtype="numeric",
                   ensure_all_finite=True, ensure_min_samples=1)
@@ -284,7 +289,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         expected = tuple(self.input_shape_)
         got = tuple(X.shape[1:])
         seq = len(expected) >= 2
-        if (not seq and got != expected) or (seq and (len(got) != len(expected) or got[1:] != expected[1:])):
+        same_layout = len(got) == len(expected) and got[1:] == expected[1:]
+        if (not seq and got != expected) or (seq and not same_layout):
             raise ValueError(
                 f"X has {X.shape[1] if X.ndim > 1 else 0} features, but Classifier is expecting "
                 f"{expected[0]} features as input (sample shape {got} vs {expected} at fit). "
@@ -306,7 +312,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return idx.astype(np.int32)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, validation_data=None):
+    def fit(self, X: Any, y: Any, validation_data: tuple[Any, Any] | None = None) -> Classifier:
         """Train on ``X`` ``(N, F)`` or ``(N, T, ...)`` (bool or numbers) and labels ``y``.
 
         Parameters
@@ -324,7 +330,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self._check_params()
         backend = self._make_backend()
         if y is None:
-            raise ValueError("Classifier requires y to be passed, but the target y is None. Pass the labels.")
+            raise ValueError(
+                "Classifier requires y to be passed, but the target y is None. Pass the labels."
+            )
         X, y = self._validate_x(X, reset=True, y=y)
         backend.check_input(X)
         check_classification_targets(y)
@@ -344,6 +352,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             self.model_ = None
             self.history_ = {}
             return self
+        if not isinstance(backend, _backends.KerasBackend):  # pragma: no cover - registry bug
+            raise TypeError(f"Backend {self.backend!r} is neither a KerasBackend nor an "
+                            "EstimatorBackend.")
 
         import keras
 
@@ -363,7 +374,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                     f"validation_data has {len(xv)} samples but {len(yv)} labels. "
                     "Pass X_val and y_val of equal length."
                 )
-            validation = (xv, self._encode(yv, "y_val"))
+            validation: tuple[Any, Any] | None = (xv, self._encode(yv, "y_val"))
             x_tr, y_tr = X, y_enc
         else:
             tr, va = split_validation(y_enc, self.validation_split, self.validation_mode,
@@ -389,8 +400,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             monitor=self.monitor, restore_best=self.restore_best,
             early_stopping=self.early_stopping, lr_schedule=self.lr_schedule,
             lr_schedule_params=self.lr_schedule_params, tensorboard_dir=self.tensorboard_dir,
-            progress=self.progress, verbose=self.verbose, extra_callbacks=backend.callbacks() + list(self.callbacks or []),
-            run_eagerly=bool(self.run_eagerly),
+            progress=self.progress,
+            extra_callbacks=backend.callbacks() + list(self.callbacks or []),
+            run_eagerly=self.run_eagerly,
         )
         backend.after_fit(model, x_tr, y_tr, int(self.seed))
         self.backend_ = backend
@@ -398,42 +410,46 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ predict
-    def decision_scores(self, X, **predict_options):
+    def decision_scores(self, X: Any, **predict_options: Any) -> np.ndarray:
         """Logits (Keras backends) or decision scores (estimator backends), ``(N, K)``.
 
-        ``predict_options`` go to the backend (e.g. ``timesteps=`` for converted SNNs).
+        ``predict_options`` go to the backend (e.g. ``time_steps=`` for converted SNNs).
         """
         check_is_fitted(self, "backend_")
         X, _ = self._validate_x(X, reset=False)
         self._check_shape(X)
-        if self.model_ is None:
+        backend = self.backend_
+        if isinstance(backend, _backends.EstimatorBackend):
             if predict_options:
                 raise TypeError(
                     f"Backend {self.backend!r} takes no prediction options. "
                     f"Received: {sorted(predict_options)}."
                 )
-            return np.asarray(self.backend_.decision(X), np.float64)
+            return np.asarray(backend.decision(X), np.float64)
+        assert isinstance(backend, _backends.KerasBackend) and self.model_ is not None
         if X.dtype != np.float32:
             X = X.astype(np.float32)
         from .training import memory_bounded_batch
 
         batch = memory_bounded_batch(self.model_, int(self.predict_batch_size))
-        logits = self.backend_.predict_logits(self.model_, X, batch, **predict_options)
+        logits = backend.predict_logits(self.model_, X, batch, **predict_options)
         return np.asarray(logits, np.float64)
 
-    def predict(self, X, **predict_options):
+    def predict(self, X: Any, **predict_options: Any) -> np.ndarray:
         """Predicted labels ``(N,)`` (values of :attr:`classes_`)."""
         scores = self.decision_scores(X, **predict_options)
         return self.classes_[np.argmax(scores, axis=1)]
 
-    def predict_proba(self, X, **predict_options):
+    def predict_proba(self, X: Any, **predict_options: Any) -> np.ndarray:
         """Class probabilities ``(N, K)``: softmax of the logits / decision scores."""
         scores = self.decision_scores(X, **predict_options)
         scores = scores - scores.max(axis=1, keepdims=True)
         e = np.exp(scores)
         return e / e.sum(axis=1, keepdims=True)
 
-    def evaluate(self, X, y, groups=None, collapse=None, **predict_options):
+    def evaluate(self, X: Any, y: Any, groups: str | Sequence[int] | None = None,
+                 collapse: str | Sequence[str] | None = None,
+                 **predict_options: Any) -> dict[str, Any]:
         """Metrics on ``(X, y)`` as data.
 
         Parameters
@@ -500,103 +516,77 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return g
 
     # ------------------------------------------------------------------ save / load
-    def _json_params(self):
-        params = self.get_params(deep=False)
+    def _json_params(self) -> dict[str, Any]:
         out = {}
-        for key, value in params.items():
+        for key, value in self.get_params(deep=False).items():
+            if isinstance(value, os.PathLike):
+                value = os.fspath(value)
             try:
                 json.dumps(value)
                 out[key] = value
             except TypeError:
-                logger.warning("parameter %s=%r is not JSON-serialisable; saved as None", key, value)
+                logger.warning("parameter %s=%r is not JSON-serialisable; saved as None",
+                               key, value)
                 out[key] = None
         return out
 
-    def save(self, path):
-        """Save the fitted classifier to the folder ``path`` (created or replaced).
+    def save(self, path: str | os.PathLike) -> pathlib.Path:
+        """Save the fitted classifier to the folder ``path`` (created or replaced atomically).
 
-        Files: ``metadata.json`` (format, versions, backend name and config, facade
-        parameters, history), ``arrays.npz`` (``classes_`` and estimator state; no pickle) and
-        ``model.keras`` for Keras backends. Written to a temporary folder and renamed into place.
+        The folder is written by :func:`spykeflow.io.save_folder` (format
+        ``"spykeflow.Classifier"``, version 2): ``manifest.json`` holds the backend name and
+        configuration, the facade parameters (those that are not JSON-serialisable, such as a
+        callable ``lr_schedule`` or ``callbacks``, are saved as None), the sample shape and the
+        history; ``arrays.npz`` holds ``classes_`` and an estimator backend's state (no
+        pickle); Keras backends add ``model.keras``.
         """
         check_is_fitted(self, "backend_")
-        path = pathlib.Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        from .io import save_npz_atomic, write_json_atomic
-
-        tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
-            meta = {
-                "format": _FORMAT,
-                "spykeflow_version": __version__,
-                "backend": self.backend_.name or self.backend,
-                "backend_config": self.backend_.get_config(),
-                "params": self._json_params(),
-                "input_shape": list(self.input_shape_),
-                "history": self.history_,
-                "kind": "keras" if self.model_ is not None else "estimator",
-            }
-            if self.classes_.dtype == object:
-                raise TypeError("classes_ of dtype object cannot be saved without pickle; "
-                                "use numeric or string labels.")
-            arrays = {"classes_": self.classes_}
-            if self.model_ is None:
-                arrays.update({f"state__{k}": v for k, v in self.backend_.get_state().items()})
-            else:
-                self.model_.save(tmp / "model.keras")
-            save_npz_atomic(tmp / "arrays.npz", **arrays)
-            write_json_atomic(tmp / "metadata.json", meta)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; give the usual folder mode
-            if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return path
+        if self.classes_.dtype == object:
+            raise TypeError("classes_ of dtype object cannot be saved without pickle; "
+                            "use numeric or string labels.")
+        metadata = {
+            "backend": self.backend_.name or self.backend,
+            "backend_config": self.backend_.get_config(),
+            "params": self._json_params(),
+            "input_shape": list(self.input_shape_),
+            "history": self.history_,
+            "model": "keras" if self.model_ is not None else "estimator",
+        }
+        arrays = {"classes_": self.classes_}
+        files = {}
+        if isinstance(self.backend_, _backends.EstimatorBackend):
+            arrays.update({f"state__{k}": v for k, v in self.backend_.get_state().items()})
+        else:
+            model = self.model_
+            files[_MODEL_FILE] = lambda file: model.save(file)
+        return save_folder(path, FORMAT, FORMAT_VERSION, metadata, arrays=arrays, files=files)
 
     @classmethod
-    def load(cls, path):
-        """Load a classifier written by :meth:`save` (Keras ``safe_mode=True``)."""
-        from .io import load_npz, read_json
+    def load(cls, path: str | os.PathLike) -> Classifier:
+        """Load a classifier written by :meth:`save` (the Keras model in ``safe_mode``).
 
+        Checks the format and every file's checksum (:func:`spykeflow.io.load_folder`).
+        """
         path = pathlib.Path(path)
-        meta_path = path / "metadata.json"
-        if not meta_path.is_file():
-            raise FileNotFoundError(
-                f"No saved Classifier at {path}: {meta_path.name} is missing. "
-                "Pass the folder written by Classifier.save(path)."
-            )
-        meta = read_json(meta_path)
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"Unknown format {meta.get('format')!r} in {meta_path}; "
-                             f"expected {_FORMAT!r}.")
-        params = dict(meta["params"])
+        meta, arrays = load_folder(path, FORMAT, FORMAT_VERSION)
+        params = {k: v for k, v in meta["params"].items() if k in cls._get_param_names()}
         params["backend_params"] = dict(meta["backend_config"])
         clf = cls(**params)
         backend = _backends.get(meta["backend"], **meta["backend_config"])
-        arrays = load_npz(path / "arrays.npz")
         clf.classes_ = arrays["classes_"]
         clf.input_shape_ = tuple(meta["input_shape"])
         if len(clf.input_shape_) >= 1:
             clf.n_features_in_ = int(clf.input_shape_[0])
         clf.history_ = meta.get("history", {})
-        if meta["kind"] == "keras":
+        if isinstance(backend, _backends.KerasBackend):
             import keras
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 clf.model_ = keras.saving.load_model(
-                    path / "model.keras", safe_mode=True, compile=False,
+                    path / _MODEL_FILE, safe_mode=True, compile=False,
                     custom_objects=backend.custom_objects() or None)
-        else:
+        elif isinstance(backend, _backends.EstimatorBackend):
             backend.set_state({k[len("state__"):]: v for k, v in arrays.items()
                                if k.startswith("state__")})
             clf.model_ = None

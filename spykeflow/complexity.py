@@ -2,17 +2,18 @@
 
 For every layer with weights of a Keras model the cost of *one* sample is counted:
 
-=========================================  ==========================================================
+=========================================  ===================================================
 layer                                      multiply-accumulates (MACs) per sample
-=========================================  ==========================================================
+=========================================  ===================================================
 ``Dense`` (and ``LIFDense``/``STSDense``)  ``F_in * units`` per position (x T over a time axis)
-``Conv1D/2D/3D`` (and ``LIFConv*``,        ``prod(output spatial) * prod(kernel) * C_in/groups * C_out``
-``STSConv2D``)                             (x T for the LIF layers: one conv per time step)
+``Conv1D/2D/3D`` (and ``LIFConv*``,        ``prod(output spatial) * prod(kernel) *
+``STSConv2D``)                             C_in/groups * C_out`` (x T for the LIF layers: one
+                                           conv per time step)
 ``TimeDistributed(layer)``                 T x the inner layer's MACs
 ``LSTM``                                   ``T * 4 * (F_in + units) * units``
 ``ConvLSTM2D``                             ``T * 4 * prod(output spatial) * prod(kernel) *
                                            (C_in + filters) * filters``
-=========================================  ==========================================================
+=========================================  ===================================================
 
 Bias additions, activations, pooling, normalisation and LSTM gate products are not counted
 (they are small next to the MACs and the paper's figure counts multiply-accumulate work).
@@ -39,8 +40,11 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import numpy as np
+
+from ._validation import check_int
 
 __all__ = ["complexity", "layer_costs", "measure_input_rates", "count_params", "format_ops"]
 
@@ -162,12 +166,12 @@ def _step_macs(layer, in_shape, out_shape):
     )
 
 
-def count_params(model):
+def count_params(model: Any) -> int:
     """Number of trainable parameters of ``model``."""
     return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
 
 
-def layer_costs(model, rates=None):
+def layer_costs(model: Any, rates: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Per-layer cost of one sample.
 
     Parameters
@@ -193,7 +197,8 @@ def layer_costs(model, rates=None):
             f"rates names layers that are not in the model: {sorted(unknown)}. "
             f"Expected names among {[layer.name for layer in model.layers]}."
         )
-    memo, rows = {}, []
+    memo: dict[int, bool] = {}
+    rows: list[dict[str, Any]] = []
     for layer in model.layers:
         if isinstance(layer, keras.Model):  # nested model: no spike tracking across the boundary
             for row in layer_costs(layer):
@@ -207,14 +212,16 @@ def layer_costs(model, rates=None):
         spiking = _spiking_source(layer, memo)
         rate = rates.get(layer.name) if spiking else None
         ops = macs if rate is None else macs * float(rate)
-        rows.append(dict(name=layer.name, type=type(layer).__name__ if not isinstance(
-            layer, keras.layers.TimeDistributed) else f"TimeDistributed({type(layer.layer).__name__})",
+        kind = type(layer).__name__
+        if isinstance(layer, keras.layers.TimeDistributed):
+            kind = f"TimeDistributed({type(layer.layer).__name__})"
+        rows.append(dict(name=layer.name, type=kind,
             params=params, macs=macs, spiking_input=bool(spiking),
             rate=None if rate is None else float(rate), ops=ops))
     return rows
 
 
-def complexity(model, rates=None):
+def complexity(model: Any, rates: dict[str, float] | None = None) -> dict[str, Any]:
     """Parameters and operations per sample of ``model`` (see the module docstring).
 
     Returns
@@ -235,7 +242,7 @@ def complexity(model, rates=None):
                 rated=bool(rates), layers=rows)
 
 
-def measure_input_rates(model, x, batch_size=64):
+def measure_input_rates(model: Any, x: Any, batch_size: int = 64) -> dict[str, float]:
     """Mean input activity of every spiking-input layer of ``model`` on data ``x``.
 
     The mean is over samples, time steps, positions and channels of the layer's input (for
@@ -252,11 +259,15 @@ def measure_input_rates(model, x, batch_size=64):
     dict ``{layer_name: rate}``
     """
     _check_model(model)
+    batch_size = check_int(batch_size, "batch_size")
     keras = _keras()
     x = np.asarray(x)
     if x.ndim < 2 or len(x) == 0:
-        raise ValueError(f"Expected a non-empty batch x of shape (N, ...). Received: shape={x.shape}.")
-    memo, names, tensors = {}, [], []
+        raise ValueError(
+            f"Expected a non-empty batch x of shape (N, ...). Received: shape={x.shape}.")
+    memo: dict[int, bool] = {}
+    names: list[str] = []
+    tensors: list[Any] = []
     for layer in model.layers:
         if isinstance(layer, keras.Model) or not layer.trainable_weights:
             continue
@@ -268,8 +279,8 @@ def measure_input_rates(model, x, batch_size=64):
     probe = keras.Model(list(model.inputs), tensors)
     sums = np.zeros(len(names))
     counts = np.zeros(len(names))
-    for start in range(0, len(x), int(batch_size)):
-        outs = probe([np.asarray(x[start:start + int(batch_size)], np.float32)], training=False)
+    for start in range(0, len(x), batch_size):
+        outs = probe([np.asarray(x[start:start + batch_size], np.float32)], training=False)
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
         for i, o in enumerate(outs):
             o = keras.ops.convert_to_numpy(o)
@@ -278,7 +289,7 @@ def measure_input_rates(model, x, batch_size=64):
     return {n: float(s / c) for n, s, c in zip(names, sums, counts)}
 
 
-def format_ops(value):
+def format_ops(value: float) -> str:
     """Human-readable operation count: ``format_ops(2.5e6) == '2.50 M'``.
 
     >>> format_ops(2.5e6), format_ops(1234), format_ops(3.2e9)

@@ -40,26 +40,28 @@ Examples
 >>> import keras, numpy as np
 >>> from spykeflow.layers.qcfs import QCFS
 >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, use_bias=False),
-...                           QCFS(levels=4, initial_threshold=1.0),
+...                           QCFS(levels=4, threshold=1.0),
 ...                           keras.layers.Dense(1, use_bias=False)])
 >>> model.set_weights([np.eye(2, dtype="float32"), np.array(1.0, "float32"),
 ...                    np.ones((2, 1), "float32")])
 >>> snn = convert(model)
 >>> x = np.array([[0.3, 0.6]], "float32")
->>> float(model(x)[0, 0]), float(snn.simulate(x, 4)[0, 0, 0])   # T = L: exact
+>>> float(model(x)[0, 0]), float(snn.simulate(x, 4)[0, 0, 0])   # time_steps = L: exact
 (0.75, 0.75)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from ._validation import check_finite_array, check_in, check_int
+from ._validation import check_finite_array, check_float, check_in, check_int
 from .functional import qcfs as F
 
 __all__ = [
@@ -99,11 +101,11 @@ class _Op:
     params: dict = field(default_factory=dict)
 
     @property
-    def stateful(self):
+    def stateful(self) -> bool:
         return self.kind in ("if", "maxpool")
 
     # analog (ANN) evaluation -----------------------------------------------------------------
-    def analog(self, h):
+    def analog(self, h: tf.Tensor) -> tf.Tensor:
         p = self.params
         if self.kind == "if":
             if p["source"] == "qcfs":
@@ -114,7 +116,7 @@ class _Op:
         return self.linear(h)
 
     # stateless linear maps ----------------------------------------------------------------------
-    def linear(self, h):
+    def linear(self, h: tf.Tensor) -> tf.Tensor:
         p = self.params
         if self.kind == "conv":
             h = tf.nn.conv2d(h, p["kernel"], p["strides"], p["padding"], dilations=p["dilation"])
@@ -128,14 +130,14 @@ class _Op:
         raise RuntimeError(f"op {self.kind} is not linear")  # pragma: no cover
 
     # spiking step -------------------------------------------------------------------------------
-    def init_state(self, batch, shape):
+    def init_state(self, batch: Any, shape: Sequence[int]) -> tf.Tensor:
         full = tf.concat([[batch], tf.constant(shape, tf.int32)], 0)
         if self.kind == "if":
             return tf.fill(full, tf.cast(self.params["shift"] * self.params["threshold"],
                                          tf.float32))
         return tf.zeros(full, tf.float32)  # maxpool: accumulated input
 
-    def step(self, h, state):
+    def step(self, h: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         p = self.params
         if self.kind == "if":
             out, st = F.if_step(h, F.IFState(state), p["threshold"])
@@ -148,8 +150,8 @@ class _Op:
         )
         return tf.gather(tf.reshape(h, [-1]), arg), acc
 
-    def describe(self):
-        d = {"kind": self.kind, "name": self.name}
+    def describe(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind, "name": self.name}
         if self.kind == "if":
             d.update(threshold=float(self.params["threshold"]), shift=self.params["shift"],
                      source=self.params["source"])
@@ -171,19 +173,19 @@ class SpikingModel:
         Shape of one static input (without the batch axis), e.g. ``(28, 28, 1)``.
     """
 
-    def __init__(self, ops, input_shape):
+    def __init__(self, ops: Sequence[_Op], input_shape: Sequence[int]) -> None:
         self.ops = list(ops)
         self.input_shape = tuple(int(d) for d in input_shape)
         self._state_shapes = self._infer_state_shapes()
-        self._runner = None
+        self._runner: dict | None = None
 
     # ------------------------------------------------------------------------------------------
-    def describe(self):
+    def describe(self) -> list[dict[str, Any]]:
         """List of dicts (kind, name, threshold ...) of the operations, in order."""
         return [op.describe() for op in self.ops]
 
     @property
-    def thresholds(self):
+    def thresholds(self) -> list[float]:
         """Thresholds ``theta`` of the IF layers, in order."""
         return [float(op.params["threshold"]) for op in self.ops if op.kind == "if"]
 
@@ -215,7 +217,7 @@ class SpikingModel:
             f"Received: x.shape={x.shape}."
         )
 
-    def analog(self, x, batch_size=256):
+    def analog(self, x: Any, batch_size: int = 256) -> np.ndarray:
         """The ANN the SNN approximates (BatchNorm folded, QCFS / ReLU activations).
 
         Parameters
@@ -282,22 +284,24 @@ class SpikingModel:
                for dt in (tf.float32, tf.uint8)},
         }
 
-    def simulate(self, x, timesteps, record=None, batch_size=128, scale=1.0, progress=False):
-        """Run the SNN for ``timesteps`` steps; cumulative mean output at each recorded ``T``.
+    def simulate(self, x: Any, time_steps: int, record: Sequence[int] | None = None,
+                 batch_size: int = 128, input_scale: float = 1.0,
+                 progress: bool = False) -> np.ndarray:
+        """Run the SNN for ``time_steps`` steps; cumulative mean output at each recorded ``T``.
 
         Parameters
         ----------
         x : ndarray
             Static inputs ``(N, *input_shape)`` (constant current every step) or frame sequences
             ``(N, T_in, *input_shape)`` (frame ``t mod T_in`` at step ``t``; integer event counts
-            may be passed as ``uint8`` and are multiplied by ``scale`` inside the loop).
-        timesteps : int
+            may be passed as ``uint8`` and are multiplied by ``input_scale`` inside the loop).
+        time_steps : int
             ``T_max``, steps to simulate.
         record : sequence of int, optional
             Steps ``T`` (1 <= T <= T_max) at which to report the mean output over steps 1..T;
             default ``[T_max]``.
         batch_size : int
-        scale : float
+        input_scale : float
             Multiplies sequence frames (ignored for static inputs).
         progress : bool
             Show a tqdm bar over batches.
@@ -308,24 +312,26 @@ class SpikingModel:
             ``out[k] = (1/T_k) sum_{t=1}^{T_k} y(t)``, ``y(t)`` the read-out current of step t.
         """
         x, sequence = self._check_x(x)
-        timesteps = check_int(timesteps, "timesteps")
+        time_steps = check_int(time_steps, "time_steps")
         batch_size = check_int(batch_size, "batch_size")
-        record = [timesteps] if record is None else [int(r) for r in record]
-        bad = [r for r in record if not 1 <= r <= timesteps]
+        input_scale = check_float(input_scale, "input_scale")
+        record = [time_steps] if record is None else [int(r) for r in record]
+        bad = [r for r in record if not 1 <= r <= time_steps]
         if bad or not record:
             raise ValueError(
-                f"Expected record to be a non-empty list of steps in [1, timesteps={timesteps}]. "
+                f"Expected record to be a non-empty list of steps in [1, time_steps={time_steps}]. "
                 f"Received: record={record}."
             )
         if self._runner is None:
             self._runner = self._build_runner()
+        runners = self._runner
         idx = tf.constant(np.asarray(record) - 1, tf.int32)
         out = []
         batches = range(0, len(x), batch_size)
         for i in tqdm(batches, desc="SNN", disable=not progress, leave=False):
             xb = tf.constant(x[i:i + batch_size])
-            runner = self._runner[(sequence, xb.dtype if sequence else None)]
-            stack = runner(xb, tf.constant(scale, tf.float32), tf.constant(timesteps))
+            runner = runners[(sequence, xb.dtype if sequence else None)]
+            stack = runner(xb, tf.constant(input_scale, tf.float32), tf.constant(time_steps))
             out.append(tf.gather(stack, idx).numpy())
         return np.concatenate(out, axis=1)
 
@@ -374,8 +380,8 @@ def _chain(model):
     return layers
 
 
-def convert(model, calibration=None, percentile=99.9, relu_shift=0.0, max_pool="gate",
-            batch_size=256):
+def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
+            relu_shift: float = 0.0, max_pool: str = "gate", batch_size: int = 256) -> SpikingModel:
     """Convert a trained Keras model to a :class:`SpikingModel` of IF neurons.
 
     Parameters
@@ -413,10 +419,9 @@ def convert(model, calibration=None, percentile=99.9, relu_shift=0.0, max_pool="
     from .layers.qcfs import QCFS
 
     check_in(max_pool, "max_pool", ("gate", "error"))
-    if not (0 < float(percentile) <= 100):
-        raise ValueError(f"Expected percentile in (0, 100]. Received: percentile={percentile!r}.")
-    if not 0.0 <= float(relu_shift) <= 1.0:
-        raise ValueError(f"Expected relu_shift in [0, 1]. Received: relu_shift={relu_shift!r}.")
+    percentile = check_float(percentile, "percentile", 0, 100, low_open=True)
+    relu_shift = check_float(relu_shift, "relu_shift", 0, 1)
+    batch_size = check_int(batch_size, "batch_size")
     if not isinstance(model, keras.Model):
         raise TypeError(f"Expected a keras.Model. Received: model of type {type(model).__name__}.")
     if not model.built or not model.inputs:
@@ -428,7 +433,8 @@ def convert(model, calibration=None, percentile=99.9, relu_shift=0.0, max_pool="
 
     def add_relu(name):
         relu_slots.append(len(ops))
-        ops.append(_Op("if", name, {"source": "relu", "threshold": None, "shift": float(relu_shift)}))
+        ops.append(_Op("if", name, {"source": "relu", "threshold": None,
+                                    "shift": float(relu_shift)}))
 
     def check_activation(layer, is_last):
         act = _activation_name(layer)

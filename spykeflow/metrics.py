@@ -1,5 +1,6 @@
 """Classification metrics as data: accuracy, per-class accuracy, confusion matrix, and the EMNIST
-"conditioned" and "collapsed" evaluations of Vaila et al. (reference section 4, C9).
+"conditioned" and "collapsed" evaluations of Vaila et al.
+(``docs/original/readout.md#conditioned-and-collapsed-evaluation``).
 
 Labels are integer class indices ``0..K-1`` (use :attr:`Classifier.classes_` to map back).
 Plots are made elsewhere from these arrays.
@@ -12,6 +13,9 @@ Plots are made elsewhere from these arrays.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +37,7 @@ __all__ = [
 EMNIST_BALANCED_CHARS = (
     "0123456789" "ABCDEFGHIJKLMNOPQRSTUVWXYZ" "abdefghnqrt"
 )
-#: Sets of characters the paper found confusable (reference C9, "collapsed").
+#: Sets of characters the paper found confusable ("collapsed" evaluation).
 EMNIST_COLLAPSE_SETS = ("fF", "0O", "q9", "1IL", "S5", "2Z")
 
 
@@ -59,7 +63,7 @@ def _pair(y_true, y_pred):
     return y_true, y_pred
 
 
-def accuracy(y_true, y_pred):
+def accuracy(y_true: Any, y_pred: Any) -> float:
     """Share of samples with ``y_pred == y_true``.
 
     >>> accuracy([0, 1, 2, 2], [0, 1, 1, 2])
@@ -69,7 +73,7 @@ def accuracy(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
-def confusion_matrix(y_true, y_pred, n_classes=None):
+def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
     """Counts ``C[i, j]`` = number of samples of true class ``i`` predicted as ``j``.
 
     >>> confusion_matrix([0, 1, 1], [0, 0, 1]).tolist()
@@ -84,7 +88,7 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     return cm
 
 
-def per_class_accuracy(y_true, y_pred, n_classes=None):
+def per_class_accuracy(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
     """Recall of each class ``(K,)``; ``nan`` for classes absent from ``y_true``.
 
     >>> per_class_accuracy([0, 0, 1], [0, 1, 1]).tolist()
@@ -96,7 +100,7 @@ def per_class_accuracy(y_true, y_pred, n_classes=None):
         return np.where(support > 0, np.diag(cm) / np.maximum(support, 1), np.nan)
 
 
-def emnist_chars(mapping=None):
+def emnist_chars(mapping: Sequence[str] | None = None) -> list[str]:
     """Character of each EMNIST Balanced class.
 
     Parameters
@@ -111,7 +115,7 @@ def emnist_chars(mapping=None):
     return chars
 
 
-def emnist_groups(mapping=None):
+def emnist_groups(mapping: Sequence[str] | None = None) -> np.ndarray:
     """Group of each class: 0 digit, 1 upper-case letter, 2 lower-case letter.
 
     >>> g = emnist_groups(); (g[:10].tolist() == [0] * 10, int(g[10]), int(g[36]), len(g))
@@ -121,7 +125,7 @@ def emnist_groups(mapping=None):
     return np.array([0 if c.isdigit() else 1 if c.isupper() else 2 for c in chars], np.int64)
 
 
-def conditioned_predictions(scores, y_true, groups):
+def conditioned_predictions(scores: Any, y_true: Any, groups: Any) -> np.ndarray:
     """Arg-max of ``scores`` over the classes in the same group as each sample's true label.
 
     Parameters
@@ -148,12 +152,13 @@ def conditioned_predictions(scores, y_true, groups):
     return np.argmax(np.where(allowed, scores, -np.inf), axis=1)
 
 
-def conditioned_accuracy(scores, y_true, groups):
+def conditioned_accuracy(scores: Any, y_true: Any, groups: Any) -> float:
     """Accuracy of :func:`conditioned_predictions` (the paper's "conditioned" EMNIST number)."""
     return accuracy(y_true, conditioned_predictions(scores, y_true, groups))
 
 
-def collapse_map(mapping=None, sets=EMNIST_COLLAPSE_SETS):
+def collapse_map(mapping: Sequence[str] | None = None,
+                 sets: Sequence[str] = EMNIST_COLLAPSE_SETS) -> np.ndarray:
     """Representative class of each class after merging the confusable ``sets`` (``(K,)``).
 
     Characters of a set absent from the mapping (e.g. ``l`` in EMNIST Balanced) are ignored.
@@ -172,7 +177,8 @@ def collapse_map(mapping=None, sets=EMNIST_COLLAPSE_SETS):
     return rep
 
 
-def collapsed_accuracy(y_true, y_pred, mapping=None, sets=EMNIST_COLLAPSE_SETS):
+def collapsed_accuracy(y_true: Any, y_pred: Any, mapping: Sequence[str] | None = None,
+                       sets: Sequence[str] = EMNIST_COLLAPSE_SETS) -> float:
     """Accuracy where predictions inside the label's confusable set count as correct.
 
     >>> chars = emnist_chars()

@@ -8,12 +8,14 @@ it provides:
 
 * seeded per-epoch shuffling (``numpy.random.default_rng(seed)``; ``shuffle=False`` keeps the
   stored order like the original notebooks), optional dropping of the last partial batch;
-* restore-best on a monitored metric (the reference's "test@best-val", C7), early stopping,
-  learning-rate schedules (``"plateau"``, ``"step"``), TensorBoard logs;
-* a tqdm progress bar, per-epoch wall time and learning rate in the history.
+* restore-best on a monitored metric (the original's "test@best-val",
+  ``docs/original/readout.md#model-selection``), early stopping, learning-rate schedules
+  (``"plateau"``, ``"step"``), TensorBoard logs;
+* a tqdm progress bar, per-epoch wall time and learning rate in the history (each epoch is also
+  logged at DEBUG level on the ``spykeflow.training`` logger).
 
 :func:`split_validation` makes the validation split: stratified-random (default), random, or the
-reference's "first 9 % of the stored order" (C1).
+original's "first 9 % of the stored order" (``docs/original/readout.md#validation-split``).
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
+
+from ._validation import check_float, check_in, check_int
 
 logger = logging.getLogger("spykeflow.training")
 
@@ -50,7 +56,8 @@ _PLATEAU_DEFAULTS = {"factor": 0.5, "patience": 3, "min_lr": 1e-6, "monitor": "a
 _STEP_DEFAULTS = {"step_size": 10, "gamma": 0.1}
 
 
-def split_validation(y, fraction, mode="stratified", seed=0):
+def split_validation(y: Any, fraction: float, mode: str = "stratified",
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train_idx, val_idx)`` of a validation split of labels ``y``.
 
     Parameters
@@ -63,7 +70,7 @@ def split_validation(y, fraction, mode="stratified", seed=0):
         ``"stratified"``: per class, ``round(fraction * n_class)`` samples drawn at random (at
         least one sample of each class stays in training); ``"random"``: ``int(fraction * N)``
         samples at random; ``"first"``: the first ``int(fraction * N)`` samples of the stored
-        order (the original SpykeFlow notebooks, reference C1).
+        order (the original SpykeFlow notebooks, ``docs/original/readout.md#validation-split``).
     seed : int
 
     Both index arrays are sorted (the stored order is kept inside each part).
@@ -74,15 +81,8 @@ def split_validation(y, fraction, mode="stratified", seed=0):
     """
     y = np.asarray(y)
     n = len(y)
-    if not 0 <= fraction < 1:
-        raise ValueError(
-            f"Expected validation_split in [0, 1). Received: validation_split={fraction!r}."
-        )
-    if mode not in VALIDATION_MODES:
-        raise ValueError(
-            f"Expected validation_mode to be one of {list(VALIDATION_MODES)}. "
-            f"Received: validation_mode={mode!r}."
-        )
+    fraction = check_float(fraction, "validation_split", 0, 1, high_open=True)
+    check_in(mode, "validation_mode", VALIDATION_MODES)
     if fraction == 0:
         return np.arange(n), np.arange(0)
     rng = np.random.default_rng(seed)
@@ -103,7 +103,8 @@ def split_validation(y, fraction, mode="stratified", seed=0):
     return np.flatnonzero(mask), val
 
 
-def make_optimizer(name, learning_rate, params=None):
+def make_optimizer(name: str, learning_rate: float,
+                   params: dict[str, Any] | None = None) -> keras.optimizers.Optimizer:
     """A fresh Keras optimizer from its name (``"sgd"``, ``"adam"``, ``"rmsprop"``, ...).
 
     >>> make_optimizer("sgd", 0.01).__class__.__name__
@@ -131,8 +132,8 @@ class BatchSequence:
     the stored order otherwise. Inputs may stay compact (bool/uint8) in memory.
     """
 
-    def __init__(self, x, y, batch_size, shuffle=False, seed=0, drop_remainder=False,
-                 dtype="float32"):
+    def __init__(self, x: Any, y: Any, batch_size: int, shuffle: bool = False, seed: int = 0,
+                 drop_remainder: bool = False, dtype: Any = "float32") -> None:
         self.x, self.y = x, y
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -171,7 +172,8 @@ class BestWeights(keras.callbacks.Callback):
     training.
     """
 
-    def __init__(self, monitor="val_accuracy", mode="max", restore=True):
+    def __init__(self, monitor: str = "val_accuracy", mode: str = "max",
+                 restore: bool = True) -> None:
         super().__init__()
         self.monitor, self.mode, self.restore = monitor, mode, restore
         self.best, self.best_epoch, self._weights = None, None, None
@@ -198,7 +200,7 @@ class BestWeights(keras.callbacks.Callback):
 class TqdmProgress(keras.callbacks.Callback):
     """One tqdm bar over all training batches; the postfix shows the last epoch's metrics."""
 
-    def __init__(self, epochs, steps, desc="fit"):
+    def __init__(self, epochs: int, steps: int, desc: str = "fit") -> None:
         super().__init__()
         self.epochs, self.steps, self.desc = epochs, steps, desc
         self.bar = None
@@ -246,9 +248,9 @@ def _schedule_callbacks(schedule, params, learning_rate, has_val):
         if monitor == "auto":
             monitor = "val_loss" if has_val else "loss"
         return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, verbose=0, **p)]
-    lr0, step, gamma = float(learning_rate), int(p["step_size"]), float(p["gamma"])
-    if step < 1:
-        raise ValueError(f"Expected step_size >= 1. Received: step_size={step}.")
+    lr0 = float(learning_rate)
+    step = check_int(p["step_size"], "step_size")
+    gamma = check_float(p["gamma"], "gamma", low=0, low_open=True)
     return [keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr0 * gamma ** (epoch // step))]
 
 
@@ -256,7 +258,7 @@ class TensorBoardScalars(keras.callbacks.Callback):
     """Write each epoch's scalars to ``log_dir/train`` and ``log_dir/validation``
     (TensorBoard event files)."""
 
-    def __init__(self, log_dir):
+    def __init__(self, log_dir: Any) -> None:
         super().__init__()
         self.log_dir = str(log_dir)
 
@@ -316,7 +318,8 @@ def _make_steps(model, sample_shape, run_eagerly=False):
             tf.function(eval_step, input_signature=spec))
 
 
-def predict_logits(model, x, batch_size, dtype="float32"):
+def predict_logits(model: keras.Model, x: Any, batch_size: int,
+                   dtype: Any = "float32") -> np.ndarray:
     """Logits ``(N, K)`` of ``model(x, training=False)`` in batches, called eagerly (no
     per-model tracing; faster than ``model.predict`` for small readouts)."""
     import tensorflow as tf
@@ -332,13 +335,15 @@ def predict_logits(model, x, batch_size, dtype="float32"):
 ACTIVATION_BUDGET_BYTES = 256 * 2**20
 
 
-def memory_bounded_batch(model, batch_size, budget_bytes=ACTIVATION_BUDGET_BYTES):
+def memory_bounded_batch(model: Any, batch_size: int,
+                         budget_bytes: int = ACTIVATION_BUDGET_BYTES) -> int:
     """``batch_size`` reduced so that the model's largest layer output for one batch fits in
     ``budget_bytes`` (float32), at least 1.
 
     Spiking models on clips have large per-sample activations (the 48-48 ConvSNN: 10 x 28 x 28 x
     48 floats = 1.5 MB per clip, so a batch of 1024 holds 1.5 GB per layer output, and a table
-    run with inference at batch 1024 peaked at 7 GB RSS). Models whose layer shapes are unknown keep ``batch_size``.
+    run with inference at batch 1024 peaked at 7 GB RSS). Models whose layer shapes are unknown
+    keep ``batch_size``.
 
     >>> import keras
     >>> m = keras.Sequential([keras.Input((10, 28, 28, 48)), keras.layers.Flatten()])
@@ -360,7 +365,8 @@ def memory_bounded_batch(model, batch_size, budget_bytes=ACTIVATION_BUDGET_BYTES
     return int(max(1, min(int(batch_size), budget_bytes // (4 * largest))))
 
 
-def evaluate_keras(eval_step, data, batch_size, dtype="float32"):
+def evaluate_keras(eval_step: Callable, data: tuple[Any, Any], batch_size: int,
+                   dtype: Any = "float32") -> tuple[float, float]:
     """Mean loss and accuracy of ``eval_step`` over ``data = (x, y)``."""
     x, y = data
     total_loss = total_correct = 0.0
@@ -374,29 +380,28 @@ def evaluate_keras(eval_step, data, batch_size, dtype="float32"):
 
 
 def fit_keras(
-    model,
-    x,
-    y,
-    validation=None,
+    model: keras.Model,
+    x: Any,
+    y: Any,
+    validation: tuple[Any, Any] | None = None,
     *,
-    epochs,
-    batch_size,
-    learning_rate,
-    shuffle=True,
-    seed=0,
-    drop_remainder=False,
-    monitor="auto",
-    restore_best=True,
-    early_stopping=None,
-    lr_schedule=None,
-    lr_schedule_params=None,
-    tensorboard_dir=None,
-    progress=True,
-    verbose=0,
-    extra_callbacks=(),
-    dtype="float32",
-    run_eagerly=False,
-):
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    monitor: str = "auto",
+    restore_best: bool = True,
+    early_stopping: int | None = None,
+    lr_schedule: str | Callable | None = None,
+    lr_schedule_params: dict[str, Any] | None = None,
+    tensorboard_dir: Any = None,
+    progress: bool = True,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    dtype: Any = "float32",
+    run_eagerly: bool = False,
+) -> dict[str, Any]:
     """Train a compiled ``model`` (its ``optimizer`` and ``loss`` are used); return its history.
 
     The loop is a lean custom one (one traced train step and one traced evaluation step, any
@@ -470,7 +475,7 @@ def fit_keras(
             cbs.on_train_batch_end(step, {"loss": loss})
         train.on_epoch_end()
         logs = {"loss": total_loss / seen, "accuracy": total_correct / seen}
-        if has_val:
+        if has_val and validation is not None:
             logs["val_loss"], logs["val_accuracy"] = evaluate_keras(
                 eval_step, validation, val_batch, dtype)
         logs["epoch_time"] = time.perf_counter() - t0
@@ -478,9 +483,8 @@ def fit_keras(
         cbs.on_epoch_end(epoch, logs)
         for key, value in logs.items():
             history.setdefault(key, []).append(float(value))
-        if verbose:
-            logger.info("epoch %d/%d %s", epoch + 1, epochs,
-                        " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
+        logger.debug("epoch %d/%d %s", epoch + 1, epochs,
+                     " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
         if model.stop_training:
             break
     cbs.on_train_end()

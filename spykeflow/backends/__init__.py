@@ -8,11 +8,13 @@ to ``_BUILTIN``.
 
 from __future__ import annotations
 
-import importlib
+from importlib import import_module
+from importlib.util import find_spec
+from typing import Any
 
 from .base import Backend, EstimatorBackend, KerasBackend
 
-__all__ = ["Backend", "KerasBackend", "EstimatorBackend", "get", "available"]
+__all__ = ["Backend", "KerasBackend", "EstimatorBackend", "get", "get_class", "available"]
 
 _BUILTIN = {
     "binary": "spykeflow.backends.binary:BinaryReadout",
@@ -30,24 +32,37 @@ _BUILTIN = {
 }
 
 
-def available():
-    """Names of the backends that can be imported in this installation."""
-    names = []
-    for name, target in sorted(_BUILTIN.items()):
-        module = target.split(":")[0]
-        if importlib.util.find_spec(module) is not None:
-            names.append(name)
-    return names
+def available() -> list[str]:
+    """Names of the backends that can be imported in this installation.
+
+    >>> "binary" in available()
+    True
+    """
+    return [name for name, target in sorted(_BUILTIN.items())
+            if find_spec(target.split(":")[0]) is not None]
 
 
-def get_class(name):
+def get_class(name: str) -> type[Backend]:
     """The backend class registered under ``name``; ``ValueError`` lists the valid names."""
     if not isinstance(name, str) or name not in _BUILTIN or name not in available():
         raise ValueError(f"Unknown backend {name!r}. Expected one of {available()}.")
     module_name, cls_name = _BUILTIN[name].split(":")
-    return getattr(importlib.import_module(module_name), cls_name)
+    return getattr(import_module(module_name), cls_name)
 
 
-def get(name, **params):
-    """Instantiate the backend ``name`` with hyper-parameters ``params``."""
-    return get_class(name)(**params)
+def get(name: str, **params: Any) -> Backend:
+    """Instantiate the backend ``name`` with its keyword hyper-parameters ``params``.
+
+    >>> get("svm", C=0.5).get_config()["C"]
+    0.5
+    >>> get("svm", c=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown svm parameters ['c']. Backend 'svm' takes ['C', 'loss', 'tol', ...
+    """
+    cls = get_class(name)
+    unknown = sorted(set(params) - set(cls.param_names()))
+    if unknown:
+        raise ValueError(f"Unknown {name} parameters {unknown}. Backend {name!r} takes "
+                         f"{cls.param_names()}.")
+    return cls(**params)

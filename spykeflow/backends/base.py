@@ -10,27 +10,59 @@ Two kinds exist:
 * :class:`KerasBackend` -- builds an (uncompiled) ``keras.Model`` mapping a batch of inputs to
   logits ``(N, n_classes)``; the facade compiles and trains it. Hooks let a backend add callbacks
   (e.g. the STS switch), post-process after training (e.g. QCFS conversion to a spiking model),
-  and predict with extra options (e.g. ``timesteps=``).
+  and predict with extra options (e.g. ``time_steps=``).
 * :class:`EstimatorBackend` -- wraps a non-Keras estimator (e.g. scikit-learn's ``LinearSVC``);
   it implements ``fit`` / ``decision`` itself.
 
-Backends take their hyper-parameters as keyword arguments in ``__init__``, validate them there
-(``ValueError`` naming the parameter), and return them from :meth:`get_config`, which must be
-JSON-serialisable so a saved Classifier can rebuild its backend.
+Backends take their hyper-parameters as explicit keyword arguments of ``__init__`` (with
+defaults), validate them there with :mod:`spykeflow._validation` (the error names the
+parameter), store the validated values in :attr:`Backend.params` and return them from
+:meth:`Backend.get_config`, which must be JSON-serialisable so a saved Classifier can rebuild
+its backend with ``type(backend)(**config)``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import inspect
+from typing import Any, ClassVar
 
 import numpy as np
+
+from .._validation import check_int, is_int
+
+__all__ = ["INPUT_KINDS", "Backend", "KerasBackend", "EstimatorBackend", "check_int_list"]
 
 #: Values of :attr:`Backend.input_kind`.
 INPUT_KINDS = ("features", "sequence", "any")
 
 
+def check_int_list(value: Any, name: str, minimum: int = 1, allow_empty: bool = False) -> list[int]:
+    """An int or a sequence of ints >= ``minimum`` (e.g. units or filters per layer) as a list.
+
+    >>> check_int_list(3, "hidden"), check_int_list((16, 32), "filters")
+    ([3], [16, 32])
+    >>> check_int_list([], "hidden")
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected hidden to be an int or a non-empty list of ints. Received: hidden=[].
+    """
+    values = [value] if is_int(value) else value
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or (
+            not allow_empty and len(values) == 0):
+        kind = "a list" if allow_empty else "a non-empty list"
+        raise ValueError(f"Expected {name} to be an int or {kind} of ints. "
+                         f"Received: {name}={value!r}.")
+    return [check_int(v, name, minimum=minimum) for v in values]
+
+
 class Backend:
-    """Base class of all backends: stores and reports hyper-parameters."""
+    """Base class of all backends: stores and reports hyper-parameters.
+
+    Attributes
+    ----------
+    params : dict
+        The validated hyper-parameters, one entry per argument of ``__init__``.
+    """
 
     #: Registry name (``Classifier(backend=name)``).
     name: ClassVar[str] = ""
@@ -38,10 +70,16 @@ class Backend:
     #: or time series, time on axis 1); ``"any"``: either.
     input_kind: ClassVar[str] = "features"
 
-    def __init__(self, **params):
-        self.params = dict(params)
+    params: dict[str, Any]
 
-    def get_config(self) -> dict:
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the hyper-parameters ``__init__`` takes, in signature order."""
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in list(signature.parameters.values())[1:]
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    def get_config(self) -> dict[str, Any]:
         """JSON-serialisable hyper-parameters; ``type(self)(**config)`` rebuilds the backend."""
         return dict(self.params)
 
@@ -61,12 +99,12 @@ class Backend:
 class KerasBackend(Backend):
     """A backend whose model is a Keras 3 model trained by the facade's loop."""
 
-    def build_model(self, input_shape: tuple, n_classes: int, seed: int):
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> Any:
         """Return an uncompiled ``keras.Model``: inputs of ``input_shape`` (without the batch
         axis) -> logits ``(batch, n_classes)``. All randomness must derive from ``seed``."""
         raise NotImplementedError
 
-    def loss(self):
+    def loss(self) -> Any:
         """The training loss (default: softmax cross-entropy on logits, integer labels)."""
         import keras
 
@@ -76,24 +114,24 @@ class KerasBackend(Backend):
         """Extra Keras callbacks for training (e.g. a schedule that switches activations)."""
         return []
 
-    def after_fit(self, model, x, y, seed: int) -> None:
+    def after_fit(self, model: Any, x: Any, y: Any, seed: int) -> None:
         """Called once after training with the training data (e.g. QCFS conversion)."""
 
-    def predict_logits(self, model, x, batch_size: int, **kwargs) -> np.ndarray:
-        """Logits ``(N, n_classes)`` for ``x``; backends may accept options (``timesteps=``)."""
-        if kwargs:
+    def predict_logits(self, model: Any, x: Any, batch_size: int, **options: Any) -> np.ndarray:
+        """Logits ``(N, n_classes)`` for ``x``; backends may accept options (``time_steps=``)."""
+        if options:
             raise TypeError(
-                f"Backend {self.name!r} takes no prediction options. Received: {sorted(kwargs)}."
+                f"Backend {self.name!r} takes no prediction options. Received: {sorted(options)}."
             )
         return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
-    def compile_kwargs(self) -> dict:
+    def compile_kwargs(self) -> dict[str, Any]:
         """Extra keyword arguments for ``model.compile`` (e.g. ``{"jit_compile": False}``,
         ``{"steps_per_execution": 8}``). The facade sets optimizer, loss and the
         ``"accuracy"`` metric itself."""
         return {}
 
-    def custom_objects(self) -> dict:
+    def custom_objects(self) -> dict[str, Any]:
         """Classes needed to load the saved ``.keras`` model (layers registered as serialisable
         normally make this unnecessary)."""
         return {}
@@ -102,17 +140,18 @@ class KerasBackend(Backend):
 class EstimatorBackend(Backend):
     """A backend around a non-Keras estimator; it trains and predicts itself."""
 
-    def fit(self, x, y, seed: int):  # pragma: no cover - interface
+    def fit(self, x: Any, y: Any, seed: int) -> EstimatorBackend:  # pragma: no cover
+        """Train on features ``x`` and encoded labels ``y`` (0..K-1)."""
         raise NotImplementedError
 
-    def decision(self, x) -> np.ndarray:  # pragma: no cover - interface
+    def decision(self, x: Any) -> np.ndarray:  # pragma: no cover - interface
         """Scores ``(N, n_classes)``; larger means more likely."""
         raise NotImplementedError
 
-    def get_state(self) -> dict:  # pragma: no cover - interface
+    def get_state(self) -> dict[str, np.ndarray]:  # pragma: no cover - interface
         """Learned state as a dict of numeric numpy arrays (saved as ``.npz``, no pickle)."""
         raise NotImplementedError
 
-    def set_state(self, arrays: dict) -> None:  # pragma: no cover - interface
+    def set_state(self, arrays: dict[str, np.ndarray]) -> None:  # pragma: no cover - interface
         """Restore the learned state from :meth:`get_state`'s arrays."""
         raise NotImplementedError

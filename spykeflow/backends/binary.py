@@ -1,6 +1,6 @@
 """The binary-activation readout of SpykeFlow (``"binary"``) and its ReLU baseline (``"relu"``).
 
-Model (reference section 4, C2-C4)::
+Model (the original classifier, ``docs/original/readout.md``)::
 
     x (N, F) -> [BinaryDense: z = xW + b; dropout; a = 1[z >= 0]] x len(hidden)
              -> Dense(K) -> FloorLogits -> softmax cross-entropy
@@ -8,68 +8,38 @@ Model (reference section 4, C2-C4)::
 The hidden step's derivative is a surrogate from :mod:`spykeflow.functional.surrogate`
 (``"sg1"``: box window ``[0, 0.125]`` inclusive, the paper's surrogate gradient 1; ``"sg2"``:
 ``g = a``, surrogate gradient 2). The floor passes gradients straight through. Weights start
-from a truncated normal with std 0.01 (cut at 2 std), biases at 0 (C2).
+from a truncated normal with std 0.01 (cut at 2 std), biases at 0
+(``docs/original/readout.md#parameters``).
 
 ``"relu"`` is the "actual gradient" baseline: ReLU hidden units, no floor, softmax
-cross-entropy (EMNIST notebooks) or, with ``cost="quadratic"``, the MNIST notebooks' ReLU
-output with quadratic cost whose delta omits ReLU' (``relu_output_grad=False``).
+cross-entropy (the original's EMNIST notebooks) or, with ``loss="quadratic"``, the MNIST
+notebooks' ReLU output with quadratic cost whose delta omits ReLU' (``relu_output_grad=False``;
+``docs/original/readout.md#actual-gradient-baseline``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+import numpy as np
 import tensorflow as tf
 
+from .._validation import check_bool, check_float, check_in
 from ..functional import surrogate as _surrogate
 from ..layers.binary import (
     DROPOUT_MODES,
+    INPUT_MODES,
     BinaryDense,
     FloorLogits,
     StraightThroughReLU,
 )
-from .base import KerasBackend
+from .base import KerasBackend, check_int_list
 
 __all__ = ["BinaryReadout", "ReluReadout", "QuadraticCost"]
 
-INPUT_MODES = ("event", "dense")
-
-
-def _check_hidden(hidden):
-    if isinstance(hidden, bool):
-        hidden = None
-    elif isinstance(hidden, int):
-        hidden = (hidden,)
-    elif isinstance(hidden, (list, tuple)) and hidden and all(
-        isinstance(h, int) and not isinstance(h, bool) for h in hidden
-    ):
-        hidden = tuple(hidden)
-    else:
-        hidden = None
-    if hidden is None or min(hidden) < 1:
-        raise ValueError(
-            "Expected hidden to be a positive int or a non-empty list of positive ints "
-            "(units per hidden layer). Received: hidden={!r}.".format(hidden)
-        )
-    return hidden
-
-
-def _check_common(params):
-    rate = params["dropout"]
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-        raise ValueError(f"Expected dropout in [0, 1). Received: dropout={rate!r}.")
-    if params["dropout_mode"] not in DROPOUT_MODES:
-        raise ValueError(
-            f"Expected dropout_mode to be one of {list(DROPOUT_MODES)}. "
-            f"Received: dropout_mode={params['dropout_mode']!r}."
-        )
-    if params["input_mode"] not in INPUT_MODES:
-        raise ValueError(
-            f"Expected input_mode to be one of {list(INPUT_MODES)}. "
-            f"Received: input_mode={params['input_mode']!r}."
-        )
-    std = params["kernel_stddev"]
-    if isinstance(std, bool) or not isinstance(std, (int, float)) or not std > 0:
-        raise ValueError(f"Expected kernel_stddev > 0. Received: kernel_stddev={std!r}.")
+#: Values of :class:`ReluReadout`'s ``loss``.
+RELU_LOSSES = ("crossentropy", "quadratic")
 
 
 @keras.saving.register_keras_serializable(package="spykeflow")
@@ -79,7 +49,8 @@ class QuadraticCost(keras.losses.Loss):
     With a straight-through ReLU output its delta is ``a - y`` (the MNIST notebooks).
     """
 
-    def __init__(self, name="quadratic_cost", reduction="sum_over_batch_size"):
+    def __init__(self, name: str = "quadratic_cost",
+                 reduction: str = "sum_over_batch_size") -> None:
         super().__init__(name=name, reduction=reduction)
 
     def call(self, y_true, y_pred):
@@ -89,33 +60,28 @@ class QuadraticCost(keras.losses.Loss):
 
 
 class _DenseReadout(KerasBackend):
+    """Shared hidden-layer validation and construction of the two dense readouts."""
+
     input_kind = "features"
-    _defaults: dict = {}
 
-    def __init__(self, **params):
-        unknown = set(params) - set(self._defaults)
-        if unknown:
-            raise ValueError(
-                f"Backend {self.name!r} takes {sorted(self._defaults)}. "
-                f"Received unknown: {sorted(unknown)}."
-            )
-        merged = {**self._defaults, **params}
-        merged["hidden"] = list(_check_hidden(merged["hidden"]))
-        _check_common(merged)
-        self._validate(merged)
-        super().__init__(**merged)
+    def _common(self, hidden: Any, dropout: Any, dropout_mode: Any, input_mode: Any,
+                kernel_stddev: Any) -> dict[str, Any]:
+        return {
+            "hidden": check_int_list(hidden, "hidden"),
+            "dropout": check_float(dropout, "dropout", 0, 1, high_open=True),
+            "dropout_mode": check_in(dropout_mode, "dropout_mode", DROPOUT_MODES),
+            "input_mode": check_in(input_mode, "input_mode", INPUT_MODES),
+            "kernel_stddev": check_float(kernel_stddev, "kernel_stddev", low=0, low_open=True),
+        }
 
-    def _validate(self, params):
-        pass
-
-    def compile_kwargs(self):
+    def compile_kwargs(self) -> dict[str, Any]:
         # The event path has data-dependent shapes (tf.where); XLA cannot compile it.
         return {"jit_compile": False}
 
-    def predict_logits(self, model, x, batch_size, **kwargs):
-        if kwargs:
+    def predict_logits(self, model: Any, x: Any, batch_size: int, **options: Any) -> np.ndarray:
+        if options:
             raise TypeError(
-                f"Backend {self.name!r} takes no prediction options. Received: {sorted(kwargs)}."
+                f"Backend {self.name!r} takes no prediction options. Received: {sorted(options)}."
             )
         from ..training import predict_logits
 
@@ -154,21 +120,22 @@ class BinaryReadout(_DenseReadout):
     Parameters
     ----------
     hidden : int or list of int
-        Hidden units per layer (reference: 1000 for MNIST, 1500 for EMNIST).
+        Hidden units per layer (the original: 1000 for MNIST, 1500 for EMNIST).
     surrogate : str or dict
         Surrogate name/config from :mod:`spykeflow.functional.surrogate` (``"sg1"`` default,
         ``"sg2"``, ``"gaussian"``, ...).
-    surrogate_window : None or (lo, hi, inclusive)
+    surrogate_window : None or (lo, hi) or (lo, hi, inclusive)
         Shortcut for a box surrogate on ``[lo, hi]`` (e.g. ``(0, 0.25, True)`` for tau=0.25);
-        overrides ``surrogate``.
-    dropout : float
-        Drop probability of the hidden pre-activations (reference 0.5).
+        overrides ``surrogate`` (``docs/original/readout.md#surrogate-gradients``).
+    dropout : float in [0, 1)
+        Drop probability of the hidden pre-activations (the original: 0.5).
     dropout_mode : {"force_off", "inverted"}
-        ``"force_off"``: dropped ``z := -1``, no rescaling (reference); ``"inverted"``.
+        ``"force_off"``: dropped ``z := -1``, no rescaling (the original); ``"inverted"``:
+        standard dropout.
     floor : bool
         Floor the logits (straight-through gradient).
     floor_at_inference : bool
-        Keep the floor when predicting (reference: yes).
+        Keep the floor when predicting (the original: yes).
     input_mode : {"dense", "event"}
         First layer as a dense matmul (default) or as a gather-sum over the active inputs
         (same values; the paper's "multiplication replaced by addition"). On the 2-core CPU
@@ -176,46 +143,59 @@ class BinaryReadout(_DenseReadout):
         epoch than the oneDNN matmul for 3630-d features with ~104 active
         (``bench/bench_readout.py``), so ``"dense"`` is the default.
     kernel_stddev : float
-        Truncated-normal init std (reference 0.01).
+        Truncated-normal init std (the original: 0.01).
     """
 
     name = "binary"
-    _defaults = {
-        "hidden": [1000],
-        "surrogate": "sg1",
-        "surrogate_window": None,
-        "dropout": 0.5,
-        "dropout_mode": "force_off",
-        "floor": True,
-        "floor_at_inference": True,
-        "input_mode": "dense",
-        "kernel_stddev": 0.01,
-    }
 
-    def _validate(self, params):
-        window = params["surrogate_window"]
-        if window is not None:
-            if not (isinstance(window, (list, tuple)) and len(window) in (2, 3)):
+    def __init__(
+        self,
+        hidden: int | list[int] = 1000,
+        surrogate: str | dict = "sg1",
+        surrogate_window: tuple | list | None = None,
+        dropout: float = 0.5,
+        dropout_mode: str = "force_off",
+        floor: bool = True,
+        floor_at_inference: bool = True,
+        input_mode: str = "dense",
+        kernel_stddev: float = 0.01,
+    ) -> None:
+        common = self._common(hidden, dropout, dropout_mode, input_mode, kernel_stddev)
+        if surrogate_window is not None:
+            if not (isinstance(surrogate_window, (list, tuple))
+                    and len(surrogate_window) in (2, 3)):
                 raise ValueError(
                     "Expected surrogate_window=(lo, hi) or (lo, hi, inclusive). "
-                    f"Received: surrogate_window={window!r}."
+                    f"Received: surrogate_window={surrogate_window!r}."
                 )
-            params["surrogate_window"] = [float(window[0]), float(window[1]),
-                                          bool(window[2]) if len(window) == 3 else True]
-        surrogate = self._surrogate_from(params)  # validates the name and parameters
-        if not isinstance(params["surrogate"], (str, dict)):
-            params["surrogate"] = surrogate.get_config()  # keep the config JSON-serialisable
+            inclusive = surrogate_window[2] if len(surrogate_window) == 3 else True
+            surrogate_window = [check_float(surrogate_window[0], "surrogate_window[0]"),
+                                check_float(surrogate_window[1], "surrogate_window[1]"),
+                                check_bool(inclusive, "surrogate_window[2]")]
+        if not isinstance(surrogate, str):
+            surrogate = _surrogate.get(surrogate).get_config()  # JSON-serialisable config
+        self.params = {
+            "hidden": common["hidden"],
+            "surrogate": surrogate,
+            "surrogate_window": surrogate_window,
+            "dropout": common["dropout"],
+            "dropout_mode": common["dropout_mode"],
+            "floor": check_bool(floor, "floor"),
+            "floor_at_inference": check_bool(floor_at_inference, "floor_at_inference"),
+            "input_mode": common["input_mode"],
+            "kernel_stddev": common["kernel_stddev"],
+        }
+        self._spike()  # validates the surrogate name and parameters
 
-    @staticmethod
-    def _surrogate_from(params):
-        window = params["surrogate_window"]
+    def _spike(self) -> _surrogate.Surrogate:
+        window = self.params["surrogate_window"]
         if window is not None:
             lo, hi, inclusive = window
             return _surrogate.get("box", lo=lo, hi=hi, inclusive=inclusive)
-        return _surrogate.get(params["surrogate"])
+        return _surrogate.get(self.params["surrogate"])
 
-    def build_model(self, input_shape, n_classes, seed):
-        spike = self._surrogate_from(self.params)
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
+        spike = self._spike()
         inputs = keras.Input(shape=tuple(input_shape), name="features")
         h = inputs
         for layer in self._hidden_layers(seed, "spike", spike.get_config()):
@@ -233,10 +213,10 @@ class ReluReadout(_DenseReadout):
     Parameters
     ----------
     hidden, dropout, dropout_mode, input_mode, kernel_stddev
-        As :class:`BinaryReadout` (reference: 900 hidden for MNIST, 1500 for EMNIST; dropout
-        0.5 applied as ``z := -1``, i.e. ReLU output 0, no rescaling).
-    cost : {"cross_entropy", "quadratic"}
-        Softmax cross-entropy on linear logits (EMNIST notebooks, default) or the MNIST
+        As :class:`BinaryReadout` (the original: 900 hidden for MNIST, 1500 for EMNIST;
+        dropout 0.5 applied as ``z := -1``, i.e. ReLU output 0, no rescaling).
+    loss : {"crossentropy", "quadratic"}
+        Softmax cross-entropy on linear logits (the EMNIST notebooks, default) or the MNIST
         notebooks' quadratic cost on a ReLU output.
     relu_output_grad : bool
         Quadratic cost only: include ``ReLU'(z3)`` in the output delta (``True``) or omit it
@@ -244,37 +224,42 @@ class ReluReadout(_DenseReadout):
     """
 
     name = "relu"
-    _defaults = {
-        "hidden": [900],
-        "dropout": 0.5,
-        "dropout_mode": "force_off",
-        "cost": "cross_entropy",
-        "relu_output_grad": False,
-        "input_mode": "dense",
-        "kernel_stddev": 0.01,
-    }
 
-    def _validate(self, params):
-        if params["cost"] not in ("cross_entropy", "quadratic"):
-            raise ValueError(
-                "Expected cost to be 'cross_entropy' or 'quadratic'. "
-                f"Received: cost={params['cost']!r}."
-            )
+    def __init__(
+        self,
+        hidden: int | list[int] = 900,
+        dropout: float = 0.5,
+        dropout_mode: str = "force_off",
+        loss: str = "crossentropy",
+        relu_output_grad: bool = False,
+        input_mode: str = "dense",
+        kernel_stddev: float = 0.01,
+    ) -> None:
+        common = self._common(hidden, dropout, dropout_mode, input_mode, kernel_stddev)
+        self.params = {
+            "hidden": common["hidden"],
+            "dropout": common["dropout"],
+            "dropout_mode": common["dropout_mode"],
+            "loss": check_in(loss, "loss", RELU_LOSSES),
+            "relu_output_grad": check_bool(relu_output_grad, "relu_output_grad"),
+            "input_mode": common["input_mode"],
+            "kernel_stddev": common["kernel_stddev"],
+        }
 
-    def build_model(self, input_shape, n_classes, seed):
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
         inputs = keras.Input(shape=tuple(input_shape), name="features")
         h = inputs
         for layer in self._hidden_layers(seed, "relu", "sg2"):
             h = layer(h)
         out = self._output_dense(n_classes, seed)(h)
-        if self.params["cost"] == "quadratic":
+        if self.params["loss"] == "quadratic":
             if self.params["relu_output_grad"]:
                 out = keras.layers.ReLU(name="output_relu")(out)
             else:
                 out = StraightThroughReLU(name="output_relu")(out)
         return keras.Model(inputs, out, name="relu_readout")
 
-    def loss(self):
-        if self.params["cost"] == "quadratic":
+    def loss(self) -> Any:
+        if self.params["loss"] == "quadratic":
             return QuadraticCost()
         return super().loss()

@@ -13,12 +13,12 @@ Inputs are spike trains (or any real-valued sequences) with time on axis 1:
 * ``(N, T, L, C)`` -- 1-D maps, conv blocks use :class:`~spykeflow.layers.lif.LIFConv1D`;
 * ``(N, T, F)`` -- feature sequences, only the dense layers are built.
 
-Hyper-parameters (``Classifier(backend="convsnn", **params)``):
+Hyper-parameters (``Classifier(backend="convsnn", backend_params={...})``):
 
 =====================  ==============  ========================================================
 name                   default         meaning
 =====================  ==============  ========================================================
-``conv_filters``       ``(12,)``       filters of each conv LIF block (Safa: 6)
+``filters``            ``(12,)``       filters of each conv LIF block (Safa: 6)
 ``kernel_sizes``       ``(5,)``        kernel size of each block (Safa: 13 on 100x48 radar maps)
 ``pool``               ``2``           max-pool size after each block (1 = none)
 ``hidden``             ``(128,)``      units of the dense LIF hidden layers (Safa: 120)
@@ -38,7 +38,8 @@ name                   default         meaning
 ``quant_axis``         ``"channel"``   ``"channel"`` (one scale per output neuron/map; it can be
                                        folded into that neuron's threshold and bias, so the
                                        spiking layers run on pure integers) or ``"layer"``
-``quant_mode``         ``"max"``       ``"max"`` (scale = max|w|/q_max) or ``"unit"`` (grid on [-1,1])
+``quant_mode``         ``"max"``       ``"max"`` (scale = max|w|/q_max) or ``"unit"`` (grid on
+                                       [-1, 1])
 ``padding``            ``"valid"``     convolution padding
 =====================  ==============  ========================================================
 
@@ -48,99 +49,85 @@ was trained); ``quantized=False`` evaluates the same weights in float.
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 
+from .._validation import check_bool, check_float, check_floats, check_in, check_int
+from ..functional import lif as F
 from ..functional import quantize as Q
 from ..functional import surrogate as S
 from ..layers.lif import LIFConv1D, LIFConv2D, LIFDense, SequenceFlatten, SequenceMaxPool
 from ..layers.quantize import export_quantized, with_bits
-from .base import KerasBackend
+from .base import KerasBackend, check_int_list
 
-__all__ = ["ConvSNNBackend"]
+__all__ = ["ConvSNNBackend", "READOUTS"]
 
-_READOUTS = ("count", "rate", "membrane_mean", "membrane_last", "membrane_max")
-_DEFAULTS = dict(
-    conv_filters=(12,),
-    kernel_sizes=(5,),
-    pool=2,
-    hidden=(128,),
-    readout="count",
-    beta=0.9,
-    train_beta=False,
-    threshold=1.0,
-    train_threshold=True,
-    reset="zero",
-    floor=-1.0,
-    alpha=None,
-    surrogate="gaussian",
-    bits=4,
-    quant_axis="channel",
-    quant_mode="max",
-    padding="valid",
-)
-
-
-def _int_tuple(value, name, allow_empty=True):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if not isinstance(value, (list, tuple)) or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in value
-    ):
-        raise ValueError(
-            f"Expected {name} to be a list of positive integers. Received: {name}={value!r}."
-        )
-    if not allow_empty and not value:
-        raise ValueError(f"Expected at least one entry in {name}. Received: {name}={value!r}.")
-    return [int(v) for v in value]
+#: Values of ``readout``.
+READOUTS = ("count", "rate", "membrane_mean", "membrane_last", "membrane_max")
 
 
 class ConvSNNBackend(KerasBackend):
-    """Safa et al.'s ``mini_eCNN`` convolutional LIF network (see the module docstring)."""
+    """Safa et al.'s ``mini_eCNN`` convolutional LIF network (the parameters are described in the
+    module docstring)."""
 
     name = "convsnn"
     input_kind = "sequence"
 
-    def __init__(self, **params):
-        unknown = set(params) - set(_DEFAULTS)
-        if unknown:
-            raise ValueError(
-                f"Unknown ConvSNN parameters {sorted(unknown)}. Expected a subset of "
-                f"{sorted(_DEFAULTS)}."
-            )
-        p = {**_DEFAULTS, **params}
-        p["conv_filters"] = _int_tuple(p["conv_filters"], "conv_filters")
-        p["kernel_sizes"] = _int_tuple(p["kernel_sizes"], "kernel_sizes")
-        if len(p["kernel_sizes"]) == 1 and len(p["conv_filters"]) > 1:
-            p["kernel_sizes"] = p["kernel_sizes"] * len(p["conv_filters"])
-        if p["conv_filters"] and len(p["kernel_sizes"]) != len(p["conv_filters"]):
+    def __init__(
+        self,
+        filters: int | Sequence[int] = (12,),
+        kernel_sizes: int | Sequence[int] = (5,),
+        pool: int = 2,
+        hidden: int | Sequence[int] = (128,),
+        readout: str = "count",
+        beta: float | Sequence[float] = 0.9,
+        train_beta: bool = False,
+        threshold: float | Sequence[float] = 1.0,
+        train_threshold: bool = True,
+        reset: str = "zero",
+        floor: float | None = -1.0,
+        alpha: float | Sequence[float] | None = None,
+        surrogate: str | dict = "gaussian",
+        bits: int | None = 4,
+        quant_axis: str = "channel",
+        quant_mode: str = "max",
+        padding: str = "valid",
+    ) -> None:
+        filters = check_int_list(filters, "filters", allow_empty=True)
+        kernel_sizes = check_int_list(kernel_sizes, "kernel_sizes", allow_empty=True)
+        if len(kernel_sizes) == 1 and len(filters) > 1:
+            kernel_sizes = kernel_sizes * len(filters)
+        if filters and len(kernel_sizes) != len(filters):
             raise ValueError(
                 "Expected one kernel size per conv block (or a single one for all). Received: "
-                f"conv_filters={p['conv_filters']}, kernel_sizes={p['kernel_sizes']}."
+                f"filters={filters}, kernel_sizes={kernel_sizes}."
             )
-        p["hidden"] = _int_tuple(p["hidden"], "hidden")
-        if isinstance(p["pool"], bool) or not isinstance(p["pool"], numbers.Integral) or p["pool"] < 1:
-            raise ValueError(f"Expected pool to be a positive integer. Received: pool={p['pool']!r}.")
-        p["pool"] = int(p["pool"])
-        if p["readout"] not in _READOUTS:
-            raise ValueError(
-                f"Expected readout to be one of {list(_READOUTS)}. Received: readout={p['readout']!r}."
-            )
-        if p["bits"] is not None:
-            p["bits"] = Q.check_bits(p["bits"])
-        surrogate = S.get(p["surrogate"])  # validates the name/parameters
-        p["surrogate"] = surrogate.get_config()
-        for key in ("beta", "threshold", "alpha"):
-            if isinstance(p[key], tuple):
-                p[key] = list(p[key])
-        super().__init__(**p)
-        # Build one throw-away layer to validate the neuron arguments at construction time.
-        LIFDense(1, **self._neuron_kwargs(spiking=True))
+        self.params = {
+            "filters": filters,
+            "kernel_sizes": kernel_sizes,
+            "pool": check_int(pool, "pool"),
+            "hidden": check_int_list(hidden, "hidden", allow_empty=True),
+            "readout": check_in(readout, "readout", READOUTS),
+            # neuron arguments, validated as the LIF layers do
+            "beta": check_floats(beta, "beta", 0.0, 1.0),
+            "train_beta": check_bool(train_beta, "train_beta"),
+            "threshold": check_floats(threshold, "threshold", low=0.0, low_open=True),
+            "train_threshold": check_bool(train_threshold, "train_threshold"),
+            "reset": check_in(reset, "reset", F.RESETS),
+            "floor": check_float(floor, "floor", high=0.0, allow_none=True),
+            "alpha": None if alpha is None else check_floats(alpha, "alpha", 0.0, 1.0),
+            "surrogate": S.get(surrogate).get_config(),  # validates the name/parameters
+            "bits": None if bits is None else Q.check_bits(bits),
+            "quant_axis": check_in(quant_axis, "quant_axis", ("layer", "channel")),
+            "quant_mode": check_in(quant_mode, "quant_mode", Q.SCALE_MODES),
+            "padding": check_in(padding, "padding", ("valid", "same")),
+        }
 
     # ------------------------------------------------------------------------------------------
-    def _neuron_kwargs(self, spiking):
+    def _neuron_kwargs(self, spiking: bool) -> dict[str, Any]:
         p = self.params
         kw = dict(
             beta=p["beta"],
@@ -164,7 +151,7 @@ class ConvSNNBackend(KerasBackend):
                 kw[key] = float(np.mean(kw[key]))
         return kw
 
-    def check_input(self, x):
+    def check_input(self, x: np.ndarray) -> None:
         x = np.asarray(x)
         if x.ndim not in (3, 4, 5):
             raise ValueError(
@@ -174,7 +161,8 @@ class ConvSNNBackend(KerasBackend):
             )
         if x.shape[1] < 1:
             raise ValueError(
-                f"Backend 'convsnn' expects at least one time step (axis 1). Received: shape={x.shape}."
+                "Backend 'convsnn' expects at least one time step (axis 1). "
+                f"Received: shape={x.shape}."
             )
         if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
             raise ValueError(
@@ -182,8 +170,9 @@ class ConvSNNBackend(KerasBackend):
                 f"{int((~np.isfinite(x)).sum())} NaN/inf values."
             )
 
-    def build_model(self, input_shape, n_classes, seed):
-        """Uncompiled ``keras.Model``: ``(batch,) + input_shape`` spikes -> logits ``(batch, n_classes)``."""
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
+        """Uncompiled ``keras.Model``: ``(batch,) + input_shape`` spikes -> logits
+        ``(batch, n_classes)``."""
         input_shape = tuple(int(s) for s in input_shape)
         self.check_input(np.zeros((1,) + input_shape, np.float32))
         n_classes = int(n_classes)
@@ -200,7 +189,7 @@ class ConvSNNBackend(KerasBackend):
         rank = len(input_shape)  # 2: (T, F); 3: (T, L, C); 4: (T, H, W, C)
         if rank in (3, 4):
             conv = LIFConv2D if rank == 4 else LIFConv1D
-            for k, (filters, ks) in enumerate(zip(p["conv_filters"], p["kernel_sizes"])):
+            for k, (filters, ks) in enumerate(zip(p["filters"], p["kernel_sizes"])):
                 h = conv(
                     filters,
                     ks,
@@ -239,19 +228,20 @@ class ConvSNNBackend(KerasBackend):
             )(h)
         return keras.Model(inp, out, name="convsnn")
 
-    def predict_logits(self, model, x, batch_size, quantized=True, **kwargs):
+    def predict_logits(self, model: Any, x: Any, batch_size: int, quantized: bool = True,
+                       **options: Any) -> np.ndarray:
         """Logits ``(N, n_classes)``; ``quantized=False`` evaluates the float latent weights."""
-        if kwargs:
+        if options:
             raise TypeError(
                 "Backend 'convsnn' takes only the prediction option 'quantized'. "
-                f"Received: {sorted(kwargs)}."
+                f"Received: {sorted(options)}."
             )
         if not quantized and self.params["bits"] is not None:
             model = with_bits(model, None)
         x = np.asarray(x, np.float32)
         return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
-    def export_quantized(self, model):
+    def export_quantized(self, model: keras.Model) -> dict[str, dict[str, Any]]:
         """Integer kernels and scales of every LIF layer (see
         :func:`spykeflow.layers.quantize.export_quantized`)."""
         return export_quantized(model, bits=self.params["bits"])

@@ -6,43 +6,41 @@ the time-averaged readout. Inputs are sequences ``(N, T, F, C)`` -- e.g. the log
 :func:`spykeflow.functional.audio.log_mel_features` ``(N, T, 40, 3)`` -- or ``(N, T, F)`` (one
 channel is added). The layer ``l`` of ``L`` gets the spike regulariser weight
 ``spike_regularization * l / L`` (the paper uses 0.1). Gradients of every weight are clipped to
-``[-clipvalue, clipvalue]`` (the paper: 5) inside the layers (``gradient_clip``), so the clip
-holds under any training loop; :meth:`S2NetBackend.optimizer_kwargs` gives the equivalent
-optimizer setting for loops that prefer it.
+``[-gradient_clip, gradient_clip]`` (the paper: 5) inside the layers, so the clip holds under
+any training loop; :meth:`S2NetBackend.optimizer_kwargs` gives the equivalent optimizer setting
+for loops that prefer it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
-from .._validation import check_int
-from .base import KerasBackend
+from .._validation import check_bool, check_float, check_in, check_int_tuple
+from ..functional import surrogate as S
+from .base import KerasBackend, check_int_list
 
-__all__ = ["S2NetBackend"]
+__all__ = ["S2NetBackend", "PAPER_KERNEL_SIZES", "PAPER_DILATIONS"]
 
-#: The paper's Table 6.2 (kernel (time, frequency), dilation (time, frequency)) per layer.
-PAPER_LAYERS = (((4, 3), (1, 1)), ((4, 3), (4, 3)), ((4, 3), (16, 9)))
+#: The paper's Table 6.2: kernel (time, frequency) of each layer ...
+PAPER_KERNEL_SIZES = ((4, 3), (4, 3), (4, 3))
+#: ... and dilation (time, frequency) of each layer.
+PAPER_DILATIONS = ((1, 1), (4, 3), (16, 9))
 
 
-def _pairs(value, name, n_layers):
-    out = []
-    for v in value:
-        if isinstance(v, int) and not isinstance(v, bool):
-            v = (v, v)
-        v = tuple(v)
-        if len(v) != 2 or not all(isinstance(a, int) and not isinstance(a, bool) and a >= 1
-                                   for a in v):
-            raise ValueError(
-                f"Expected {name} as a list of (time, feature) pairs of ints >= 1, one per layer. "
-                f"Received: {name}={value!r}."
-            )
-        out.append(list(v))
-    if len(out) != n_layers:
+def _pairs(value: Any, name: str, n_layers: int) -> list[list[int]]:
+    """One (time, feature) pair of ints >= 1 per layer (an int ``k`` stands for ``(k, k)``)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise ValueError(f"Expected {name} as a list of (time, feature) pairs, one per layer. "
+                         f"Received: {name}={value!r}.")
+    if len(value) != n_layers:
         raise ValueError(
-            f"Expected {n_layers} entries in {name} (one per layer of channels). "
-            f"Received: {len(out)}."
+            f"Expected {n_layers} entries in {name} (one per layer of filters). "
+            f"Received: {len(value)}."
         )
-    return out
+    return [list(check_int_tuple(v, name, 2)) for v in value]
 
 
 class S2NetBackend(KerasBackend):
@@ -50,8 +48,8 @@ class S2NetBackend(KerasBackend):
 
     Parameters
     ----------
-    channels : sequence of int
-        Output channels per spiking convolutional layer (paper: 64, 64, 64).
+    filters : int or sequence of int
+        Filters (output channels) of each spiking convolutional layer (paper: 64, 64, 64).
     kernel_sizes, dilations : sequence of (time, feature) pairs
         One per layer (paper, Table 6.2: kernels (4, 3), dilations (1, 1), (4, 3), (16, 9)).
     padding : {"valid", "same"}
@@ -62,11 +60,12 @@ class S2NetBackend(KerasBackend):
         Initial membrane decay (trainable, clipped to [0, 1]).
     threshold : float >= 0
         Initial relative threshold ``b`` (trainable, >= 0).
-    surrogate_scale : float > 0
-        Scale of the sigmoid surrogate (paper: 10).
+    surrogate : str or dict
+        Surrogate name or config (paper: ``"sigmoid"``, whose default scale is the paper's 10;
+        ``{"name": "sigmoid", "scale": 5.0}`` changes it).
     spike_regularization : float >= 0
         ``lambda`` in ``lambda * l / L * 1/2 mean(S_l^2)`` for layer ``l`` of ``L``.
-    clipvalue : float > 0 or None
+    gradient_clip : float > 0 or None
         Element-wise gradient clipping bound of every weight (paper: 5), applied in the layers.
     """
 
@@ -75,58 +74,34 @@ class S2NetBackend(KerasBackend):
 
     def __init__(
         self,
-        channels=(32, 32, 32),
-        kernel_sizes=tuple(k for k, _ in PAPER_LAYERS),
-        dilations=tuple(d for _, d in PAPER_LAYERS),
-        padding="valid",
-        lateral=True,
-        recurrent=False,
-        beta=0.7,
-        threshold=1.0,
-        surrogate_scale=10.0,
-        spike_regularization=0.1,
-        clipvalue=5.0,
-    ):
-        channels = [check_int(c, "channels") for c in channels]
-        if not channels:
-            raise ValueError("Expected at least one layer in channels. Received: channels=().")
-        kernel_sizes = _pairs(kernel_sizes, "kernel_sizes", len(channels))
-        dilations = _pairs(dilations, "dilations", len(channels))
-        if padding not in ("valid", "same"):
-            raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}.")
-        for name, value in (("lateral", lateral), ("recurrent", recurrent)):
-            if not isinstance(value, bool):
-                raise TypeError(f"Expected a bool for {name}. Received: {name}={value!r}.")
-        if not 0.0 <= float(beta) <= 1.0:
-            raise ValueError(f"Expected beta in [0, 1]. Received: beta={beta!r}.")
-        if float(threshold) < 0:
-            raise ValueError(f"Expected threshold >= 0. Received: threshold={threshold!r}.")
-        if not float(surrogate_scale) > 0:
-            raise ValueError(
-                f"Expected surrogate_scale > 0. Received: surrogate_scale={surrogate_scale!r}."
-            )
-        if float(spike_regularization) < 0:
-            raise ValueError(
-                "Expected spike_regularization >= 0. "
-                f"Received: spike_regularization={spike_regularization!r}."
-            )
-        if clipvalue is not None and not float(clipvalue) > 0:
-            raise ValueError(
-                f"Expected clipvalue > 0 or None. Received: clipvalue={clipvalue!r}."
-            )
-        super().__init__(
-            channels=channels,
-            kernel_sizes=kernel_sizes,
-            dilations=dilations,
-            padding=padding,
-            lateral=lateral,
-            recurrent=recurrent,
-            beta=float(beta),
-            threshold=float(threshold),
-            surrogate_scale=float(surrogate_scale),
-            spike_regularization=float(spike_regularization),
-            clipvalue=None if clipvalue is None else float(clipvalue),
-        )
+        filters: int | Sequence[int] = (32, 32, 32),
+        kernel_sizes: Sequence[int | Sequence[int]] = PAPER_KERNEL_SIZES,
+        dilations: Sequence[int | Sequence[int]] = PAPER_DILATIONS,
+        padding: str = "valid",
+        lateral: bool = True,
+        recurrent: bool = False,
+        beta: float = 0.7,
+        threshold: float = 1.0,
+        surrogate: str | dict = "sigmoid",
+        spike_regularization: float = 0.1,
+        gradient_clip: float | None = 5.0,
+    ) -> None:
+        filters = check_int_list(filters, "filters")
+        self.params = {
+            "filters": filters,
+            "kernel_sizes": _pairs(kernel_sizes, "kernel_sizes", len(filters)),
+            "dilations": _pairs(dilations, "dilations", len(filters)),
+            "padding": check_in(padding, "padding", ("valid", "same")),
+            "lateral": check_bool(lateral, "lateral"),
+            "recurrent": check_bool(recurrent, "recurrent"),
+            "beta": check_float(beta, "beta", 0.0, 1.0),
+            "threshold": check_float(threshold, "threshold", low=0.0),
+            "surrogate": S.get(surrogate).get_config(),
+            "spike_regularization": check_float(spike_regularization, "spike_regularization",
+                                                low=0.0),
+            "gradient_clip": check_float(gradient_clip, "gradient_clip", low=0.0, low_open=True,
+                                         allow_none=True),
+        }
 
     def check_input(self, x: np.ndarray) -> None:
         super().check_input(x)
@@ -136,7 +111,7 @@ class S2NetBackend(KerasBackend):
                 f"Received: shape={x.shape}."
             )
 
-    def build_model(self, input_shape, n_classes, seed):
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> Any:
         import keras
 
         from ..layers.s2net import S2NetConv1D, S2NetReadout
@@ -152,10 +127,10 @@ class S2NetBackend(KerasBackend):
         x = inputs
         if len(input_shape) == 2:
             x = keras.layers.Reshape(input_shape + (1,), name="add_channel")(x)
-        n_layers = len(p["channels"])
-        for i, (c, k, d) in enumerate(zip(p["channels"], p["kernel_sizes"], p["dilations"])):
+        n_layers = len(p["filters"])
+        for i, (f, k, d) in enumerate(zip(p["filters"], p["kernel_sizes"], p["dilations"])):
             x = S2NetConv1D(
-                c,
+                f,
                 tuple(k),
                 dilation_rate=tuple(d),
                 padding=p["padding"],
@@ -163,37 +138,38 @@ class S2NetBackend(KerasBackend):
                 recurrent=p["recurrent"],
                 beta=p["beta"],
                 threshold=p["threshold"],
-                surrogate="sigmoid",
-                surrogate_params={"scale": p["surrogate_scale"]},
+                surrogate=p["surrogate"],
                 spike_regularization=p["spike_regularization"] * (i + 1) / n_layers,
-                gradient_clip=p["clipvalue"],
+                gradient_clip=p["gradient_clip"],
                 seed=int(seed) * 1000 + 10 * i,
                 name=f"s2net_conv{i + 1}",
             )(x)
-        logits = S2NetReadout(n_classes, gradient_clip=p["clipvalue"],
+        logits = S2NetReadout(n_classes, gradient_clip=p["gradient_clip"],
                               seed=int(seed) * 1000 + 999, name="readout")(x)
         return keras.Model(inputs, logits, name="s2net")
 
-    def optimizer_kwargs(self) -> dict:
-        """Keyword arguments for the Keras optimizer: gradient clipping to ``[-5, 5]``."""
-        clip = self.params["clipvalue"]
+    def optimizer_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for a Keras optimizer with the same clipping as ``gradient_clip``
+        (Keras' ``clipvalue``)."""
+        clip = self.params["gradient_clip"]
         return {} if clip is None else {"clipvalue": clip}
 
     @staticmethod
-    def spiking_layers(model):
+    def spiking_layers(model: Any) -> list:
         """The s2net spiking layers of ``model``, input to output."""
         from ..layers.s2net import SPIKING_LAYERS
 
         return [layer for layer in model.layers if isinstance(layer, SPIKING_LAYERS)]
 
-    def spike_model(self, model):
+    def spike_model(self, model: Any) -> Any:
         """A model mapping inputs to the spike trains of every spiking layer."""
         import keras
 
         layers = self.spiking_layers(model)
         return keras.Model(model.input, [layer.output for layer in layers])
 
-    def firing_rates(self, model, x, batch_size=64, dt=0.01):
+    def firing_rates(self, model: Any, x: Any, batch_size: int = 64,
+                     dt: float = 0.01) -> dict[str, float]:
         """Mean firing rate in Hz of each spiking layer on ``x`` (time step ``dt`` seconds).
 
         Returns a dict ``layer name -> Hz`` (spikes per neuron per second, averaged over

@@ -20,23 +20,26 @@ cross-entropy for ConvLSTM); here the loss is softmax cross-entropy by default a
 
 from __future__ import annotations
 
-import keras
-import numpy as np
+from collections.abc import Sequence
+from typing import Any
 
+import keras
+
+from .._validation import check_float, check_in, check_int, check_int_tuple
 from ..layers.time_fold import TimeFolded
 from .base import KerasBackend
 
 __all__ = ["SequenceANNBackend", "CNNStack", "CNNLSTM", "ConvLSTM", "C3D"]
 
-_LOSSES = ("crossentropy", "mse")
+#: Values of ``loss``.
+LOSSES = ("crossentropy", "mse")
 
 
 class _OneHotMSE(keras.losses.Loss):
     """Mean squared error between softmax(logits) and one-hot integer labels."""
 
-    def __init__(self, n_classes=None, name="onehot_mse", **kwargs):
+    def __init__(self, name: str = "onehot_mse", **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
-        self.n_classes = n_classes
 
     def call(self, y_true, y_pred):
         probs = keras.ops.softmax(y_pred, axis=-1)
@@ -50,41 +53,34 @@ class SequenceANNBackend(KerasBackend):
 
     Parameters
     ----------
-    filters : tuple of int, default (256, 256)
+    filters : int or (int, int), default (256, 256)
         Filters of the two convolutional stages (the paper's "256-256").
     kernel_size : int, default 3
-    lstm_units : int, default 256 (CNN+LSTM only)
-    dropout : float, default 0.0, dropout before the output layer
+    lstm_units : int, default 256
+        Units of the LSTM (CNN+LSTM only).
+    dropout : float, default 0.0
+        Dropout before the output layer.
     loss : {"crossentropy", "mse"}
     """
 
     input_kind = "sequence"
 
-    def __init__(self, filters=(256, 256), kernel_size=3, lstm_units=256, dropout=0.0,
-                 loss="crossentropy"):
-        filters = tuple(int(f) for f in np.atleast_1d(filters))
-        if len(filters) != 2 or min(filters) < 1:
-            raise ValueError(
-                f"Expected filters as two positive ints (e.g. (256, 256)). Received: {filters}."
-            )
-        if int(kernel_size) < 1 or int(lstm_units) < 1:
-            raise ValueError(
-                "Expected kernel_size >= 1 and lstm_units >= 1. "
-                f"Received: kernel_size={kernel_size}, lstm_units={lstm_units}."
-            )
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"Expected 0 <= dropout < 1. Received: dropout={dropout}.")
-        if loss not in _LOSSES:
-            raise ValueError(f"Expected loss in {_LOSSES}. Received: loss={loss!r}.")
-        super().__init__(filters=list(filters), kernel_size=int(kernel_size),
-                         lstm_units=int(lstm_units), dropout=float(dropout), loss=loss)
+    def __init__(self, filters: int | Sequence[int] = (256, 256), kernel_size: int = 3,
+                 lstm_units: int = 256, dropout: float = 0.0, loss: str = "crossentropy") -> None:
+        self.params = {
+            "filters": list(check_int_tuple(filters, "filters", 2)),
+            "kernel_size": check_int(kernel_size, "kernel_size"),
+            "lstm_units": check_int(lstm_units, "lstm_units"),
+            "dropout": check_float(dropout, "dropout", 0.0, 1.0, high_open=True),
+            "loss": check_in(loss, "loss", LOSSES),
+        }
 
-    def loss(self):
+    def loss(self) -> Any:
         if self.params["loss"] == "mse":
             return _OneHotMSE()
         return super().loss()
 
-    def build_model(self, input_shape, n_classes, seed):
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
         input_shape = tuple(int(d) for d in input_shape)
         if len(input_shape) not in (3, 4):
             raise ValueError(

@@ -28,7 +28,7 @@ Every "synapse" is an :class:`~spykeflow.layers.sts.STSSynapse` (threshold activ
 memory); the input synapse turns any input (grey, colour, binary) into spikes; convolutions are
 time-folded (:class:`~spykeflow.layers.time_fold.TimeFolded`: one conv on all N*T frames).
 
-Hyper-parameters shared by both (``Classifier(backend="sts_convsnn", **params)``):
+Hyper-parameters shared by both (``Classifier(backend="sts_convsnn", backend_params={...})``):
 
 =================  ========================  ===================================================
 name               default                   meaning
@@ -56,11 +56,13 @@ name               default                   meaning
 from __future__ import annotations
 
 import logging
-import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 
+from .._validation import check_bool, check_float, check_in, check_int
 from ..functional import surrogate as S
 from ..layers.sts import (
     DEFAULT_SURROGATE,
@@ -72,31 +74,21 @@ from ..layers.sts import (
     set_mode,
 )
 from ..layers.time_fold import TimeFolded
-from .base import KerasBackend
+from .base import KerasBackend, check_int_list
 
-__all__ = ["STSConvSNN", "STSResNet", "RateMSE", "RateCrossEntropy"]
+__all__ = ["STSConvSNN", "STSResNet", "RateMSE", "RateCrossEntropy", "LOSSES"]
 
 logger = logging.getLogger("spykeflow.sts")
 
-_LOSSES = ("mse", "crossentropy")
-_COMMON = dict(
-    threshold=0.5,
-    beta=0.5,
-    rest=False,
-    slope=0.01,
-    surrogate=DEFAULT_SURROGATE,
-    switch_epoch=None,
-    loss="mse",
-    logit_scale=10.0,
-    input_scale=None,
-)
+#: Values of ``loss``.
+LOSSES = ("mse", "crossentropy")
 
 
 @keras.saving.register_keras_serializable(package="spykeflow")
 class RateMSE(keras.losses.Loss):
     """Mean squared error between fire rates ``(N, K)`` and one-hot integer labels (paper)."""
 
-    def __init__(self, name="rate_mse", **kwargs):
+    def __init__(self, name: str = "rate_mse", **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
 
     def call(self, y_true, y_pred):
@@ -109,7 +101,8 @@ class RateMSE(keras.losses.Loss):
 class RateCrossEntropy(keras.losses.Loss):
     """Softmax cross-entropy of ``scale * rate`` with integer labels."""
 
-    def __init__(self, scale=10.0, name="rate_crossentropy", **kwargs):
+    def __init__(self, scale: float = 10.0, name: str = "rate_crossentropy",
+                 **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.scale = float(scale)
 
@@ -121,65 +114,33 @@ class RateCrossEntropy(keras.losses.Loss):
         return {**super().get_config(), "scale": self.scale}
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Expected {name} to be a positive integer. Received: {name}={value!r}.")
-    return int(value)
-
-
-def _real(value, name, lo, hi, lo_open=False, hi_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"Expected {name} to be a finite real number. Received: {name}={value!r}.")
-    if (value <= lo if lo_open else value < lo) or (value >= hi if hi_open else value > hi):
-        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
-        raise ValueError(f"Expected {name} in {left}{lo}, {hi}{right}. Received: {name}={value!r}.")
-    return float(value)
-
-
 class _STSBackend(KerasBackend):
     """Shared parameters, input handling, loss and the STS switch."""
 
     input_kind = "sequence"
-    _EXTRA: dict = {}
+    #: The switch callback of the last ``fit`` (its ``switched_at`` and ``snn_epochs``).
+    _switch: STSSwitch | None = None
 
-    def __init__(self, **params):
-        defaults = {**_COMMON, **self._EXTRA}
-        unknown = set(params) - set(defaults)
-        if unknown:
-            raise ValueError(
-                f"Unknown {self.name} parameters {sorted(unknown)}. Expected a subset of "
-                f"{sorted(defaults)}."
-            )
-        p = {**defaults, **params}
-        p["threshold"] = _real(p["threshold"], "threshold", 0.0, np.inf, lo_open=True)
-        p["beta"] = _real(p["beta"], "beta", 0.0, 1.0)
-        p["slope"] = _real(p["slope"], "slope", 0.0, 1.0)
-        if not isinstance(p["rest"], (bool, np.bool_)):
-            raise TypeError(f"Expected rest to be a bool. Received: rest={p['rest']!r}.")
-        p["rest"] = bool(p["rest"])
-        p["surrogate"] = S.get(p["surrogate"]).get_config()
-        if p["switch_epoch"] is not None:
-            if (isinstance(p["switch_epoch"], bool) or not isinstance(p["switch_epoch"], numbers.Integral)
-                    or p["switch_epoch"] < 0):
-                raise ValueError(
-                    "Expected switch_epoch to be None (half of the epochs) or an integer >= 0. "
-                    f"Received: switch_epoch={p['switch_epoch']!r}."
-                )
-            p["switch_epoch"] = int(p["switch_epoch"])
-        if p["loss"] not in _LOSSES:
-            raise ValueError(f"Expected loss to be one of {list(_LOSSES)}. Received: loss={p['loss']!r}.")
-        p["logit_scale"] = _real(p["logit_scale"], "logit_scale", 0.0, np.inf, lo_open=True)
-        if p["input_scale"] is not None:
-            p["input_scale"] = _real(p["input_scale"], "input_scale", 0.0, np.inf, lo_open=True)
-        self._check_extra(p)
-        super().__init__(**p)
-        self._switch = None
-
-    def _check_extra(self, p):  # pragma: no cover - overridden
-        pass
+    def _common(self, threshold: Any, beta: Any, rest: Any, slope: Any, surrogate: Any,
+                switch_epoch: Any, loss: Any, logit_scale: Any,
+                input_scale: Any) -> dict[str, Any]:
+        """The validated parameters shared by both models (see the module docstring)."""
+        return {
+            "threshold": check_float(threshold, "threshold", low=0.0, low_open=True),
+            "beta": check_float(beta, "beta", 0.0, 1.0),
+            "rest": check_bool(rest, "rest"),
+            "slope": check_float(slope, "slope", 0.0, 1.0),
+            "surrogate": S.get(surrogate).get_config(),
+            # None: half of the epochs (STSSwitch)
+            "switch_epoch": check_int(switch_epoch, "switch_epoch", minimum=0, allow_none=True),
+            "loss": check_in(loss, "loss", LOSSES),
+            "logit_scale": check_float(logit_scale, "logit_scale", low=0.0, low_open=True),
+            "input_scale": check_float(input_scale, "input_scale", low=0.0, low_open=True,
+                                       allow_none=True),
+        }
 
     # -- contract ---------------------------------------------------------------------------
-    def check_input(self, x):
+    def check_input(self, x: Any) -> None:
         x = np.asarray(x) if not hasattr(x, "ndim") else x
         if x.ndim not in (4, 5):
             raise ValueError(
@@ -195,23 +156,24 @@ class _STSBackend(KerasBackend):
         if self.params["input_scale"] is None:
             self.params["input_scale"] = 1.0 / 255.0 if x.dtype == np.uint8 else 1.0
 
-    def loss(self):
+    def loss(self) -> Any:
         if self.params["loss"] == "mse":
             return RateMSE()
         return RateCrossEntropy(self.params["logit_scale"])
 
-    def callbacks(self):
+    def callbacks(self) -> list:
         self._switch = STSSwitch(self.params["switch_epoch"])
         return [self._switch]
 
-    def after_fit(self, model, x, y, seed):
+    def after_fit(self, model: Any, x: Any, y: Any, seed: int) -> None:
         # Restoring the best epoch's weights restores the mode variables too; a best epoch from
         # the ANN phase would leave a non-spiking model. The deliverable is the SNN.
         if self._switch is not None and self._switch.switched_at is not None \
                 and get_mode(model) != "snn":
             logger.warning(
                 "%s: the best epoch was in the ANN pre-training phase; switching the restored "
-                "weights to the spiking mode (use restore_best=False or more SNN epochs)", self.name)
+                "weights to the spiking mode (use restore_best=False or more SNN epochs)",
+                self.name)
             set_mode(model, "snn")
 
     # -- helpers ----------------------------------------------------------------------------
@@ -258,26 +220,40 @@ class STSConvSNN(_STSBackend):
     """The shallow spatio-temporal ConvSNN of Table 1 ("48-48"); see the module docstring."""
 
     name = "sts_convsnn"
-    _EXTRA = dict(filters=(48, 48), kernel_size=3, pool=2, pooling="avg")
 
-    def _check_extra(self, p):
-        filters = p["filters"]
-        if isinstance(filters, numbers.Integral) and not isinstance(filters, bool):
-            filters = (filters,)
-        if not isinstance(filters, (list, tuple)) or not filters:
-            raise ValueError(f"Expected filters as a list of positive ints. Received: filters={filters!r}.")
-        p["filters"] = [_positive_int(f, "filters") for f in filters]
-        p["kernel_size"] = _positive_int(p["kernel_size"], "kernel_size")
-        p["pool"] = _positive_int(p["pool"], "pool")
-        if p["pooling"] not in ("avg", "max"):
-            raise ValueError(f"Expected pooling 'avg' or 'max'. Received: pooling={p['pooling']!r}.")
+    def __init__(
+        self,
+        filters: int | Sequence[int] = (48, 48),
+        kernel_size: int = 3,
+        pool: int = 2,
+        pooling: str = "avg",
+        threshold: float = 0.5,
+        beta: float = 0.5,
+        rest: bool = False,
+        slope: float = 0.01,
+        surrogate: str | dict = DEFAULT_SURROGATE,
+        switch_epoch: int | None = None,
+        loss: str = "mse",
+        logit_scale: float = 10.0,
+        input_scale: float | None = None,
+    ) -> None:
+        self.params = {
+            "filters": check_int_list(filters, "filters"),
+            "kernel_size": check_int(kernel_size, "kernel_size"),
+            "pool": check_int(pool, "pool"),
+            "pooling": check_in(pooling, "pooling", ("avg", "max")),
+            **self._common(threshold, beta, rest, slope, surrogate, switch_epoch, loss,
+                           logit_scale, input_scale),
+        }
 
-    def build_model(self, input_shape, n_classes, seed):
-        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates ``(batch, n_classes)``."""
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
+        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates
+        ``(batch, n_classes)``."""
         p = self.params
         init, _ = _seeded(seed)
         inp, h = self._inputs(input_shape)
-        pool_cls = keras.layers.AveragePooling2D if p["pooling"] == "avg" else keras.layers.MaxPooling2D
+        pool_cls = (keras.layers.AveragePooling2D if p["pooling"] == "avg"
+                    else keras.layers.MaxPooling2D)
         for k, filters in enumerate(p["filters"]):
             h = STSConv2D(filters, p["kernel_size"], padding="same", kernel_initializer=init(),
                           name=f"conv{k + 1}", **self._neuron())(h)
@@ -292,19 +268,33 @@ class STSResNet(_STSBackend):
     """The 18-layer STS-ResNet of section 4.2; see the module docstring."""
 
     name = "sts_resnet"
-    _EXTRA = dict(base_width=16, dropout=0.2, input_synapse=True)
 
-    def _check_extra(self, p):
-        p["base_width"] = _positive_int(p["base_width"], "base_width")
-        p["dropout"] = _real(p["dropout"], "dropout", 0.0, 1.0, hi_open=True)
-        if not isinstance(p["input_synapse"], (bool, np.bool_)):
-            raise TypeError(
-                f"Expected input_synapse to be a bool. Received: input_synapse={p['input_synapse']!r}."
-            )
-        p["input_synapse"] = bool(p["input_synapse"])
+    def __init__(
+        self,
+        base_width: int = 16,
+        dropout: float = 0.2,
+        input_synapse: bool = True,
+        threshold: float = 0.5,
+        beta: float = 0.5,
+        rest: bool = False,
+        slope: float = 0.01,
+        surrogate: str | dict = DEFAULT_SURROGATE,
+        switch_epoch: int | None = None,
+        loss: str = "mse",
+        logit_scale: float = 10.0,
+        input_scale: float | None = None,
+    ) -> None:
+        self.params = {
+            "base_width": check_int(base_width, "base_width"),
+            "dropout": check_float(dropout, "dropout", 0.0, 1.0, high_open=True),
+            "input_synapse": check_bool(input_synapse, "input_synapse"),
+            **self._common(threshold, beta, rest, slope, surrogate, switch_epoch, loss,
+                           logit_scale, input_scale),
+        }
 
-    def build_model(self, input_shape, n_classes, seed):
-        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates ``(batch, n_classes)``."""
+    def build_model(self, input_shape: tuple, n_classes: int, seed: int) -> keras.Model:
+        """Uncompiled model: clips ``(batch,) + input_shape`` -> fire rates
+        ``(batch, n_classes)``."""
         p = self.params
         init, seeds = _seeded(seed)
         w = p["base_width"]

@@ -28,11 +28,14 @@ TensorShape([98, 40, 3])
 
 from __future__ import annotations
 
-import logging
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
+from .._validation import check_float, check_in, check_int
 
 __all__ = [
     "log_mel_spectrogram",
@@ -45,8 +48,6 @@ __all__ = [
     "features_array",
     "augment_features",
 ]
-
-logger = logging.getLogger(__name__)
 
 _LOG_OFFSET = 1e-6
 
@@ -64,14 +65,14 @@ def _frame_params(sample_rate, window_ms, hop_ms):
 
 
 def log_mel_spectrogram(
-    waveform,
-    sample_rate=8000,
-    n_mels=40,
-    fmin=20.0,
-    fmax=4000.0,
-    window_ms=30.0,
-    hop_ms=10.0,
-):
+    waveform: Any,
+    sample_rate: int = 8000,
+    n_mels: int = 40,
+    fmin: float = 20.0,
+    fmax: float = 4000.0,
+    window_ms: float = 30.0,
+    hop_ms: float = 10.0,
+) -> tf.Tensor:
     """Log-Mel spectrogram ``(frames, n_mels)`` of a waveform ``(samples,)`` (float, any scale).
 
     Frames: ``1 + (samples - window) // hop`` (``tf.signal.stft`` without padding); a waveform
@@ -98,7 +99,7 @@ def log_mel_spectrogram(
     return tf.math.log(tf.matmul(mags, mel) + _LOG_OFFSET)
 
 
-def deltas(features, width=2):
+def deltas(features: Any, width: int = 2) -> tf.Tensor:
     """Regression time derivative of ``features`` ``(frames, ...)`` over +-``width`` frames.
 
     >>> deltas(tf.constant([[0.0], [1.0], [2.0], [3.0], [4.0]])).numpy().ravel().tolist()
@@ -116,7 +117,7 @@ def deltas(features, width=2):
     return out / denom
 
 
-def standardize_bands(features, eps=1e-3):
+def standardize_bands(features: Any, eps: float = 1e-3) -> tf.Tensor:
     """Zero mean and unit variance over time (axis 0) of every band/channel of ``features``.
 
     Bands whose standard deviation is below ``eps`` (effectively constant, e.g. empty bands of a
@@ -132,8 +133,9 @@ def standardize_bands(features, eps=1e-3):
     return (x - mean) / tf.where(std > eps, std, tf.ones_like(std))
 
 
-def log_mel_features(waveform, sample_rate=8000, n_mels=40, fmin=20.0, fmax=4000.0,
-                     window_ms=30.0, hop_ms=10.0):
+def log_mel_features(waveform: Any, sample_rate: int = 8000, n_mels: int = 40,
+                     fmin: float = 20.0, fmax: float = 4000.0, window_ms: float = 30.0,
+                     hop_ms: float = 10.0) -> tf.Tensor:
     """Standardised log-Mel, delta and delta-delta as channels: ``(frames, n_mels, 3)``."""
     logmel = log_mel_spectrogram(waveform, sample_rate, n_mels, fmin, fmax, window_ms, hop_ms)
     d1 = deltas(logmel)
@@ -141,7 +143,7 @@ def log_mel_features(waveform, sample_rate=8000, n_mels=40, fmin=20.0, fmax=4000
     return tf.stack([standardize_bands(c) for c in (logmel, d1, d2)], axis=-1)
 
 
-def fix_length(features, length, align="start"):
+def fix_length(features: Any, length: int, align: str = "start") -> tf.Tensor:
     """Pad with zeros or crop ``features`` ``(frames, ...)`` to exactly ``length`` frames.
 
     ``align="start"`` keeps the first frames and pads at the end; ``"center"`` crops or pads
@@ -152,10 +154,8 @@ def fix_length(features, length, align="start"):
     >>> fix_length(tf.range(6.0)[:, None], 2, align="center").numpy().ravel().tolist()
     [2.0, 3.0]
     """
-    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-        raise ValueError(f"Expected length as an int >= 1. Received: length={length!r}.")
-    if align not in ("start", "center"):
-        raise ValueError(f"Expected align 'start' or 'center'. Received: align={align!r}.")
+    length = check_int(length, "length")
+    check_in(align, "align", ("start", "center"))
     x = tf.convert_to_tensor(features)
     n = tf.shape(x)[0]
     excess = tf.maximum(n - length, 0)
@@ -168,7 +168,8 @@ def fix_length(features, length, align="start"):
     return tf.ensure_shape(x, [length] + x.shape.as_list()[1:])
 
 
-def trim_silence(waveform, top_db=40.0, frame_length=240, hop_length=80):
+def trim_silence(waveform: Any, top_db: float = 40.0, frame_length: int = 240,
+                 hop_length: int = 80) -> tf.Tensor:
     """Cut leading and trailing silence: keep the frames within ``top_db`` of the loudest.
 
     Frame energies are the mean square of frames of ``frame_length`` samples every
@@ -181,8 +182,7 @@ def trim_silence(waveform, top_db=40.0, frame_length=240, hop_length=80):
     >>> int(tf.shape(trim_silence(w))[0])  # frames from sample 640 to 1360 overlap the sound
     720
     """
-    if not float(top_db) > 0:
-        raise ValueError(f"Expected top_db > 0. Received: top_db={top_db!r}.")
+    top_db = check_float(top_db, "top_db", low=0, low_open=True)
     x = tf.convert_to_tensor(waveform, tf.float32)
     n = tf.shape(x)[0]
     frames = tf.signal.frame(x, frame_length, hop_length, pad_end=True)
@@ -206,9 +206,12 @@ def _ragged(waveforms):
     return tf.RaggedTensor.from_row_lengths(np.concatenate(arrays), lengths)
 
 
-def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels=40,
-                  fmin=20.0, fmax=4000.0, window_ms=30.0, hop_ms=10.0, align="start",
-                  trim_db=None, cache=None, batch_size=None):
+def audio_dataset(waveforms: Sequence[Any], labels: Any = None, *, length: int = 80,
+                  sample_rate: int = 8000, n_mels: int = 40, fmin: float = 20.0,
+                  fmax: float = 4000.0, window_ms: float = 30.0, hop_ms: float = 10.0,
+                  align: str = "start", trim_db: float | None = None,
+                  cache: str | os.PathLike | None = None,
+                  batch_size: int | None = None) -> tf.data.Dataset:
     """``tf.data`` pipeline: waveforms -> fixed-length log-Mel features ``(length, n_mels, 3)``.
 
     Parameters
@@ -249,8 +252,7 @@ def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels
             )
 
     frame_length, frame_step, _ = _frame_params(sample_rate, window_ms, hop_ms)
-    if trim_db is not None and not float(trim_db) > 0:
-        raise ValueError(f"Expected trim_db > 0 or None. Received: trim_db={trim_db!r}.")
+    trim_db = check_float(trim_db, "trim_db", low=0, low_open=True, allow_none=True)
 
     def featurize(w):
         if trim_db is not None:
@@ -271,7 +273,7 @@ def audio_dataset(waveforms, labels=None, *, length=80, sample_rate=8000, n_mels
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def features_array(waveforms, **kwargs):
+def features_array(waveforms: Sequence[Any], **kwargs: Any) -> np.ndarray:
     """All features as one array ``(N, length, n_mels, 3)`` float32 (via :func:`audio_dataset`).
 
     >>> features_array([np.ones(800), np.zeros(4000)], length=10).shape
@@ -282,8 +284,9 @@ def features_array(waveforms, **kwargs):
     return np.concatenate([b.numpy() for b in ds], axis=0)
 
 
-def augment_features(features, seed, max_shift=0, time_masks=0, max_time_mask=0,
-                     freq_masks=0, max_freq_mask=0, noise_std=0.0):
+def augment_features(features: Any, seed: Any, max_shift: int = 0, time_masks: int = 0,
+                     max_time_mask: int = 0, freq_masks: int = 0, max_freq_mask: int = 0,
+                     noise_std: float = 0.0) -> tf.Tensor:
     """Random training-set augmentation of a batch of features ``(N, T, F, C)``.
 
     Applied per sample, in this order (all stateless: the same ``seed`` gives the same result):
@@ -308,13 +311,12 @@ def augment_features(features, seed, max_shift=0, time_masks=0, max_time_mask=0,
     x = tf.convert_to_tensor(features, tf.float32)
     if x.shape.rank != 4:
         raise ValueError(f"Expected features (N, T, F, C). Received: shape={x.shape}.")
-    for name, value in (("max_shift", max_shift), ("time_masks", time_masks),
-                        ("max_time_mask", max_time_mask), ("freq_masks", freq_masks),
-                        ("max_freq_mask", max_freq_mask)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"Expected {name} as an int >= 0. Received: {name}={value!r}.")
-    if not float(noise_std) >= 0:
-        raise ValueError(f"Expected noise_std >= 0. Received: noise_std={noise_std!r}.")
+    max_shift = check_int(max_shift, "max_shift", minimum=0)
+    time_masks = check_int(time_masks, "time_masks", minimum=0)
+    max_time_mask = check_int(max_time_mask, "max_time_mask", minimum=0)
+    freq_masks = check_int(freq_masks, "freq_masks", minimum=0)
+    max_freq_mask = check_int(max_freq_mask, "max_freq_mask", minimum=0)
+    noise_std = check_float(noise_std, "noise_std", low=0)
     if isinstance(seed, int):
         seed = (seed, 0)
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=6)

@@ -39,10 +39,12 @@ Example (IF neuron, threshold 1, reset by subtraction)::
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 
+from .._validation import check_in
 from . import surrogate as _surrogate
 
 __all__ = [
@@ -89,8 +91,8 @@ class LIFParams(NamedTuple):
     threshold: Any = 1.0
     reset: str = "subtract"
     alpha: Any = None
-    spike_fn: Optional[Callable] = None
-    floor: Optional[float] = None
+    spike_fn: Callable | None = None
+    floor: float | None = None
     detach_reset: bool = False
 
 
@@ -119,12 +121,7 @@ def _default_spike():
     return _surrogate.get("gaussian")
 
 
-def _check_reset(reset):
-    if reset not in RESETS:
-        raise ValueError(f"Expected reset to be one of {list(RESETS)}. Received: reset={reset!r}.")
-
-
-def initial_state(current_like, synaptic=False):
+def initial_state(current_like: Any) -> LIFState:
     """Zero :class:`LIFState` shaped like one time step of ``current_like`` (e.g. ``x[:, 0]``).
 
     The synaptic current ``i`` is also zero (it is unused when ``alpha`` is None)."""
@@ -132,7 +129,7 @@ def initial_state(current_like, synaptic=False):
     return LIFState(v=zeros, i=zeros)
 
 
-def lif_step(current, state, params):
+def lif_step(current: Any, state: LIFState, params: LIFParams) -> tuple[tf.Tensor, LIFState]:
     """One LIF time step. Returns ``(spikes, new_state)``; see the module docstring.
 
     Parameters
@@ -148,7 +145,7 @@ def lif_step(current, state, params):
     >>> float(s[0]), float(st.v[0])      # u = 0.5*0.6 + 0.8 = 1.1 >= 1 -> spike, reset to 0
     (1.0, 0.0)
     """
-    _check_reset(params.reset)
+    check_in(params.reset, "reset", RESETS)
     if params.alpha is None:
         i_new = current
     else:
@@ -169,12 +166,12 @@ def lif_step(current, state, params):
     return s, LIFState(v=v, i=i_new)
 
 
-def if_step(current, state, params):
+def if_step(current: Any, state: LIFState, params: LIFParams) -> tuple[tf.Tensor, LIFState]:
     """Integrate-and-fire step: :func:`lif_step` with ``beta = 1`` (no leak)."""
     return lif_step(current, state, params._replace(beta=1.0))
 
 
-def li_step(current, state, params):
+def li_step(current: Any, state: LIState, params: LIParams) -> tuple[tf.Tensor, LIState]:
     """One leaky-integrator step (a non-spiking readout neuron). Returns ``(v, new_state)``::
 
         i[t] = alpha * i[t-1] + x[t]   (i = x when alpha is None);   v[t] = beta * v[t-1] + i[t]
@@ -211,7 +208,8 @@ def _check_sequence(currents):
     return currents
 
 
-def lif_sequence(currents, params, state=None):
+def lif_sequence(currents: Any, params: LIFParams,
+                 state: LIFState | None = None) -> tuple[tf.Tensor, LIFState]:
     """Run :func:`lif_step` over the time axis (axis 1) of ``currents`` ``(N, T, ...)``.
 
     Returns ``(spikes, final_state)`` with ``spikes`` of shape ``(N, T, ...)`` (float, 0/1 for a
@@ -223,7 +221,7 @@ def lif_sequence(currents, params, state=None):
     >>> s[0, :, 0].numpy().tolist(), round(float(st.v[0, 0]), 3)
     ([1.0, 0.0, 0.0], 0.25)
     """
-    _check_reset(params.reset)
+    check_in(params.reset, "reset", RESETS)
     currents = _check_sequence(currents)
     xs = _time_major(currents)
     if state is None:
@@ -240,7 +238,8 @@ def lif_sequence(currents, params, state=None):
     return _time_major(spikes), final
 
 
-def li_sequence(currents, params, state=None):
+def li_sequence(currents: Any, params: LIParams,
+                state: LIState | None = None) -> tuple[tf.Tensor, LIState]:
     """Run :func:`li_step` over axis 1 of ``currents`` ``(N, T, ...)``.
 
     Returns ``(membrane, final_state)`` with ``membrane`` ``(N, T, ...)``.

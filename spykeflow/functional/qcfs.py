@@ -38,7 +38,7 @@ All functions take and return ``tf.Tensor`` (any shape, float32) unless noted.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -77,7 +77,8 @@ def _forward(z, threshold, levels, shift):
     return threshold * tf.clip_by_value(q, 0.0, 1.0)
 
 
-def qcfs_gradients(z, threshold, levels, shift=0.5):
+def qcfs_gradients(z: Any, threshold: Any, levels: int,
+                   shift: float = 0.5) -> tuple[tf.Tensor, tf.Tensor]:
     """Element-wise straight-through derivatives ``(da/dz, da/dlambda)`` of Eq. (1).
 
     See the module docstring for the formula (Bu et al. 2022, Eq. 17).
@@ -100,7 +101,7 @@ def qcfs_gradients(z, threshold, levels, shift=0.5):
     return dz, dlam
 
 
-def qcfs(z, threshold, levels, shift=0.5):
+def qcfs(z: Any, threshold: Any, levels: int, shift: float = 0.5) -> tf.Tensor:
     """QCFS activation ``a = lambda * clip(floor(z L / lambda + phi) / L, 0, 1)`` (Eq. 1).
 
     Parameters
@@ -146,7 +147,7 @@ class IFState(NamedTuple):
     v: tf.Tensor
 
 
-def if_init(shape, threshold, shift=0.5, dtype=tf.float32):
+def if_init(shape: Any, threshold: Any, shift: float = 0.5, dtype: Any = tf.float32) -> IFState:
     """Initial state ``v(0) = shift * threshold`` (``shift = phi``; 0 for the classic method).
 
     >>> if_init((1, 2), 2.0).v.numpy().tolist()
@@ -156,7 +157,7 @@ def if_init(shape, threshold, shift=0.5, dtype=tf.float32):
     return IFState(tf.ones(shape, dtype) * (shift * threshold))
 
 
-def if_step(current, state, threshold):
+def if_step(current: Any, state: IFState, threshold: Any) -> tuple[tf.Tensor, IFState]:
     """One step of IF neurons with reset by subtraction, Eq. (2).
 
     Parameters
@@ -186,7 +187,8 @@ def if_step(current, state, threshold):
     return out, IFState(m - out)
 
 
-def if_spike_count(current, threshold, steps, shift=0.5):
+def if_spike_count(current: Any, threshold: float, steps: int,
+                   shift: float = 0.5) -> np.ndarray:
     """Closed-form spike count of an IF neuron (Eq. 2) driven by a constant ``current``.
 
     ``clip(floor(steps * current / threshold + shift), 0, steps)``. Derivation: with
@@ -204,7 +206,8 @@ def if_spike_count(current, threshold, steps, shift=0.5):
     return np.clip(np.floor(steps * current / threshold + shift), 0, steps)
 
 
-def fold_batch_norm(kernel, bias, gamma, beta, mean, variance, epsilon):
+def fold_batch_norm(kernel: Any, bias: Any, gamma: Any, beta: Any, mean: Any, variance: Any,
+                    epsilon: float) -> tuple[np.ndarray, np.ndarray]:
     """Fold an inference-mode BatchNorm into the preceding convolution / dense layer.
 
     ``BN(W x + b) = g (W x + b - mu) / sqrt(var + eps) + beta`` equals ``W' x + b'`` with

@@ -16,8 +16,8 @@ Scale modes:
   axes but ``axis`` (per channel), so the largest weight is represented exactly.
 * ``"unit"``: a fixed grid on [-1, 1], ``s = 1 / q_max``, weights beyond +-1 are clipped. This is
   the closest to the paper, which rounds to a fixed grid of step ``1/(2**bits - 1)`` on [-1, 1]
-  (``2**(bits+1) - 1`` levels -- effectively one extra sign bit); SpykeFlow keeps at most ``2**bits``
-  levels so that ``bits`` is the real storage width.
+  (``2**(bits+1) - 1`` levels -- effectively one extra sign bit); SpykeFlow keeps at most
+  ``2**bits`` levels so that ``bits`` is the real storage width.
 
 >>> w = tf.constant([-0.9, -0.3, 0.05, 0.5, 0.6])
 >>> q, s = quantize_int(w, bits=3)       # q_max = 3, s = max|w| / 3 = 0.3
@@ -29,10 +29,11 @@ Scale modes:
 
 from __future__ import annotations
 
-import numbers
+from typing import Any
 
-import numpy as np
 import tensorflow as tf
+
+from .._validation import check_in, check_int
 
 __all__ = ["SCALE_MODES", "check_bits", "qmax", "scale_of", "quantize_int", "fake_quantize",
            "dequantize"]
@@ -41,19 +42,19 @@ __all__ = ["SCALE_MODES", "check_bits", "qmax", "scale_of", "quantize_int", "fak
 SCALE_MODES = ("max", "unit")
 
 
-def check_bits(bits, name="bits"):
-    """Validate a bit width (an int in [2, 16]) and return it."""
-    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
-        raise TypeError(f"Expected an integer bit width for {name}. Received: {name}={bits!r}.")
-    if not 2 <= bits <= 16:
-        raise ValueError(
-            f"Expected {name} in [2, 16] (symmetric signed quantisation needs at least 2 bits). "
-            f"Received: {name}={bits}."
-        )
-    return int(bits)
+def check_bits(bits: Any, name: str = "bits") -> int:
+    """Validate a bit width (an int in [2, 16]; symmetric signed quantisation needs at least
+    2 bits) and return it.
+
+    >>> check_bits(1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected bits >= 2. Received: bits=1.
+    """
+    return check_int(bits, name, minimum=2, maximum=16)
 
 
-def qmax(bits):
+def qmax(bits: int) -> int:
     """Largest integer level, ``2**(bits - 1) - 1`` (e.g. 7 for 4 bits)."""
     return 2 ** (check_bits(bits) - 1) - 1
 
@@ -65,21 +66,22 @@ def _reduce_axes(rank, axis):
     return [a for a in range(rank) if a != axis]
 
 
-def scale_of(w, bits=4, axis=None, mode="max"):
+def scale_of(w: Any, bits: int = 4, axis: int | None = None, mode: str = "max") -> tf.Tensor:
     """Quantisation scale: a scalar (``axis=None``) or one value per index of ``axis``
     (keeping dims, so it broadcasts against ``w``). Never zero (an all-zero tensor gets 1)."""
-    if mode not in SCALE_MODES:
-        raise ValueError(f"Expected mode to be one of {list(SCALE_MODES)}. Received: mode={mode!r}.")
+    check_in(mode, "mode", SCALE_MODES)
     w = tf.convert_to_tensor(w)
     m = float(qmax(bits))
     if mode == "unit":
         return tf.constant(1.0 / m, w.dtype)
-    amax = tf.reduce_max(tf.abs(w), axis=_reduce_axes(w.shape.rank, axis), keepdims=axis is not None)
+    amax = tf.reduce_max(tf.abs(w), axis=_reduce_axes(w.shape.rank, axis),
+                         keepdims=axis is not None)
     amax = tf.stop_gradient(amax)
     return tf.where(amax > 0, amax / m, tf.ones_like(amax))
 
 
-def quantize_int(w, bits=4, axis=None, mode="max"):
+def quantize_int(w: Any, bits: int = 4, axis: int | None = None,
+                 mode: str = "max") -> tuple[tf.Tensor, tf.Tensor]:
     """Integer levels and scale: ``(q, scale)`` with ``q`` int32 in ``[-q_max, q_max]`` and
     ``w ~= q * scale``."""
     w = tf.convert_to_tensor(w)
@@ -89,12 +91,13 @@ def quantize_int(w, bits=4, axis=None, mode="max"):
     return tf.cast(q, tf.int32), s
 
 
-def dequantize(q, scale):
+def dequantize(q: Any, scale: Any) -> tf.Tensor:
     """``q * scale`` as float32 (numpy or tensor inputs)."""
     return tf.cast(q, tf.float32) * tf.cast(scale, tf.float32)
 
 
-def fake_quantize(w, bits=4, axis=None, mode="max"):
+def fake_quantize(w: Any, bits: int = 4, axis: int | None = None,
+                  mode: str = "max") -> tf.Tensor:
     """Quantised weights in the forward pass, identity gradient in the backward pass.
 
     Returns ``w + stop_gradient(w_q - w)``: numerically ``w_q``, with ``d/dw = 1`` everywhere
@@ -103,8 +106,3 @@ def fake_quantize(w, bits=4, axis=None, mode="max"):
     q, s = quantize_int(w, bits, axis, mode)
     wq = tf.cast(q, w.dtype) * s
     return w + tf.stop_gradient(wq - w)
-
-
-def count_levels(w):
-    """Number of distinct values of ``w`` (a numpy helper for checks)."""
-    return int(np.unique(np.asarray(w)).size)

@@ -30,12 +30,16 @@ the spike layout of :mod:`spykeflow.conventions`, ``(N, T, H, W, C)`` bool:
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from .._validation import check_float, check_in, check_int
+
 __all__ = [
     "ENCODINGS",
+    "NORMALIZATIONS",
     "to_frames",
     "resample_time",
     "normalize",
@@ -49,15 +53,11 @@ __all__ = [
 ENCODINGS = ("threshold", "delta", "rate")
 
 
-def _check_threshold(threshold):
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not (
-        np.isfinite(threshold) and threshold > 0
-    ):
-        raise ValueError(f"Expected threshold > 0. Received: threshold={threshold!r}.")
-    return float(threshold)
+#: Values of :func:`normalize`'s ``mode``.
+NORMALIZATIONS = ("channel", "global", None)
 
 
-def to_frames(maps):
+def to_frames(maps: Any) -> np.ndarray:
     """``(T, C, H, W)`` (Soli: C = 4 receive channels) -> channels-last ``(T, H, W, C)`` float32.
 
     Flattened maps ``(T, C, H*W)`` with a square ``H*W`` are reshaped first.
@@ -83,7 +83,7 @@ def to_frames(maps):
     return np.ascontiguousarray(np.transpose(x, (0, 2, 3, 1)))
 
 
-def resample_time(frames, length):
+def resample_time(frames: Any, length: int) -> np.ndarray:
     """Linearly interpolate ``frames`` ``(T, ...)`` to ``(length, ...)`` along axis 0.
 
     The first and last frames are kept; a single frame is repeated.
@@ -92,8 +92,7 @@ def resample_time(frames, length):
     [0.0, 0.5, 1.0, 1.5, 2.0]
     """
     x = np.asarray(frames, dtype=np.float32)
-    if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length < 1:
-        raise ValueError(f"Expected length to be a positive integer. Received: length={length!r}.")
+    length = check_int(length, "length")
     t = x.shape[0]
     if t < 1:
         raise ValueError(f"Expected at least one frame. Received: shape={x.shape}.")
@@ -108,7 +107,7 @@ def resample_time(frames, length):
     return (1.0 - w) * x[lo] + w * x[hi]
 
 
-def normalize(frames, mode="channel", eps=1e-12):
+def normalize(frames: Any, mode: str | None = "channel", eps: float = 1e-12) -> np.ndarray:
     """Scale ``frames`` ``(T, H, W, C)`` to a maximum of 1 over the recording.
 
     ``mode="channel"``: each channel by its own maximum; ``"global"``: one maximum; ``None``:
@@ -118,31 +117,28 @@ def normalize(frames, mode="channel", eps=1e-12):
     >>> normalize(f)[0, 0, 0].tolist()
     [1.0, 1.0]
     """
+    check_in(mode, "mode", NORMALIZATIONS)
     x = np.asarray(frames, dtype=np.float32)
     if mode is None:
         return x.copy()
     if mode == "channel":
         peak = np.abs(x).max(axis=tuple(range(x.ndim - 1)), keepdims=True)
-    elif mode == "global":
-        peak = np.abs(x).max()
     else:
-        raise ValueError(
-            f"Expected mode to be 'channel', 'global' or None. Received: mode={mode!r}."
-        )
+        peak = np.abs(x).max()
     return x / np.maximum(peak, eps)
 
 
-def threshold_encode(frames, threshold=0.25):
+def threshold_encode(frames: Any, threshold: float = 0.25) -> np.ndarray:
     """Spike where ``frames >= threshold``: bool of the same shape.
 
     >>> threshold_encode(np.array([0.1, 0.3]), 0.25).tolist()
     [False, True]
     """
-    threshold = _check_threshold(threshold)
+    threshold = check_float(threshold, "threshold", low=0, low_open=True)
     return np.asarray(frames) >= threshold
 
 
-def delta_encode(frames, threshold=0.25):
+def delta_encode(frames: Any, threshold: float = 0.25) -> np.ndarray:
     """Send-on-delta ON/OFF spikes of ``frames`` ``(T, ..., C)`` -> bool ``(T, ..., 2C)``.
 
     Each bin keeps a reference ``r`` (initially 0). At frame ``t`` it emits ON if
@@ -153,7 +149,7 @@ def delta_encode(frames, threshold=0.25):
     >>> s[:, 0].tolist(), s[:, 1].tolist()      # ON, OFF
     ([False, True, False, False], [False, False, False, True])
     """
-    threshold = _check_threshold(threshold)
+    threshold = check_float(threshold, "threshold", low=0, low_open=True)
     x = np.asarray(frames, dtype=np.float32)
     ref = np.zeros(x.shape[1:], np.float32)
     on = np.zeros(x.shape, bool)
@@ -167,7 +163,7 @@ def delta_encode(frames, threshold=0.25):
     return np.concatenate([on, off], axis=-1)
 
 
-def rate_encode(frames, seed=None):
+def rate_encode(frames: Any, seed: int | None = None) -> np.ndarray:
     """Bernoulli spikes with probability ``clip(frames, 0, 1)`` (same shape, bool).
 
     >>> rate_encode(np.array([0.0, 1.0]), seed=0).tolist()
@@ -177,8 +173,9 @@ def rate_encode(frames, seed=None):
     return np.random.default_rng(seed).random(p.shape) < p
 
 
-def preprocess_soli(sequences, length=40, encoding="threshold", threshold=0.25,
-                    norm="channel", seed=None):
+def preprocess_soli(sequences: Sequence[Any] | np.ndarray, length: int = 40,
+                    encoding: str = "threshold", threshold: float = 0.25,
+                    norm: str | None = "channel", seed: int | None = None) -> np.ndarray:
     """Soli recordings -> spike trains ``(N, length, 32, 32, C)`` bool.
 
     Parameters
@@ -196,10 +193,7 @@ def preprocess_soli(sequences, length=40, encoding="threshold", threshold=0.25,
     seed : int, optional
         Seed of the rate encoding (sample ``k`` uses ``seed + k``).
     """
-    if encoding not in ENCODINGS:
-        raise ValueError(
-            f"Expected encoding to be one of {list(ENCODINGS)}. Received: encoding={encoding!r}."
-        )
+    check_in(encoding, "encoding", ENCODINGS)
     if isinstance(sequences, np.ndarray) and sequences.dtype != object:
         sequences = list(sequences) if sequences.ndim == 5 else [sequences]
     if len(sequences) == 0:

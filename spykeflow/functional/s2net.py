@@ -36,7 +36,7 @@ time loop :func:`s2net_scan` takes currents ``(N, T, ..., C)`` (time on axis 1, 
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 
@@ -82,7 +82,7 @@ class S2NetParams(NamedTuple):
     threshold: tf.Tensor
     gram: tf.Tensor
     norm: tf.Tensor
-    recurrent: Optional[tf.Tensor] = None
+    recurrent: tf.Tensor | None = None
     eps: float = EPS
 
 
@@ -93,7 +93,7 @@ class S2NetState(NamedTuple):
     s: tf.Tensor
 
 
-def kernel_gram(kernel):
+def kernel_gram(kernel: Any) -> tf.Tensor:
     """Gram matrix ``G[p, l] = <W~_p, W~_l>`` of the output channels of a kernel.
 
     Parameters
@@ -115,7 +115,8 @@ def kernel_gram(kernel):
     return tf.matmul(flat, flat, transpose_a=True)
 
 
-def s2net_params(kernel, beta, threshold, lateral=True, recurrent=None, eps=EPS):
+def s2net_params(kernel: Any, beta: Any, threshold: Any, lateral: bool = True,
+                 recurrent: Any = None, eps: float = EPS) -> S2NetParams:
     """Build :class:`S2NetParams` from a layer's weights.
 
     Parameters
@@ -147,14 +148,15 @@ def s2net_params(kernel, beta, threshold, lateral=True, recurrent=None, eps=EPS)
     )
 
 
-def s2net_initial_state(shape, channels, dtype=tf.float32):
+def s2net_initial_state(shape: Any, channels: int, dtype: Any = tf.float32) -> S2NetState:
     """Zero potentials and no spikes for neurons of shape ``(*shape, channels)``."""
     shape = list(shape) + [channels]
     zeros = tf.zeros(shape, dtype)
     return S2NetState(u=zeros, s=zeros)
 
 
-def s2net_step(current, state, params, spike_fn):
+def s2net_step(current: Any, state: S2NetState, params: S2NetParams,
+               spike_fn: Any) -> tuple[tf.Tensor, S2NetState]:
     """One time step of the s2net dynamics (equations 5.1-5.5, see the module docstring).
 
     Parameters
@@ -182,7 +184,8 @@ def s2net_step(current, state, params, spike_fn):
     return spikes, S2NetState(u=u, s=spikes)
 
 
-def s2net_scan(currents, params, spike_fn, initial_state=None, return_potentials=False):
+def s2net_scan(currents: Any, params: S2NetParams, spike_fn: Any,
+               initial_state: S2NetState | None = None, return_potentials: bool = False) -> Any:
     """Run :func:`s2net_step` over the time axis of ``currents``.
 
     The weights are applied to all time steps before this call (one batched matmul or
@@ -229,7 +232,7 @@ def s2net_scan(currents, params, spike_fn, initial_state=None, return_potentials
     return spikes
 
 
-def spike_count_loss(spikes):
+def spike_count_loss(spikes: Any) -> tf.Tensor:
     """The s2net spike regulariser ``L_r = 1/(2 K N) sum_n sum_k S_k[n]^2`` (section 5.5).
 
     The mean of ``S^2 / 2`` over batch, time and neurons. Because the forward value is 0 or 1,
@@ -243,7 +246,7 @@ def spike_count_loss(spikes):
     return 0.5 * tf.reduce_mean(tf.square(spikes))
 
 
-def clip_gradient(x, bound):
+def clip_gradient(x: Any, bound: float) -> tf.Tensor:
     """Identity in the forward pass; clips the incoming gradient to ``[-bound, bound]``.
 
     Applied once to a variable's value, this clips that variable's total gradient element-wise

@@ -17,20 +17,24 @@ surrogate is chosen by name everywhere::
 
 Surrogates and their backward formulas g(x):
 
-==================  ======================================================  ==========================
-name                g(x)                                                    used by
-==================  ======================================================  ==========================
-``gaussian``        exp(-x^2 / (2 sigma^2)) / (sigma sqrt(2 pi))            Safa et al. 2021 (ConvSNN);
-                                                                            STS uses N(threshold, 1/6)
-``sigmoid``         scale * s(scale x) * (1 - s(scale x)), s = logistic     Zimmer et al. (s2net, 10)
-``fast_sigmoid``    1 / (1 + scale |x|)^2                                   Zenke & Ganguli (SuperSpike)
-``rectangular``     1/width  if |x| < width/2  else 0                       Wu et al. 2018
-``box``             1 if lo <= x <= hi (``inclusive``; else lo <= x < hi)   Vaila et al. surrogate 1
-``heaviside``       1 if x >= 0 else 0  (g = S, "sigma' = sigma")           Vaila et al. surrogate 2
-``triangular``      max(0, 1 - |x|/width) / width                           Esser et al. 2016
-``arctan``          alpha / (2 (1 + (pi/2 alpha x)^2))                      Fang et al. 2021
-``straight_through`` 1                                                      Bengio et al. 2013
-==================  ======================================================  ==========================
+====================  =============================================  ==========================
+name                  g(x)                                           used by
+====================  =============================================  ==========================
+``gaussian``          exp(-x^2 / (2 sigma^2)) / (sigma sqrt(2 pi))   Safa et al. 2021
+                                                                     (ConvSNN); STS uses
+                                                                     N(threshold, 1/6)
+``sigmoid``           scale * s(scale x) * (1 - s(scale x)),         Zimmer et al. (s2net,
+                      s = logistic                                   scale 10)
+``fast_sigmoid``      1 / (1 + scale |x|)^2                          Zenke & Ganguli
+                                                                     (SuperSpike)
+``rectangular``       1/width  if |x| < width/2  else 0              Wu et al. 2018
+``box``               1 if lo <= x <= hi (``inclusive``;             Vaila et al. surrogate 1
+                      else lo <= x < hi)
+``heaviside``         1 if x >= 0 else 0  (g = S)                    Vaila et al. surrogate 2
+``triangular``        max(0, 1 - |x|/width) / width                  Esser et al. 2016
+``arctan``            alpha / (2 (1 + (pi/2 alpha x)^2))             Fang et al. 2021
+``straight_through``  1                                              Bengio et al. 2013
+====================  =============================================  ==========================
 
 ``sg1`` (box on [0, 0.125], inclusive, the SpykeFlow readout's surrogate gradient 1) and ``sg2``
 (``heaviside``) are aliases with the published settings.
@@ -40,9 +44,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
 import tensorflow as tf
+
+from .._validation import check_bool, check_float
 
 __all__ = ["Surrogate", "get", "available", "heaviside"]
 
@@ -107,12 +113,12 @@ _ALIASES = {
 _POSITIVE = {"sigma", "scale", "width", "alpha"}
 
 
-def available():
+def available() -> list[str]:
     """Names accepted by :func:`get` (registry entries and aliases), sorted."""
     return sorted(set(_REGISTRY) | set(_ALIASES))
 
 
-def heaviside(x):
+def heaviside(x: Any) -> tf.Tensor:
     """The spike non-linearity without a gradient path: ``1.0 where x >= 0`` in ``x``'s dtype."""
     x = tf.convert_to_tensor(x)
     return tf.cast(x >= 0, x.dtype)
@@ -127,7 +133,7 @@ class Surrogate:
     """
 
     name: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.name not in _REGISTRY:
@@ -143,15 +149,16 @@ class Surrogate:
             )
         merged = {**defaults, **self.params}
         for key in _POSITIVE & set(merged):
-            if not (np.isfinite(merged[key]) and merged[key] > 0):
-                raise ValueError(
-                    f"Surrogate {self.name!r} needs {key} > 0. Received: {key}={merged[key]!r}."
-                )
-        if self.name == "box" and not merged["lo"] < merged["hi"]:
-            raise ValueError(f"Surrogate 'box' needs lo < hi. Received: {merged}.")
+            merged[key] = check_float(merged[key], key, low=0, low_open=True)
+        if self.name == "box":
+            merged["lo"] = check_float(merged["lo"], "lo")
+            merged["hi"] = check_float(merged["hi"], "hi")
+            merged["inclusive"] = check_bool(merged["inclusive"], "inclusive")
+            if not merged["lo"] < merged["hi"]:
+                raise ValueError(f"Expected lo < hi for the 'box' surrogate. Received: {merged}.")
         object.__setattr__(self, "params", merged)
 
-    def derivative(self, x):
+    def derivative(self, x: Any) -> tf.Tensor:
         """The surrogate derivative g(x) (what the backward pass multiplies by)."""
         x = tf.convert_to_tensor(x)
         if not x.dtype.is_floating:
@@ -159,7 +166,7 @@ class Surrogate:
         fn = _REGISTRY[self.name][0]
         return tf.cast(fn(x, **self.params), x.dtype)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> tf.Tensor:
         x = tf.convert_to_tensor(x)
         if not x.dtype.is_floating:
             x = tf.cast(x, tf.float32)
@@ -173,12 +180,12 @@ class Surrogate:
 
         return _spike(x)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """JSON-serialisable config; ``get(config)`` rebuilds an equal surrogate."""
         return {"name": self.name, **self.params}
 
 
-def get(identifier, **params):
+def get(identifier: str | dict | Surrogate, **params: Any) -> Surrogate:
     """Resolve a surrogate by name, config dict or instance.
 
     Parameters

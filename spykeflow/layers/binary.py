@@ -1,4 +1,5 @@
-"""Layers of the binary-activation readout (Vaila et al., SpykeFlow; reference section 4).
+"""Layers of the binary-activation readout (Vaila et al., SpykeFlow; the model is described in
+``docs/original/readout.md``).
 
 The published readout is ``x (binary features) -> z2 = x W2 + b2 -> dropout -> a2 = 1[z2 >= 0]
 -> z3 = floor(a2 W3 + b3) -> softmax cross-entropy``, trained by back-propagation where the
@@ -9,8 +10,8 @@ through.
 Pure functions (each one TensorFlow expression, testable on tiny tensors):
 
 * :func:`floor_ste` -- ``floor(x)`` forward, identity backward (straight-through);
-* :func:`force_off_dropout` -- the reference dropout: dropped pre-activations become ``-1``
-  (the unit cannot fire and gets no gradient), no ``1/(1-p)`` rescaling;
+* :func:`force_off_dropout` -- the original readout's dropout: dropped pre-activations become
+  ``-1`` (the unit cannot fire and gets no gradient), no ``1/(1-p)`` rescaling;
 * :func:`inverted_dropout` -- standard dropout (kept values scaled by ``1/(1-p)``);
 * :func:`event_matmul` -- ``x @ kernel`` computed from the active inputs only (a gather of
   kernel rows and a segment sum: "multiplication replaced by addition", paper eq. 19).
@@ -28,9 +29,12 @@ model loads with ``safe_mode=True``):
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
+from .._validation import check_bool, check_float, check_in, check_int
 from ..functional import surrogate as _surrogate
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "FloorLogits",
     "StraightThroughReLU",
     "DROPOUT_MODES",
+    "INPUT_MODES",
     "ACTIVATIONS",
 ]
 
@@ -54,7 +59,7 @@ INPUT_MODES = ("dense", "event")
 
 
 @tf.custom_gradient
-def floor_ste(x):
+def floor_ste(x: Any) -> tf.Tensor:
     """``floor(x)`` with the straight-through gradient ``d floor(x) / dx := 1``.
 
     >>> floor_ste(tf.constant([-0.5, 0.0, 1.7])).numpy().tolist()
@@ -76,8 +81,9 @@ def _relu_ste(x):
     return tf.nn.relu(x), grad
 
 
-def force_off_dropout(z, rate, seed):
-    """The reference readout's dropout on pre-activations ``z`` (reference C3 step 2).
+def force_off_dropout(z: tf.Tensor, rate: float, seed: Any) -> tf.Tensor:
+    """The original readout's dropout on pre-activations ``z``
+    (``docs/original/readout.md#dropout``).
 
     Each element is dropped independently with probability ``rate``; a dropped element is set
     to ``-1`` (below the firing threshold 0, and outside every surrogate window that starts at
@@ -103,7 +109,7 @@ def force_off_dropout(z, rate, seed):
     return tf.where(keep, z, tf.constant(-1.0, z.dtype))
 
 
-def inverted_dropout(z, rate, seed):
+def inverted_dropout(z: tf.Tensor, rate: float, seed: Any) -> tf.Tensor:
     """Standard ("inverted") dropout: dropped elements become 0, kept ones are scaled by
     ``1 / (1 - rate)``, so the expectation is unchanged."""
     if rate <= 0:
@@ -112,7 +118,7 @@ def inverted_dropout(z, rate, seed):
     return tf.where(keep, z / (1.0 - rate), tf.zeros_like(z))
 
 
-def event_matmul(x, kernel):
+def event_matmul(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
     """``x @ kernel`` from the active (non-zero) inputs only.
 
     For every sample the rows of ``kernel`` belonging to its non-zero inputs are gathered and
@@ -146,18 +152,6 @@ def event_matmul(x, kernel):
     return tf.math.unsorted_segment_sum(contrib, rows, tf.shape(x, out_type=rows.dtype)[0])
 
 
-def _check_rate(rate, name="dropout"):
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-        raise ValueError(f"Expected {name} in [0, 1). Received: {name}={rate!r}.")
-    return float(rate)
-
-
-def _check_choice(value, name, options):
-    if value not in options:
-        raise ValueError(f"Expected {name} to be one of {list(options)}. Received: {name}={value!r}.")
-    return value
-
-
 @keras.saving.register_keras_serializable(package="spykeflow")
 class BinaryDense(keras.layers.Layer):
     """Hidden layer of the binary readout: ``a = S(dropout(x W + b))``.
@@ -175,14 +169,15 @@ class BinaryDense(keras.layers.Layer):
     surrogate : str, dict or Surrogate
         Surrogate of the spike (ignored for ``"relu"``).
     dropout : float in [0, 1)
-        Drop probability during training (reference: 0.5).
+        Drop probability during training (the original: 0.5).
     dropout_mode : {"force_off", "inverted"}
-        ``"force_off"`` (reference): dropped ``z := -1``, no rescaling; ``"inverted"``: standard.
+        ``"force_off"`` (the original): dropped ``z := -1``, no rescaling; ``"inverted"``:
+        standard dropout.
     input_mode : {"dense", "event"}
         ``"dense"``: ``x @ W``; ``"event"``: :func:`event_matmul` (same result; faster for
         sparse binary inputs).
     kernel_stddev : float
-        Std of the truncated-normal initialisation (cut at 2 std; reference 0.01).
+        Std of the truncated-normal initialisation (cut at 2 std; the original: 0.01).
     seed : int or None
         Seed of the initialiser and of the dropout stream.
 
@@ -195,33 +190,27 @@ class BinaryDense(keras.layers.Layer):
 
     def __init__(
         self,
-        units,
-        activation="spike",
-        surrogate="sg1",
-        dropout=0.5,
-        dropout_mode="force_off",
-        input_mode="dense",
-        kernel_stddev=0.01,
-        seed=None,
-        **kwargs,
-    ):
+        units: int,
+        activation: str = "spike",
+        surrogate: str | dict | _surrogate.Surrogate = "sg1",
+        dropout: float = 0.5,
+        dropout_mode: str = "force_off",
+        input_mode: str = "dense",
+        kernel_stddev: float = 0.01,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"Expected units to be a positive int. Received: units={units!r}.")
-        self.units = units
-        self.activation = _check_choice(activation, "activation", ACTIVATIONS)
+        self.units = check_int(units, "units")
+        self.activation = check_in(activation, "activation", ACTIVATIONS)
         self.surrogate = _surrogate.get(surrogate)
-        self.dropout = _check_rate(dropout)
-        self.dropout_mode = _check_choice(dropout_mode, "dropout_mode", DROPOUT_MODES)
-        self.input_mode = _check_choice(input_mode, "input_mode", INPUT_MODES)
-        if not kernel_stddev > 0:
-            raise ValueError(
-                f"Expected kernel_stddev > 0. Received: kernel_stddev={kernel_stddev!r}."
-            )
-        self.kernel_stddev = float(kernel_stddev)
-        self.seed = seed
+        self.dropout = check_float(dropout, "dropout", 0, 1, high_open=True)
+        self.dropout_mode = check_in(dropout_mode, "dropout_mode", DROPOUT_MODES)
+        self.input_mode = check_in(input_mode, "input_mode", INPUT_MODES)
+        self.kernel_stddev = check_float(kernel_stddev, "kernel_stddev", low=0, low_open=True)
+        self.seed = check_int(seed, "seed", minimum=0, allow_none=True)
         self._dropout_seed = keras.random.SeedGenerator(
-            None if seed is None else int(seed) + 7919
+            None if self.seed is None else self.seed + 7919
         )
 
     def build(self, input_shape):
@@ -232,11 +221,12 @@ class BinaryDense(keras.layers.Layer):
         self.kernel = self.add_weight(
             name="kernel",
             shape=(int(input_shape[-1]), self.units),
-            initializer=keras.initializers.TruncatedNormal(stddev=self.kernel_stddev, seed=self.seed),
+            initializer=keras.initializers.TruncatedNormal(stddev=self.kernel_stddev,
+                                                           seed=self.seed),
         )
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
 
-    def preactivation(self, x):
+    def preactivation(self, x: Any) -> tf.Tensor:
         """``z = x W + b`` (no dropout)."""
         if self.input_mode == "event":
             z = event_matmul(x, self.kernel)
@@ -273,12 +263,12 @@ class BinaryDense(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="spykeflow")
 class FloorLogits(keras.layers.Layer):
-    """``floor(z)`` with a straight-through gradient (reference C3 step 4).
+    """``floor(z)`` with a straight-through gradient (``docs/original/readout.md#floored-logits``).
 
     Parameters
     ----------
     at_inference : bool
-        Apply the floor also outside training (reference: yes). ``False`` floors only while
+        Apply the floor also outside training (the original: yes). ``False`` floors only while
         training.
     enabled : bool
         ``False`` makes the layer the identity.
@@ -287,10 +277,10 @@ class FloorLogits(keras.layers.Layer):
     [[1.0, -1.0]]
     """
 
-    def __init__(self, at_inference=True, enabled=True, **kwargs):
+    def __init__(self, at_inference: bool = True, enabled: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.at_inference = bool(at_inference)
-        self.enabled = bool(enabled)
+        self.at_inference = check_bool(at_inference, "at_inference")
+        self.enabled = check_bool(enabled, "enabled")
 
     def call(self, z, training=False):
         if not self.enabled or (not training and not self.at_inference):

@@ -47,12 +47,20 @@ Example::
 
 from __future__ import annotations
 
-import numbers
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from .._validation import (
+    check_bool,
+    check_float,
+    check_floats,
+    check_in,
+    check_int,
+    check_int_tuple,
+)
 from ..functional import lif as F
 from ..functional import quantize as Q
 from ..functional import surrogate as S
@@ -62,23 +70,6 @@ __all__ = ["LIFDense", "LIFConv1D", "LIFConv2D", "SequenceMaxPool", "SequenceFla
 #: Accepted values of ``readout``.
 READOUTS = ("mean", "sum", "max", "last")
 _QUANT_AXES = ("layer", "channel")
-
-
-def _check_per_channel(value, name, lo, hi, lo_open=False):
-    """Float or list of floats within [lo, hi] (or (lo, hi]) -> float or list."""
-    vals = value if isinstance(value, (list, tuple)) else [value]
-    if not vals:
-        raise ValueError(f"Expected a float or a non-empty list for {name}. Received: {name}=[].")
-    out = []
-    for v in vals:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
-            raise TypeError(f"Expected finite real values for {name}. Received: {name}={value!r}.")
-        bad = (v <= lo if lo_open else v < lo) or v > hi
-        if bad:
-            rng = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi}]"
-            raise ValueError(f"Expected {name} in {rng}. Received: {name}={value!r}.")
-        out.append(float(v))
-    return out if isinstance(value, (list, tuple)) else out[0]
 
 
 class _Clip01(keras.constraints.Constraint):
@@ -97,71 +88,47 @@ class _LIFBase(keras.layers.Layer):
     def __init__(
         self,
         *,
-        beta=0.9,
-        train_beta=False,
-        threshold=1.0,
-        train_threshold=False,
-        reset="subtract",
-        floor=None,
-        detach_reset=False,
-        alpha=None,
-        train_alpha=False,
-        surrogate="gaussian",
-        spiking=True,
-        return_sequences=True,
-        readout="mean",
-        bits=None,
-        quant_axis="layer",
-        quant_mode="max",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        **kwargs,
-    ):
+        beta: float | list[float] = 0.9,
+        train_beta: bool = False,
+        threshold: float | list[float] = 1.0,
+        train_threshold: bool = False,
+        reset: str = "subtract",
+        floor: float | None = None,
+        detach_reset: bool = False,
+        alpha: float | list[float] | None = None,
+        train_alpha: bool = False,
+        surrogate: str | dict | S.Surrogate = "gaussian",
+        spiking: bool = True,
+        return_sequences: bool = True,
+        readout: str = "mean",
+        bits: int | None = None,
+        quant_axis: str = "layer",
+        quant_mode: str = "max",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.beta = _check_per_channel(beta, "beta", 0.0, 1.0)
-        self.threshold = _check_per_channel(threshold, "threshold", 0.0, np.inf, lo_open=True)
-        self.alpha = None if alpha is None else _check_per_channel(alpha, "alpha", 0.0, 1.0)
-        if reset not in F.RESETS:
-            raise ValueError(
-                f"Expected reset to be one of {list(F.RESETS)}. Received: reset={reset!r}."
-            )
-        if floor is not None:
-            if isinstance(floor, bool) or not isinstance(floor, numbers.Real) or floor > 0:
-                raise ValueError(
-                    "Expected floor to be None or a real number <= 0 (a multiple of the threshold, "
-                    f"e.g. -1.0). Received: floor={floor!r}."
-                )
-            floor = float(floor)
-        if readout not in READOUTS:
-            raise ValueError(
-                f"Expected readout to be one of {list(READOUTS)}. Received: readout={readout!r}."
-            )
-        if quant_axis not in _QUANT_AXES:
-            raise ValueError(
-                f"Expected quant_axis to be one of {list(_QUANT_AXES)}. "
-                f"Received: quant_axis={quant_axis!r}."
-            )
-        if quant_mode not in Q.SCALE_MODES:
-            raise ValueError(
-                f"Expected quant_mode to be one of {list(Q.SCALE_MODES)}. "
-                f"Received: quant_mode={quant_mode!r}."
-            )
+        self.beta = check_floats(beta, "beta", 0.0, 1.0)
+        self.threshold = check_floats(threshold, "threshold", low=0.0, low_open=True)
+        self.alpha = None if alpha is None else check_floats(alpha, "alpha", 0.0, 1.0)
+        self.reset = check_in(reset, "reset", F.RESETS)
+        # floor: a multiple of the threshold (Safa et al. clamp at -1 x threshold)
+        self.floor = check_float(floor, "floor", high=0.0, allow_none=True)
+        self.readout = check_in(readout, "readout", READOUTS)
+        self.quant_axis = check_in(quant_axis, "quant_axis", _QUANT_AXES)
+        self.quant_mode = check_in(quant_mode, "quant_mode", Q.SCALE_MODES)
         self.bits = None if bits is None else Q.check_bits(bits)
-        self.train_beta = bool(train_beta)
-        self.train_threshold = bool(train_threshold)
-        self.train_alpha = bool(train_alpha)
-        self.reset = reset
-        self.floor = floor
-        self.detach_reset = bool(detach_reset)
+        self.train_beta = check_bool(train_beta, "train_beta")
+        self.train_threshold = check_bool(train_threshold, "train_threshold")
+        self.train_alpha = check_bool(train_alpha, "train_alpha")
+        self.detach_reset = check_bool(detach_reset, "detach_reset")
         self.surrogate = S.get(surrogate)
-        self.spiking = bool(spiking)
-        self.return_sequences = bool(return_sequences)
-        self.readout = readout
-        self.quant_axis = quant_axis
-        self.quant_mode = quant_mode
-        self.use_bias = bool(use_bias)
+        self.spiking = check_bool(spiking, "spiking")
+        self.return_sequences = check_bool(return_sequences, "return_sequences")
+        self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
@@ -240,18 +207,18 @@ class _LIFBase(keras.layers.Layer):
         else:
             self.threshold_w = None
 
-    def spike_function(self):
+    def spike_function(self) -> Any:
         """The spike non-linearity ``f(u - threshold)``; override to switch activations."""
         return self.surrogate
 
-    def quantized_kernel(self):
+    def quantized_kernel(self) -> Any:
         """The kernel used in the forward pass (fake-quantised when ``bits`` is set)."""
         if self.bits is None:
             return self.kernel
         axis = -1 if self.quant_axis == "channel" else None
         return Q.fake_quantize(self.kernel, self.bits, axis=axis, mode=self.quant_mode)
 
-    def neuron_params(self):
+    def neuron_params(self) -> F.LIFParams | F.LIParams:
         """The :class:`~spykeflow.functional.lif.LIFParams` (or ``LIParams``) of this layer."""
         beta = tf.clip_by_value(self.beta_w, 0.0, 1.0)
         alpha = None if self.alpha_w is None else tf.clip_by_value(self.alpha_w, 0.0, 1.0)
@@ -267,7 +234,7 @@ class _LIFBase(keras.layers.Layer):
             detach_reset=self.detach_reset,
         )
 
-    def currents(self, inputs):
+    def currents(self, inputs: Any) -> tf.Tensor:
         """Synaptic currents ``(N, T, ...)`` of every time step: one matmul/conv on N*T steps."""
         x = tf.cast(inputs, self.compute_dtype)
         step_shape = list(x.shape[2:])
@@ -344,11 +311,9 @@ class LIFDense(_LIFBase):
     _step_rank = 1
     _layout = "(N, T, F)"
 
-    def __init__(self, units, **kwargs):
+    def __init__(self, units: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units < 1:
-            raise ValueError(f"Expected units to be a positive integer. Received: units={units!r}.")
-        self.units = int(units)
+        self.units = check_int(units, "units")
 
     @property
     def _n_out(self):
@@ -367,23 +332,6 @@ class LIFDense(_LIFBase):
         return {**super().get_config(), "units": self.units}
 
 
-def _tuple(value, n, name):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (int(value),) * n
-    value = tuple(value) if isinstance(value, (list, tuple)) else value
-    if (
-        not isinstance(value, tuple)
-        or len(value) != n
-        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
-                   for v in value)
-    ):
-        raise ValueError(
-            f"Expected {name} to be a positive int or a tuple of {n} positive ints. "
-            f"Received: {name}={value!r}."
-        )
-    return tuple(int(v) for v in value)
-
-
 def _conv_len(size, k, s, padding):
     if size is None:
         return None
@@ -395,21 +343,14 @@ def _conv_len(size, k, s, padding):
 class _LIFConv(_LIFBase):
     _n_spatial = 2
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", **kwargs):
+    def __init__(self, filters: int, kernel_size: int | tuple[int, ...],
+                 strides: int | tuple[int, ...] = 1, padding: str = "valid",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters < 1:
-            raise ValueError(
-                f"Expected filters to be a positive integer. Received: filters={filters!r}."
-            )
-        padding = str(padding).lower()
-        if padding not in ("valid", "same"):
-            raise ValueError(
-                f"Expected padding to be 'valid' or 'same'. Received: padding={padding!r}."
-            )
-        self.filters = int(filters)
-        self.kernel_size = _tuple(kernel_size, self._n_spatial, "kernel_size")
-        self.strides = _tuple(strides, self._n_spatial, "strides")
-        self.padding = padding
+        self.filters = check_int(filters, "filters")
+        self.kernel_size = check_int_tuple(kernel_size, "kernel_size", self._n_spatial)
+        self.strides = check_int_tuple(strides, "strides", self._n_spatial)
+        self.padding = check_in(str(padding).lower(), "padding", ("valid", "same"))
 
     @property
     def _n_out(self):
@@ -474,7 +415,8 @@ class LIFConv2D(_LIFConv):
 
 @keras.saving.register_keras_serializable(package="spykeflow")
 class LIFConv1D(_LIFConv):
-    """1-D convolutional LIF layer for sequences of 1-D maps: ``(N, T, L, C) -> (N, T, L', filters)``.
+    """1-D convolutional LIF layer for sequences of 1-D maps:
+    ``(N, T, L, C) -> (N, T, L', filters)``.
 
     Arguments as :class:`LIFConv2D` with 1-D ``kernel_size`` and ``strides``.
     """
@@ -495,13 +437,9 @@ class SequenceMaxPool(keras.layers.Layer):
     TensorShape([1, 3, 2, 2, 2])
     """
 
-    def __init__(self, pool_size=2, **kwargs):
+    def __init__(self, pool_size: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(pool_size, bool) or not isinstance(pool_size, numbers.Integral) or pool_size < 1:
-            raise ValueError(
-                f"Expected pool_size to be a positive integer. Received: pool_size={pool_size!r}."
-            )
-        self.pool_size = int(pool_size)
+        self.pool_size = check_int(pool_size, "pool_size")
 
     def build(self, input_shape):
         if len(input_shape) not in (4, 5):

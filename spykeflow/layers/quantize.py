@@ -22,6 +22,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -38,12 +40,13 @@ def _flatten_layers(model):
             yield layer
 
 
-def quantizable_layers(model):
+def quantizable_layers(model: keras.Model) -> list:
     """The layers of ``model`` (recursing into nested models) that support ``bits``."""
     return [lyr for lyr in _flatten_layers(model) if hasattr(lyr, "quantized_kernel")]
 
 
-def export_quantized(model, bits=None):
+def export_quantized(model: keras.Model,
+                     bits: int | None = None) -> dict[str, dict[str, Any]]:
     """Integer weights and scales of every quantisable layer.
 
     Parameters
@@ -88,7 +91,8 @@ def export_quantized(model, bits=None):
     return out
 
 
-def with_bits(model, bits, quant_axis=None):
+def with_bits(model: keras.Model, bits: int | None,
+              quant_axis: str | None = None) -> keras.Model:
     """A copy of ``model`` whose LIF layers use ``bits`` (None: float), with the same weights.
 
     ``quant_axis`` (``"layer"``/``"channel"``) optionally overrides the layers' scale axis.

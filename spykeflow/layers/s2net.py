@@ -27,11 +27,12 @@ regulariser ``spike_regularization * 1/2 mean(S^2)`` is added with ``add_loss``.
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import keras
 import tensorflow as tf
 
+from .._validation import check_bool, check_float, check_in, check_int, check_int_tuple
 from ..functional import s2net as F
 from ..functional import surrogate as _surrogate
 
@@ -47,47 +48,6 @@ __all__ = [
 _PKG = "spykeflow"
 
 
-def _check_bool(value, name):
-    if not isinstance(value, bool):
-        raise TypeError(f"Expected a bool for {name}. Received: {name}={value!r}.")
-    return value
-
-
-def _check_nonneg_float(value, name, upper=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TypeError(f"Expected a finite number for {name}. Received: {name}={value!r}.")
-    if value < 0 or (upper is not None and value > upper):
-        rng = f"[0, {upper}]" if upper is not None else ">= 0"
-        raise ValueError(f"Expected {name} in {rng}. Received: {name}={value!r}.")
-    return float(value)
-
-
-def _check_int_tuple(value, name, n):
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value,) * n
-    value = tuple(value) if isinstance(value, (list, tuple)) else value
-    if (
-        not isinstance(value, tuple)
-        or len(value) != n
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
-    ):
-        raise ValueError(
-            f"Expected {name} as an int >= 1 or a tuple of {n} ints >= 1 (time first). "
-            f"Received: {name}={value!r}."
-        )
-    return value
-
-
-def _check_clip(value):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(
-            f"Expected gradient_clip > 0 or None. Received: gradient_clip={value!r}."
-        )
-    return float(value)
-
-
 def _read(variable, bound):
     """The variable's value, with its gradient clipped to [-bound, bound] if bound is set."""
     if variable is None:
@@ -100,13 +60,13 @@ def _read(variable, bound):
 class ClipConstraint(keras.constraints.Constraint):
     """Clip a weight to ``[min_value, max_value]`` after each optimizer step."""
 
-    def __init__(self, min_value=0.0, max_value=1.0):
-        if not min_value <= max_value:
+    def __init__(self, min_value: float = 0.0, max_value: float = 1.0) -> None:
+        self.min_value = check_float(min_value, "min_value")
+        self.max_value = check_float(max_value, "max_value")
+        if not self.min_value <= self.max_value:
             raise ValueError(
                 f"Expected min_value <= max_value. Received: {min_value!r} > {max_value!r}."
             )
-        self.min_value = float(min_value)
-        self.max_value = float(max_value)
 
     def __call__(self, w):
         return tf.clip_by_value(w, self.min_value, self.max_value)
@@ -122,24 +82,24 @@ class _S2NetSpiking(keras.layers.Layer):
 
     def __init__(
         self,
-        lateral=True,
-        recurrent=False,
-        beta=0.7,
-        train_beta=True,
-        threshold=1.0,
-        train_threshold=True,
-        surrogate="sigmoid",
-        surrogate_params=None,
-        spike_regularization=0.0,
-        eps=F.EPS,
-        kernel_initializer=None,
-        recurrent_initializer="orthogonal",
-        gradient_clip=None,
-        seed=None,
-        **kwargs,
-    ):
+        lateral: bool = True,
+        recurrent: bool = False,
+        beta: float = 0.7,
+        train_beta: bool = True,
+        threshold: float = 1.0,
+        train_threshold: bool = True,
+        surrogate: str | dict | _surrogate.Surrogate = "sigmoid",
+        spike_regularization: float = 0.0,
+        eps: float = F.EPS,
+        kernel_initializer: Any = None,
+        recurrent_initializer: Any = "orthogonal",
+        gradient_clip: float | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.gradient_clip = _check_clip(gradient_clip)
+        self.gradient_clip = check_float(gradient_clip, "gradient_clip", low=0, low_open=True,
+                                         allow_none=True)
         if kernel_initializer is None:
             # uniform(+-0.3/sqrt(fan_in)). The scale matters: a neuron fires when the projection
             # of its input on W_c / ||W_c|| reaches b ||W_c||, so larger weights fire less. With
@@ -148,31 +108,19 @@ class _S2NetSpiking(keras.layers.Layer):
             kernel_initializer = keras.initializers.VarianceScaling(
                 0.03, mode="fan_in", distribution="uniform"
             )
-        self.lateral = _check_bool(lateral, "lateral")
-        self.recurrent = _check_bool(recurrent, "recurrent")
-        self.beta_init = _check_nonneg_float(beta, "beta", upper=1.0)
-        self.train_beta = _check_bool(train_beta, "train_beta")
-        self.threshold_init = _check_nonneg_float(threshold, "threshold")
-        self.train_threshold = _check_bool(train_threshold, "train_threshold")
-        self.surrogate_params = dict(surrogate_params or {})
-        if isinstance(surrogate, dict):
-            surrogate = dict(surrogate)
-            self.surrogate_params = {
-                **{k: v for k, v in surrogate.items() if k != "name"},
-                **self.surrogate_params,
-            }
-            surrogate = surrogate.get("name")
-        self.spike_fn = _surrogate.get(surrogate, **self.surrogate_params)
-        self.surrogate = surrogate
-        self.spike_regularization = _check_nonneg_float(
-            spike_regularization, "spike_regularization"
-        )
-        self.eps = _check_nonneg_float(eps, "eps")
+        self.lateral = check_bool(lateral, "lateral")
+        self.recurrent = check_bool(recurrent, "recurrent")
+        self.beta_init = check_float(beta, "beta", 0.0, 1.0)
+        self.train_beta = check_bool(train_beta, "train_beta")
+        self.threshold_init = check_float(threshold, "threshold", low=0.0)
+        self.train_threshold = check_bool(train_threshold, "train_threshold")
+        self.surrogate = _surrogate.get(surrogate)
+        self.spike_regularization = check_float(spike_regularization, "spike_regularization",
+                                                low=0.0)
+        self.eps = check_float(eps, "eps", low=0.0)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"Expected an int or None for seed. Received: seed={seed!r}.")
-        self.seed = seed
+        self.seed = check_int(seed, "seed", minimum=None, allow_none=True)
 
     # -- weights ---------------------------------------------------------------------------
     def _init_with_seed(self, init, offset):
@@ -208,7 +156,7 @@ class _S2NetSpiking(keras.layers.Layer):
         else:
             self.recurrent_kernel = None
 
-    def dynamics_params(self, kernel=None):
+    def dynamics_params(self, kernel: Any = None) -> F.S2NetParams:
         """The :class:`~spykeflow.functional.s2net.S2NetParams` of the current weights."""
         clip = self.gradient_clip
         return F.s2net_params(
@@ -234,7 +182,7 @@ class _S2NetSpiking(keras.layers.Layer):
                 f"Received: input_shape={tuple(input_shape)}."
             )
 
-    def currents(self, inputs, kernel=None):
+    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
         """Feed-forward currents ``(N, T, ..., C)`` of all time steps."""
         raise NotImplementedError
 
@@ -243,19 +191,19 @@ class _S2NetSpiking(keras.layers.Layer):
         # read the kernel once so a gradient clip acts on its total gradient
         kernel = _read(self.kernel, self.gradient_clip)
         spikes = F.s2net_scan(
-            self.currents(x, kernel), self.dynamics_params(kernel), self.spike_fn
+            self.currents(x, kernel), self.dynamics_params(kernel), self.surrogate
         )
         if self.spike_regularization > 0:
             self.add_loss(self.spike_regularization * F.spike_count_loss(spikes))
         return spikes
 
-    def run(self, inputs):
+    def run(self, inputs: Any) -> tuple[tf.Tensor, tf.Tensor]:
         """Spikes and membrane potentials ``(N, T, ..., C)`` (for analysis; no loss added)."""
         if not self.built:
             self.build(tuple(inputs.shape))
         x = tf.cast(inputs, self.compute_dtype)
         return F.s2net_scan(
-            self.currents(x), self.dynamics_params(), self.spike_fn, return_potentials=True
+            self.currents(x), self.dynamics_params(), self.surrogate, return_potentials=True
         )
 
     def get_config(self):
@@ -267,8 +215,7 @@ class _S2NetSpiking(keras.layers.Layer):
             train_beta=self.train_beta,
             threshold=self.threshold_init,
             train_threshold=self.train_threshold,
-            surrogate=self.surrogate,
-            surrogate_params=dict(self.spike_fn.params),
+            surrogate=self.surrogate.get_config(),
             spike_regularization=self.spike_regularization,
             eps=self.eps,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
@@ -295,8 +242,8 @@ class S2NetDense(_S2NetSpiking):
         to [0, 1] after each optimizer step.
     threshold : float >= 0
         Initial relative threshold ``b`` (per channel; the paper uses 1); kept >= 0.
-    surrogate, surrogate_params
-        Surrogate name and parameters (default the paper's ``sigmoid`` with scale 10).
+    surrogate : str, dict or Surrogate
+        Surrogate name or config (default the paper's ``sigmoid``, scale 10).
     spike_regularization : float >= 0
         Weight of ``1/2 mean(S^2)`` added to the model's loss.
     gradient_clip : float > 0, optional
@@ -314,11 +261,9 @@ class S2NetDense(_S2NetSpiking):
 
     _layout = "(N, T, F)"
 
-    def __init__(self, units, **kwargs):
+    def __init__(self, units: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"Expected units as an int >= 1. Received: units={units!r}.")
-        self.units = units
+        self.units = check_int(units, "units")
 
     def build(self, input_shape):
         self._check_input(input_shape)
@@ -329,7 +274,7 @@ class S2NetDense(_S2NetSpiking):
         )
         self._build_dynamics(self.units)
 
-    def currents(self, inputs, kernel=None):
+    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
         kernel = self.kernel if kernel is None else kernel
         return tf.tensordot(inputs, kernel, axes=[[-1], [0]])
 
@@ -343,20 +288,16 @@ class S2NetDense(_S2NetSpiking):
 class _S2NetConv(_S2NetSpiking):
     """Causal-in-time convolution over ``(T, space...)`` followed by s2net dynamics."""
 
-    def __init__(self, filters, kernel_size, dilation_rate=1, padding="same", **kwargs):
+    def __init__(self, filters: int, kernel_size: int | tuple[int, ...],
+                 dilation_rate: int | tuple[int, ...] = 1, padding: str = "same",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        n = self._spatial_rank + 1
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-            raise ValueError(f"Expected filters as an int >= 1. Received: filters={filters!r}.")
-        self.filters = filters
-        self.kernel_size = _check_int_tuple(kernel_size, "kernel_size", n)
-        self.dilation_rate = _check_int_tuple(dilation_rate, "dilation_rate", n)
-        if padding not in ("same", "valid"):
-            raise ValueError(
-                f"Expected padding 'same' or 'valid' (spatial axes; time is always causal). "
-                f"Received: padding={padding!r}."
-            )
-        self.padding = padding
+        n = self._spatial_rank + 1  # time first, then the spatial axes
+        self.filters = check_int(filters, "filters")
+        self.kernel_size = check_int_tuple(kernel_size, "kernel_size", n)
+        self.dilation_rate = check_int_tuple(dilation_rate, "dilation_rate", n)
+        # the spatial axes' padding; time is always padded causally
+        self.padding = check_in(padding, "padding", ("same", "valid"))
 
     def build(self, input_shape):
         self._check_input(input_shape)
@@ -380,7 +321,7 @@ class _S2NetConv(_S2NetSpiking):
         pads.append([0, 0])
         return pads
 
-    def currents(self, inputs, kernel=None):
+    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
         kernel = self.kernel if kernel is None else kernel
         x = tf.pad(inputs, self._pads())
         return tf.nn.convolution(
@@ -457,16 +398,16 @@ class S2NetReadout(keras.layers.Layer):
     TensorShape([2, 10])
     """
 
-    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform",
-                 gradient_clip=None, seed=None, **kwargs):
+    def __init__(self, units: int, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", gradient_clip: float | None = None,
+                 seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.gradient_clip = _check_clip(gradient_clip)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"Expected units as an int >= 1. Received: units={units!r}.")
-        self.units = units
-        self.use_bias = _check_bool(use_bias, "use_bias")
+        self.gradient_clip = check_float(gradient_clip, "gradient_clip", low=0, low_open=True,
+                                         allow_none=True)
+        self.units = check_int(units, "units")
+        self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.seed = seed
+        self.seed = check_int(seed, "seed", minimum=None, allow_none=True)
 
     def build(self, input_shape):
         if len(input_shape) < 3:

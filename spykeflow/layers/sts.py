@@ -51,12 +51,13 @@ Example::
 from __future__ import annotations
 
 import logging
-import numbers
+from typing import Any
 
 import keras
-import numpy as np
+import numpy as np  # noqa: F401  (the doctests use it)
 import tensorflow as tf
 
+from .._validation import check_bool, check_float, check_in, check_int
 from ..functional import lif as F
 from ..functional import surrogate as S
 from .lif import READOUTS, LIFConv2D, LIFDense
@@ -86,7 +87,7 @@ ANN_ACTIVATIONS = ("shifted_leaky_relu", "spike")
 DEFAULT_SURROGATE = {"name": "gaussian", "sigma": 1.0 / 6.0}
 
 
-def shifted_leaky_relu(u, threshold, slope):
+def shifted_leaky_relu(u: Any, threshold: Any, slope: float) -> tf.Tensor:
     """The paper's Eq. 7: ``u`` where ``u >= threshold``, ``-slope * u`` elsewhere.
 
     Its derivative is 1 above the threshold and ``-slope`` below (exact, no surrogate).
@@ -98,23 +99,8 @@ def shifted_leaky_relu(u, threshold, slope):
     return tf.where(u >= threshold, u, -slope * u)
 
 
-def _check_real(value, name, lo, hi, lo_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"Expected {name} to be a finite real number. Received: {name}={value!r}.")
-    bad = (value <= lo if lo_open else value < lo) or value > hi
-    if bad:
-        rng = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi}]"
-        raise ValueError(f"Expected {name} in {rng}. Received: {name}={value!r}.")
-    return float(value)
-
-
-def _check_choice(value, name, options):
-    if value not in options:
-        raise ValueError(f"Expected {name} to be one of {list(options)}. Received: {name}={value!r}.")
-    return value
-
-
-def sts_sequence(currents, params, spiking, rest, slope=0.01, ann_activation="shifted_leaky_relu"):
+def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, slope: float = 0.01,
+                 ann_activation: str = "shifted_leaky_relu") -> tf.Tensor:
     """Run the switchable LIF dynamics over axis 1 of ``currents`` ``(N, T, ...)``.
 
     Parameters
@@ -145,7 +131,7 @@ def sts_sequence(currents, params, spiking, rest, slope=0.01, ann_activation="sh
     >>> sts_sequence(x, p, spiking=1.0, rest=0.0)[0, :, 0].numpy().tolist()   # U: .6, .7, .75
     [1.0, 1.0, 1.0]
     """
-    _check_choice(ann_activation, "ann_activation", ANN_ACTIVATIONS)
+    check_in(ann_activation, "ann_activation", ANN_ACTIVATIONS)
     spike_fn = params.spike_fn if params.spike_fn is not None else S.get(DEFAULT_SURROGATE)
     theta = params.threshold
     spiking = tf.cast(spiking, tf.float32)
@@ -169,15 +155,19 @@ def sts_sequence(currents, params, spiking, rest, slope=0.01, ann_activation="sh
 
 
 class _STSState:
-    """Mode handling shared by the STS layers (the two switch variables and ``set_mode``)."""
+    """Mode handling shared by the STS layers (the two switch variables and ``set_mode``).
+
+    A mixin for Keras layers: ``built`` and ``add_weight`` come from ``keras.layers.Layer``.
+    """
+
+    built: bool
+    add_weight: Any
 
     def _init_sts(self, rest, slope, ann_activation, mode):
-        if not isinstance(rest, (bool, np.bool_)):
-            raise TypeError(f"Expected rest to be a bool. Received: rest={rest!r}.")
-        self.rest = bool(rest)
-        self.slope = _check_real(slope, "slope", 0.0, 1.0)
-        self.ann_activation = _check_choice(ann_activation, "ann_activation", ANN_ACTIVATIONS)
-        self.mode = _check_choice(mode, "mode", MODES)
+        self.rest = check_bool(rest, "rest")
+        self.slope = check_float(slope, "slope", 0.0, 1.0)
+        self.ann_activation = check_in(ann_activation, "ann_activation", ANN_ACTIVATIONS)
+        self.mode = check_in(mode, "mode", MODES)
 
     def _build_sts(self):
         snn = self.mode == "snn"
@@ -190,11 +180,11 @@ class _STSState:
             initializer=keras.initializers.Constant(1.0 if (snn and self.rest) else 0.0),
         )
 
-    def set_mode(self, mode, rest=None):
+    def set_mode(self, mode: str, rest: bool | None = None) -> None:
         """Switch this layer to ``"ann"`` or ``"snn"`` (see :func:`set_mode`)."""
-        _check_choice(mode, "mode", MODES)
-        if rest is not None and not isinstance(rest, (bool, np.bool_)):
-            raise TypeError(f"Expected rest to be None or a bool. Received: rest={rest!r}.")
+        check_in(mode, "mode", MODES)
+        if rest is not None:
+            rest = check_bool(rest, "rest")
         if mode == "ann" and rest:
             raise ValueError(
                 "The rest mechanism needs binary outputs and exists only in the 'snn' mode. "
@@ -208,13 +198,13 @@ class _STSState:
         elif rest is not None:
             self.rest = bool(rest)
 
-    def get_mode(self):
+    def get_mode(self) -> str:
         """``"snn"`` or ``"ann"`` as currently stored in the switch variable."""
         if not self.built:
             return self.mode
         return "snn" if float(keras.ops.convert_to_numpy(self.sts_spiking)) > 0.5 else "ann"
 
-    def rest_active(self):
+    def rest_active(self) -> bool:
         """Whether the rest mechanism is currently applied."""
         if not self.built:
             return self.mode == "snn" and self.rest
@@ -247,15 +237,16 @@ class STSSynapse(_STSState, keras.layers.Layer):
         Reduction over time when ``return_sequences=False`` ("mean" = fire rate).
     """
 
-    def __init__(self, threshold=0.5, beta=0.5, rest=False, slope=0.01,
-                 surrogate=None, ann_activation="shifted_leaky_relu", mode="snn",
-                 return_sequences=True, readout="mean", **kwargs):
+    def __init__(self, threshold: float = 0.5, beta: float = 0.5, rest: bool = False,
+                 slope: float = 0.01, surrogate: str | dict | S.Surrogate | None = None,
+                 ann_activation: str = "shifted_leaky_relu", mode: str = "snn",
+                 return_sequences: bool = True, readout: str = "mean", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.threshold = _check_real(threshold, "threshold", 0.0, np.inf, lo_open=True)
-        self.beta = _check_real(beta, "beta", 0.0, 1.0)
+        self.threshold = check_float(threshold, "threshold", low=0.0, low_open=True)
+        self.beta = check_float(beta, "beta", 0.0, 1.0)
         self.surrogate = S.get(DEFAULT_SURROGATE if surrogate is None else surrogate)
-        self.return_sequences = bool(return_sequences)
-        self.readout = _check_choice(readout, "readout", READOUTS)
+        self.return_sequences = check_bool(return_sequences, "return_sequences")
+        self.readout = check_in(readout, "readout", READOUTS)
         self._init_sts(rest, slope, ann_activation, mode)
 
     def build(self, input_shape):
@@ -281,7 +272,8 @@ class STSSynapse(_STSState, keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(threshold=self.threshold, beta=self.beta, surrogate=self.surrogate.get_config(),
+        config.update(threshold=self.threshold, beta=self.beta,
+                      surrogate=self.surrogate.get_config(),
                       return_sequences=self.return_sequences, readout=self.readout,
                       **self._sts_config())
         return config
@@ -304,8 +296,10 @@ class _STSLIF(_STSState):
 
     _lif_only = ("reset", "floor", "spiking", "detach_reset")
 
-    def __init__(self, *args, threshold=0.5, beta=0.5, rest=False, slope=0.01, surrogate=None,
-                 ann_activation="shifted_leaky_relu", mode="snn", **kwargs):
+    def __init__(self, *args: Any, threshold: float = 0.5, beta: float = 0.5, rest: bool = False,
+                 slope: float = 0.01, surrogate: str | dict | S.Surrogate | None = None,
+                 ann_activation: str = "shifted_leaky_relu", mode: str = "snn",
+                 **kwargs: Any) -> None:
         for key in self._lif_only:
             if key in kwargs:
                 raise TypeError(
@@ -313,8 +307,9 @@ class _STSLIF(_STSState):
                     "rest= and the mode (reset to zero in the 'snn' phase when rest=True)."
                 )
         surrogate = DEFAULT_SURROGATE if surrogate is None else surrogate
-        super().__init__(*args, threshold=threshold, beta=beta, reset="none", surrogate=surrogate,
-                         **kwargs)
+        # cooperative mixin: super() is the LIF layer (STSConv2D = _STSLIF + LIFConv2D)
+        super().__init__(*args, threshold=threshold, beta=beta,  # type: ignore[call-arg]
+                         reset="none", surrogate=surrogate, **kwargs)
         self._init_sts(rest, slope, ann_activation, mode)
 
     def build(self, input_shape):
@@ -361,7 +356,7 @@ class STSDense(_STSLIF, LIFDense):
 
 
 # ---------------------------------------------------------------------------------------------
-def sts_layers(model):
+def sts_layers(model: keras.layers.Layer) -> list:
     """All STS layers of ``model`` (a layer or a model; nested models are searched)."""
     found, seen = [], set()
 
@@ -381,7 +376,7 @@ def sts_layers(model):
     return found
 
 
-def set_mode(model, mode, rest=None):
+def set_mode(model: keras.layers.Layer, mode: str, rest: bool | None = None) -> None:
     """Switch every STS layer of ``model`` to ``mode`` without rebuilding it.
 
     Parameters
@@ -399,7 +394,7 @@ def set_mode(model, mode, rest=None):
     ValueError
         For an unknown mode, ``rest=True`` with ``mode="ann"``, or a model without STS layers.
     """
-    _check_choice(mode, "mode", MODES)
+    check_in(mode, "mode", MODES)
     layers = sts_layers(model)
     if not layers:
         raise ValueError(
@@ -410,7 +405,7 @@ def set_mode(model, mode, rest=None):
         layer.set_mode(mode, rest=rest)
 
 
-def get_mode(model):
+def get_mode(model: keras.layers.Layer) -> str:
     """The mode of ``model``'s STS layers: ``"ann"``, ``"snn"`` or ``"mixed"``."""
     modes = {layer.get_mode() for layer in sts_layers(model)}
     if not modes:
@@ -448,22 +443,14 @@ class STSSwitch(keras.callbacks.Callback):
         values as the ``sts_snn`` logs, kept here for training loops that copy the logs).
     """
 
-    def __init__(self, switch_epoch=None, rest=None, fraction=0.5):
+    def __init__(self, switch_epoch: int | None = None, rest: bool | None = None,
+                 fraction: float = 0.5) -> None:
         super().__init__()
-        if switch_epoch is not None and (
-                isinstance(switch_epoch, bool) or not isinstance(switch_epoch, numbers.Integral)
-                or switch_epoch < 0):
-            raise ValueError(
-                "Expected switch_epoch to be None or an integer >= 0. "
-                f"Received: switch_epoch={switch_epoch!r}."
-            )
-        if rest is not None and not isinstance(rest, (bool, np.bool_)):
-            raise TypeError(f"Expected rest to be None or a bool. Received: rest={rest!r}.")
-        self.fraction = _check_real(fraction, "fraction", 0.0, 1.0)
-        self.switch_epoch = None if switch_epoch is None else int(switch_epoch)
-        self.rest = rest
-        self.switched_at = None
-        self.snn_epochs = []
+        self.switch_epoch = check_int(switch_epoch, "switch_epoch", minimum=0, allow_none=True)
+        self.rest = None if rest is None else check_bool(rest, "rest")
+        self.fraction = check_float(fraction, "fraction", 0.0, 1.0)
+        self.switched_at: int | None = None
+        self.snn_epochs: list[float] = []
         self._switch_at = self.switch_epoch
 
     def on_train_begin(self, logs=None):

@@ -1,4 +1,5 @@
-"""ConvSNN backend: model shape, temporal-order learning, quantised evaluation, save/load, errors."""
+"""ConvSNN backend: model shape, temporal-order learning, quantised evaluation, save/load,
+errors."""
 
 import json
 
@@ -40,7 +41,7 @@ def test_learns_flash_order_that_a_time_blind_model_cannot(rng):
     # Time-blind: both classes have identical time-summed inputs -> no model of them beats chance.
     assert np.array_equal(summed[y == 0][0], summed[y == 1][0])
     assert len(np.unique(summed, axis=0)) == 1
-    be = ConvSNNBackend(conv_filters=[4], kernel_sizes=[2], pool=1, hidden=[16],
+    be = ConvSNNBackend(filters=[4], kernel_sizes=[2], pool=1, hidden=[16],
                         readout="membrane_last", bits=None, beta=0.8)
     model = _fit(be, x, y, epochs=12)
     xt, yt = flash_order_data(32, np.random.default_rng(7))
@@ -49,7 +50,7 @@ def test_learns_flash_order_that_a_time_blind_model_cannot(rng):
 
 
 def test_model_structure_and_quantised_vs_float(rng):
-    be = ConvSNNBackend(conv_filters=[3], kernel_sizes=[3], hidden=[8], bits=3)
+    be = ConvSNNBackend(filters=[3], kernel_sizes=[3], hidden=[8], bits=3)
     model = be.build_model((4, 8, 8, 2), 5, seed=1)
     names = [lyr.name for lyr in model.layers]
     assert names == ["spikes", "conv1", "pool1", "flatten", "hidden1", "output"]
@@ -77,17 +78,17 @@ def test_model_structure_and_quantised_vs_float(rng):
 
 
 def test_config_json_and_registry():
-    be = get_backend("convsnn", conv_filters=(6,), kernel_sizes=13, hidden=120,
+    be = get_backend("convsnn", filters=(6,), kernel_sizes=13, hidden=120,
                      surrogate="gaussian", beta=1.0)
     cfg = be.get_config()
     json.dumps(cfg)
-    assert cfg["conv_filters"] == [6] and cfg["kernel_sizes"] == [13] and cfg["hidden"] == [120]
+    assert cfg["filters"] == [6] and cfg["kernel_sizes"] == [13] and cfg["hidden"] == [120]
     assert ConvSNNBackend(**cfg).get_config() == cfg
     assert cfg["surrogate"] == {"name": "gaussian", "sigma": 0.5}
 
 
 def test_save_load_round_trip(tmp_path, rng):
-    be = ConvSNNBackend(conv_filters=[2], kernel_sizes=[3], hidden=[4], train_beta=True)
+    be = ConvSNNBackend(filters=[2], kernel_sizes=[3], hidden=[4], train_beta=True)
     model = be.build_model((3, 6, 6, 1), 3, 0)
     x = (rng.random((4, 3, 6, 6, 1)) < 0.5).astype(np.float32)
     model.save(tmp_path / "c.keras")
@@ -100,16 +101,22 @@ def test_save_load_round_trip(tmp_path, rng):
     [
         ({"readout": "softmax"}, "readout"),
         ({"bits": 1}, "bits"),
-        ({"conv_filters": [0]}, "conv_filters"),
-        ({"conv_filters": [4, 4], "kernel_sizes": [3, 3, 3]}, "kernel size"),
+        ({"filters": [0]}, "filters"),
+        ({"filters": [4, 4], "kernel_sizes": [3, 3, 3]}, "kernel size"),
         ({"surrogate": "nope"}, "surrogate"),
         ({"beta": 2.0}, "beta"),
-        ({"n_layers": 3}, "Unknown ConvSNN parameters"),
     ],
 )
 def test_bad_params(params, match):
     with pytest.raises(ValueError, match=match):
         ConvSNNBackend(**params)
+
+
+def test_unknown_params():
+    with pytest.raises(TypeError, match="n_layers"):
+        ConvSNNBackend(n_layers=3)
+    with pytest.raises(ValueError, match=r"Unknown convsnn parameters \['n_layers'\]"):
+        get_backend("convsnn", n_layers=3)
 
 
 def test_bad_inputs():
@@ -129,4 +136,4 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="n_classes"):
         be.build_model((3, 8, 8, 1), 1, 0)
     with pytest.raises(TypeError, match="quantized"):
-        be.predict_logits(None, np.zeros((1, 3, 8, 8, 1)), 1, timesteps=3)
+        be.predict_logits(None, np.zeros((1, 3, 8, 8, 1)), 1, time_steps=3)

@@ -11,7 +11,7 @@ def test_classifier_convsnn_fit_predict_save_load(tmp_path, rng):
     n = 24
     x = rng.random((n, 3, 6, 6, 1)) < 0.5
     y = np.arange(n) % 2
-    clf = Classifier("convsnn", backend_params={"conv_filters": [2], "kernel_sizes": [3],
+    clf = Classifier("convsnn", backend_params={"filters": [2], "kernel_sizes": [3],
                                                 "hidden": [8], "bits": 3, "threshold": 0.2,
                                                 "readout": "membrane_mean"},
                      epochs=1, batch_size=8, validation_split=0.0, progress=False, seed=0)

@@ -6,8 +6,7 @@ import pytest
 import tensorflow as tf
 
 from spykeflow.functional import lif as F
-from spykeflow.layers.lif import (LIFConv1D, LIFConv2D, LIFDense, SequenceFlatten,
-                                  SequenceMaxPool)
+from spykeflow.layers.lif import LIFConv1D, LIFConv2D, LIFDense, SequenceFlatten, SequenceMaxPool
 
 
 def test_dense_equals_functional_trace(rng):

@@ -1,4 +1,5 @@
-"""Quantisation: at most 2^b levels, straight-through gradient, integer export, float/quantised copies."""
+"""Quantisation: at most 2^b levels, straight-through gradient, integer export, float/quantised
+copies."""
 
 import keras
 import numpy as np

@@ -1,4 +1,5 @@
-"""Every surrogate's forward is the Heaviside step and its gradient equals its documented formula."""
+"""Every surrogate's forward is the Heaviside step and its gradient equals its documented
+formula."""
 
 import math
 

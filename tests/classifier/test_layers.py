@@ -173,7 +173,8 @@ def test_event_matmul_equals_dense_matmul_values_and_gradient():
     np.testing.assert_allclose(e.numpy(), d.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(tf.convert_to_tensor(tape.gradient(le, w)).numpy(),
                                tape.gradient(ld, w).numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(event_matmul(x > 0, w).numpy(), tf.matmul((x > 0).astype(np.float32), w).numpy(),
+    np.testing.assert_allclose(event_matmul(x > 0, w).numpy(),
+                               tf.matmul((x > 0).astype(np.float32), w).numpy(),
                                rtol=1e-5, atol=1e-6)
 
 

@@ -31,6 +31,7 @@ def test_classifier_predictions_do_not_depend_on_the_bound(monkeypatch):
 
     original = T.memory_bounded_batch
     monkeypatch.setattr(T, "memory_bounded_batch",
-                        lambda m, b: seen.append(b) or original(m, b, budget_bytes=3 * 8 * 8 * 2 * 4 * 5))
+                        lambda m, b: seen.append(b)
+                        or original(m, b, budget_bytes=3 * 8 * 8 * 2 * 4 * 5))
     np.testing.assert_allclose(clf.decision_scores(x), full, atol=1e-6)
     assert seen == [1024]

@@ -17,8 +17,8 @@ def test_sklearn_contract_svm(estimator, check):
 
 
 @pytest.mark.slow
-@parametrize_with_checks([Classifier("relu", hidden=32, epochs=30, batch_size=32,
-                                     learning_rate=0.01, dropout=0.0, progress=False,
-                                     validation_split=0.0)])
+@parametrize_with_checks([Classifier("relu", backend_params={"hidden": 32, "dropout": 0.0},
+                                     epochs=30, batch_size=32, learning_rate=0.01,
+                                     progress=False, validation_split=0.0)])
 def test_sklearn_contract_keras(estimator, check):
     check(estimator)

@@ -13,7 +13,7 @@ from spykeflow.layers.qcfs import QCFS
 def _one_layer(w, b, theta, levels, readout):
     k, n = w.shape
     model = keras.Sequential([
-        keras.Input((k,)), keras.layers.Dense(n), QCFS(levels=levels, initial_threshold=theta),
+        keras.Input((k,)), keras.layers.Dense(n), QCFS(levels=levels, threshold=theta),
         keras.layers.Dense(readout.shape[1], use_bias=False)])
     model.set_weights([w, b, np.array(theta, "float32"), readout])
     return model
@@ -60,9 +60,9 @@ def test_rates_equal_qcfs_with_L_equal_T_for_every_T():
 def _tiny_deep(seed):
     rng = np.random.default_rng(seed)
     model = keras.Sequential([
-        keras.Input((6, 6, 1)), keras.layers.Conv2D(4, 3, padding="same"), QCFS(4, initial_threshold=1.0),
+        keras.Input((6, 6, 1)), keras.layers.Conv2D(4, 3, padding="same"), QCFS(4, threshold=1.0),
         keras.layers.AveragePooling2D(2), keras.layers.Flatten(), keras.layers.Dense(8),
-        QCFS(4, initial_threshold=1.5), keras.layers.Dense(3)])
+        QCFS(4, threshold=1.5), keras.layers.Dense(3)])
     model.set_weights([w if w.ndim == 0 else rng.normal(0, 0.5, w.shape).astype("float32")
                        for w in model.get_weights()])
     return model, rng.uniform(0, 1, (40, 6, 6, 1)).astype("float32")
@@ -98,9 +98,9 @@ def test_batchnorm_folding_preserves_outputs():
     rng = np.random.default_rng(6)
     model = keras.Sequential([
         keras.Input((8, 8, 2)), keras.layers.Conv2D(3, 3), keras.layers.BatchNormalization(),
-        QCFS(8, initial_threshold=1.0), keras.layers.AveragePooling2D(2),
+        QCFS(8, threshold=1.0), keras.layers.AveragePooling2D(2),
         keras.layers.Conv2D(4, 3, use_bias=False, padding="same"),
-        keras.layers.BatchNormalization(center=False, epsilon=0.01), QCFS(8, initial_threshold=2.0),
+        keras.layers.BatchNormalization(center=False, epsilon=0.01), QCFS(8, threshold=2.0),
         keras.layers.Flatten(), keras.layers.Dropout(0.5), keras.layers.Dense(5),
         keras.layers.BatchNormalization(scale=False), keras.layers.Activation("linear")])
     for layer in model.layers:
@@ -174,7 +174,7 @@ def test_static_input_equals_constant_frame_sequence():
     snn = convert(model)
     a = snn.simulate(x[:5], 12, record=[3, 12])
     seq = np.repeat(x[:5, None] / 4.0, 3, axis=1)  # 3 frames, scale 4, cycled
-    b = snn.simulate(seq, 12, record=[3, 12], scale=4.0)
+    b = snn.simulate(seq, 12, record=[3, 12], input_scale=4.0)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
@@ -185,7 +185,7 @@ def test_simulate_validates_arguments():
         snn.simulate(x, 4, record=[0, 5])
     with pytest.raises(ValueError, match=r"x.shape=\(3, 5\)"):
         snn.simulate(np.zeros((3, 5)), 4)
-    with pytest.raises(TypeError, match="timesteps"):
+    with pytest.raises(TypeError, match="time_steps"):
         snn.simulate(x, 2.5)
 
 
@@ -193,6 +193,6 @@ def test_uint8_event_counts_are_scaled_inside_the_loop():
     model, _ = _tiny_deep(10)
     snn = convert(model)
     counts = np.random.default_rng(0).integers(0, 3, (7, 5, 6, 6, 1)).astype(np.uint8)
-    a = snn.simulate(counts, 9, record=[2, 9], scale=0.5, batch_size=4)
+    a = snn.simulate(counts, 9, record=[2, 9], input_scale=0.5, batch_size=4)
     b = snn.simulate(counts.astype("float32") * 0.5, 9, record=[2, 9], batch_size=4)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)

@@ -8,17 +8,19 @@ import tensorflow as tf
 from spykeflow.layers.qcfs import QCFS
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"levels": 0}, "levels"), ({"levels": 2.5}, "levels"), ({"levels": True}, "levels"),
-    ({"shift": 1.5}, "shift"), ({"initial_threshold": 0.0}, "initial_threshold"),
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"levels": 0}, ValueError, "levels"), ({"levels": 2.5}, TypeError, "levels"),
+    ({"levels": True}, TypeError, "levels"), ({"shift": 1.5}, ValueError, "shift"),
+    ({"threshold": 0.0}, ValueError, "threshold"),
+    ({"train_threshold": "yes"}, TypeError, "train_threshold"),
 ])
-def test_invalid_arguments(kw, match):
-    with pytest.raises(ValueError, match=match):
+def test_invalid_arguments(kw, exc, match):
+    with pytest.raises(exc, match=match):
         QCFS(**kw)
 
 
 def test_layer_forward_and_lambda_gradient():
-    layer = QCFS(levels=4, initial_threshold=1.0)
+    layer = QCFS(levels=4, threshold=1.0)
     z = tf.constant([[-0.2, 0.3, 0.6, 2.0]])
     with tf.GradientTape() as tape:
         a = layer(z)
@@ -27,16 +29,16 @@ def test_layer_forward_and_lambda_gradient():
     (g,) = tape.gradient(loss, layer.trainable_weights)
     # (0.25 - 0.3) + (0.5 - 0.6) + 1 (clipped) + 0 (below the window)
     assert float(g) == pytest.approx(0.85, abs=1e-6)
-    frozen = QCFS(levels=4, trainable_threshold=False)
+    frozen = QCFS(levels=4, train_threshold=False)
     frozen.build((None, 4))
     assert frozen.trainable_weights == [] and len(frozen.weights) == 1
 
 
 def test_get_config_round_trip():
-    layer = QCFS(levels=16, shift=0.25, initial_threshold=3.0, name="q")
+    layer = QCFS(levels=16, shift=0.25, threshold=3.0, name="q")
     clone = QCFS.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
-    assert (clone.levels, clone.shift, clone.initial_threshold) == (16, 0.25, 3.0)
+    assert (clone.levels, clone.shift, clone.threshold_init) == (16, 0.25, 3.0)
     assert keras.saving.get_registered_name(QCFS) == "spykeflow>QCFS"
 
 
@@ -55,7 +57,7 @@ def test_save_load_round_trip(tmp_path):
 
 def test_lambda_learns_in_fit():
     # regression target outside the initial clip: the straight-through gradient raises lambda
-    model = keras.Sequential([keras.Input((1,)), QCFS(levels=4, initial_threshold=1.0, name="q")])
+    model = keras.Sequential([keras.Input((1,)), QCFS(levels=4, threshold=1.0, name="q")])
     model.compile(keras.optimizers.SGD(0.05), "mse")
     x = np.linspace(0, 3, 64, dtype="float32")[:, None]
     model.fit(x, x, epochs=5, verbose=0, batch_size=16)

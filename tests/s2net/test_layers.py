@@ -95,7 +95,7 @@ def test_regulariser_added_as_model_loss():
 
 
 def test_save_load_round_trip(tmp_path):
-    backend = S2NetBackend(channels=(3, 4), kernel_sizes=[(2, 3), (2, 3)],
+    backend = S2NetBackend(filters=(3, 4), kernel_sizes=[(2, 3), (2, 3)],
                            dilations=[(1, 1), (2, 2)], recurrent=True, lateral=False)
     model = backend.build_model((6, 12, 2), 3, seed=0)
     x = np.random.default_rng(0).normal(size=(2, 6, 12, 2)).astype(np.float32)
@@ -106,14 +106,14 @@ def test_save_load_round_trip(tmp_path):
     conv = loaded.get_layer("s2net_conv2")
     assert conv.lateral is False and conv.recurrent is True
     assert conv.dilation_rate == (2, 2)
-    assert conv.spike_fn.get_config() == {"name": "sigmoid", "scale": 10.0}
+    assert conv.surrogate.get_config() == {"name": "sigmoid", "scale": 10.0}
     cfg = S2NetConv1D(2, 3, beta=0.3, surrogate="fast_sigmoid").get_config()
     again = S2NetConv1D.from_config(cfg)
     assert again.get_config() == cfg
 
 
 def test_same_seed_same_model():
-    b = S2NetBackend(channels=(2,), kernel_sizes=[(2, 3)], dilations=[(1, 1)])
+    b = S2NetBackend(filters=(2,), kernel_sizes=[(2, 3)], dilations=[(1, 1)])
     w1 = [v.numpy() for v in b.build_model((4, 6, 1), 2, seed=3).weights]
     w2 = [v.numpy() for v in b.build_model((4, 6, 1), 2, seed=3).weights]
     for a, c in zip(w1, w2):
@@ -121,9 +121,9 @@ def test_same_seed_same_model():
 
 
 def test_backend_hooks_and_firing_rates():
-    b = S2NetBackend(channels=(2,), kernel_sizes=[(1, 1)], dilations=[(1, 1)], clipvalue=5.0)
+    b = S2NetBackend(filters=(2,), kernel_sizes=[(1, 1)], dilations=[(1, 1)], gradient_clip=5.0)
     assert b.optimizer_kwargs() == {"clipvalue": 5.0}
-    assert S2NetBackend(clipvalue=None).optimizer_kwargs() == {}
+    assert S2NetBackend(gradient_clip=None).optimizer_kwargs() == {}
     model = b.build_model((5, 3), 2, seed=0)  # (T, F) input gets a channel axis
     rates = b.firing_rates(model, np.zeros((3, 5, 3), np.float32), batch_size=2, dt=0.01)
     assert rates == {"s2net_conv1": 0.0}  # zero input never reaches a positive threshold
@@ -136,7 +136,7 @@ def test_backend_hooks_and_firing_rates():
     "kwargs, exc, match",
     [
         ({"beta": 1.5}, ValueError, "beta in"),
-        ({"threshold": -1.0}, ValueError, "threshold in"),
+        ({"threshold": -1.0}, ValueError, "threshold >= 0"),
         ({"lateral": "yes"}, TypeError, "lateral"),
         ({"kernel_size": (0, 3)}, ValueError, "kernel_size"),
         ({"dilation_rate": (1, 1, 1)}, ValueError, "dilation_rate"),
@@ -159,7 +159,7 @@ def test_bad_input_rank_errors():
     with pytest.raises(ValueError, match="sequences"):
         S2NetBackend().check_input(np.zeros((2, 3, 4, 5, 6)))
     with pytest.raises(ValueError, match="kernel_sizes"):
-        S2NetBackend(channels=(2, 2), kernel_sizes=[(2, 3)])
+        S2NetBackend(filters=(2, 2), kernel_sizes=[(2, 3)])
 
 
 def test_gradient_clip_bounds_every_weight_gradient():

@@ -56,8 +56,8 @@ def test_mse_loss_matches_formula():
 
 @pytest.mark.parametrize(
     "kwargs,match",
-    [({"filters": (4,)}, "two positive ints"), ({"dropout": 1.0}, "dropout"),
-     ({"loss": "hinge"}, "loss in"), ({"kernel_size": 0}, "kernel_size >= 1")],
+    [({"filters": (4,)}, "filters to be an int >= 1 or 2 such ints"), ({"dropout": 1.0}, "dropout"),
+     ({"loss": "hinge"}, "loss to be one of"), ({"kernel_size": 0}, "kernel_size >= 1")],
 )
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):

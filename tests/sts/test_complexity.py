@@ -15,7 +15,7 @@ def test_conv_dense_counts_by_hand():
     out = keras.layers.Dense(5, name="d")(keras.layers.Flatten()(h))
     r = C.complexity(keras.Model(inp, out))
     assert r["params"] == (3 * 3 * 2 * 4 + 4) + (36 * 5 + 5)
-    assert [l["macs"] for l in r["layers"]] == [6 * 6 * 3 * 3 * 2 * 4, 36 * 5]
+    assert [row["macs"] for row in r["layers"]] == [6 * 6 * 3 * 3 * 2 * 4, 36 * 5]
     assert r["macs"] == r["ops"] == 2592 + 180 and r["sops"] == 0
 
 

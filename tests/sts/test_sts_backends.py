@@ -17,10 +17,10 @@ def _resnet(t=3, size=16, width=2, n_classes=4, **kw):
 
 def test_resnet_structure_layers_and_block_skips():
     _, model = _resnet()
-    convs = [l for l in model.layers if l.name.startswith("conv")]
-    shortcuts = [l for l in model.layers if l.name.startswith("shortcut")]
-    synapses = [l for l in model.layers if isinstance(l, STSSynapse)]
-    drops = [l for l in model.layers if isinstance(l, keras.layers.Dropout)]
+    convs = [ly for ly in model.layers if ly.name.startswith("conv")]
+    shortcuts = [ly for ly in model.layers if ly.name.startswith("shortcut")]
+    synapses = [ly for ly in model.layers if isinstance(ly, STSSynapse)]
+    drops = [ly for ly in model.layers if isinstance(ly, keras.layers.Dropout)]
     # 1 stem conv + 4 blocks x 2 sub-blocks x 2 convs + the FC output = 18 layers
     assert len(convs) == 17 and model.get_layer("output").units == 4
     assert len(shortcuts) == 3                     # projections where the width/stride changes
@@ -106,8 +106,9 @@ def test_classifier_facade_runs_sts_backend():
     rng = np.random.default_rng(0)
     x = (rng.random((12, 3, 6, 6)) * 255).astype(np.uint8)
     y = np.array([0, 1, 2] * 4)
-    clf = Classifier("sts_convsnn", filters=(2,), switch_epoch=1, epochs=2, batch_size=6,
-                     validation_split=0.0, progress=False, restore_best=False)
+    clf = Classifier("sts_convsnn", backend_params={"filters": (2,), "switch_epoch": 1},
+                     epochs=2, batch_size=6, validation_split=0.0, progress=False,
+                     restore_best=False)
     clf.fit(x, y)
     assert clf.backend_._switch.snn_epochs == [0.0, 1.0]
     assert clf.history_.get("sts_snn", [0.0, 1.0]) == [0.0, 1.0]
@@ -116,7 +117,8 @@ def test_classifier_facade_runs_sts_backend():
     assert clf.predict(x).shape == (12,)
 
 
-@pytest.mark.parametrize("name", ["sts_convsnn", pytest.param("sts_resnet", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", ["sts_convsnn",
+                                  pytest.param("sts_resnet", marks=pytest.mark.slow)])
 def test_save_load_round_trip(tmp_path, name):
     kw = {"filters": (2, 2)} if name == "sts_convsnn" else {"base_width": 2}
     backend = backends.get(name, **kw)
