@@ -27,6 +27,7 @@ __all__ = [
     "check_int",
     "check_float",
     "check_floats",
+    "check_int_list",
     "check_int_tuple",
     "check_in",
     "check_fitted",
@@ -144,6 +145,26 @@ def check_floats(
     if not value:
         raise ValueError(f"Expected a number or a non-empty list for {name}. Received: {name}=[].")
     return [check_float(v, name, low, high, low_open, high_open) for v in value]
+
+
+def check_int_list(value: Any, name: str, minimum: int = 1,
+                   allow_empty: bool = False) -> list[int]:
+    """An int or a sequence of ints >= ``minimum`` (e.g. units or filters per layer) as a list.
+
+    >>> check_int_list(3, "hidden"), check_int_list((16, 32), "filters")
+    ([3], [16, 32])
+    >>> check_int_list([], "hidden")
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected hidden to be an int or a non-empty list of ints. Received: hidden=[].
+    """
+    values = [value] if is_int(value) else value
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or (
+            not allow_empty and len(values) == 0):
+        kind = "a list" if allow_empty else "a non-empty list"
+        raise ValueError(f"Expected {name} to be an int or {kind} of ints. "
+                         f"Received: {name}={value!r}.")
+    return [check_int(v, name, minimum=minimum) for v in values]
 
 
 def check_int_tuple(value: Any, name: str, length: int, minimum: int = 1) -> tuple:

@@ -28,31 +28,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_int, is_int
-
-__all__ = ["INPUT_KINDS", "Backend", "KerasBackend", "EstimatorBackend", "check_int_list"]
+__all__ = ["INPUT_KINDS", "Backend", "KerasBackend", "EstimatorBackend"]
 
 #: Values of :attr:`Backend.input_kind`.
 INPUT_KINDS = ("features", "sequence", "any")
-
-
-def check_int_list(value: Any, name: str, minimum: int = 1, allow_empty: bool = False) -> list[int]:
-    """An int or a sequence of ints >= ``minimum`` (e.g. units or filters per layer) as a list.
-
-    >>> check_int_list(3, "hidden"), check_int_list((16, 32), "filters")
-    ([3], [16, 32])
-    >>> check_int_list([], "hidden")
-    Traceback (most recent call last):
-    ...
-    ValueError: Expected hidden to be an int or a non-empty list of ints. Received: hidden=[].
-    """
-    values = [value] if is_int(value) else value
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or (
-            not allow_empty and len(values) == 0):
-        kind = "a list" if allow_empty else "a non-empty list"
-        raise ValueError(f"Expected {name} to be an int or {kind} of ints. "
-                         f"Received: {name}={value!r}.")
-    return [check_int(v, name, minimum=minimum) for v in values]
 
 
 class Backend:

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._validation import check_bool, check_float, check_in
+from .._validation import check_bool, check_float, check_in, check_int_list
 from ..functional import surrogate as _surrogate
 from ..layers.binary import (
     DROPOUT_MODES,
@@ -34,7 +34,7 @@ from ..layers.binary import (
     FloorLogits,
     StraightThroughReLU,
 )
-from .base import KerasBackend, check_int_list
+from .base import KerasBackend
 
 __all__ = ["BinaryReadout", "ReluReadout", "QuadraticCost"]
 

@@ -55,13 +55,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from .._validation import check_bool, check_float, check_floats, check_in, check_int
+from .._validation import check_bool, check_float, check_floats, check_in, check_int, check_int_list
 from ..functional import lif as F
 from ..functional import quantize as Q
 from ..functional import surrogate as S
 from ..layers.lif import LIFConv1D, LIFConv2D, LIFDense, SequenceFlatten, SequenceMaxPool
 from ..layers.quantize import export_quantized, with_bits
-from .base import KerasBackend, check_int_list
+from .base import KerasBackend
 
 __all__ = ["ConvSNNBackend", "READOUTS"]
 

@@ -28,8 +28,16 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import NotFittedError, check_bool, check_float, check_in, check_int, is_int
-from .base import KerasBackend, check_int_list
+from .._validation import (
+    NotFittedError,
+    check_bool,
+    check_float,
+    check_in,
+    check_int,
+    check_int_list,
+    is_int,
+)
+from .base import KerasBackend
 
 __all__ = ["QCFSBackend"]
 

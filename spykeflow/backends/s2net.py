@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_float, check_in, check_int_tuple
+from .._validation import check_bool, check_float, check_in, check_int_list, check_int_tuple
 from ..functional import surrogate as S
-from .base import KerasBackend, check_int_list
+from .base import KerasBackend
 
 __all__ = ["S2NetBackend", "PAPER_KERNEL_SIZES", "PAPER_DILATIONS"]
 

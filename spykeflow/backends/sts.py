@@ -62,7 +62,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from .._validation import check_bool, check_float, check_in, check_int
+from .._validation import check_bool, check_float, check_in, check_int, check_int_list
 from ..functional import surrogate as S
 from ..layers.sts import (
     DEFAULT_SURROGATE,
@@ -74,7 +74,7 @@ from ..layers.sts import (
     set_mode,
 )
 from ..layers.time_fold import TimeFolded
-from .base import KerasBackend, check_int_list
+from .base import KerasBackend
 
 __all__ = ["STSConvSNN", "STSResNet", "RateMSE", "RateCrossEntropy", "LOSSES"]
 

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from spykeflow import backends
-from spykeflow.backends.base import check_int_list
+from spykeflow._validation import check_int_list
 from spykeflow.functional import audio, radar, surrogate
 from spykeflow.functional import quantize as Q
 from spykeflow.layers.binary import BinaryDense, FloorLogits
