@@ -12,10 +12,11 @@ import numpy as np
 import stdp_images
 from evaluate import fit_evaluate
 from run import Run, limit
+from stdp_configs import StdpConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class NmnistConfig(stdp_images.StdpConfig):
+class NmnistConfig(StdpConfig):
     dataset: str = "nmnist"
     backend: str = "svm"
     #: time bins per recording

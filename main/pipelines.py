@@ -12,28 +12,29 @@ import nmnist
 import qcfs
 import sequences
 import soli
-import stdp_images as images
+import stdp_images
 from config import Pipeline
+from stdp_configs import DigitsConfig, EmnistConfig, FacebikeConfig, FashionConfig, MnistConfig
 
 PIPELINES: dict[str, Pipeline] = {
     "digits": Pipeline(
         "embedded scikit-learn digits, no download: encode, STDP Conv1, Pool1 features, "
         "binary readout, all plots (about 25 s of CPU time)",
-        images.DigitsConfig, images.body),
+        DigitsConfig, stdp_images.body),
     "mnist": Pipeline(
         "MNIST, published one-layer (mnist_conv1) or two-layer (--layers 2, net4) settings, "
         "binary sg1 readout (--backend reference: the original's SGD)",
-        images.MnistConfig, images.body),
-    "fashion": Pipeline("Fashion-MNIST with the MNIST settings", images.FashionConfig,
-                        images.body),
+        MnistConfig, stdp_images.body),
+    "fashion": Pipeline("Fashion-MNIST with the MNIST settings", FashionConfig,
+                        stdp_images.body),
     "emnist": Pipeline(
         "EMNIST Balanced (the available subset), emnist_conv1 / net4, binary sg1 readout",
-        images.EmnistConfig, images.body),
+        EmnistConfig, stdp_images.body),
     "facebike": Pipeline(
         "Caltech faces vs motorbikes (Kheradpisheh et al. 2018): 160x250 images, three STDP "
         "conv layers (STDP on LearningSet), standardised Pool1 + Pool2 spikes and Conv3 max "
         "potentials, linear SVM with C from 5-fold CV on TrainingSet",
-        images.FacebikeConfig, images.body),
+        FacebikeConfig, stdp_images.body),
     "nmnist": Pipeline(
         "N-MNIST subset: events -> spike frames -> STDP Conv1/Pool1 features -> readout "
         "(--backend convsnn: BPTT ConvSNN with 4-bit QAT on the frames)",

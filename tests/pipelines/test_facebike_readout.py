@@ -16,6 +16,7 @@ sys.path.insert(0, str(REPO / "main"))
 
 import api  # noqa: E402  (main/api.py)
 import readout  # noqa: E402
+import stdp_configs  # noqa: E402
 import stdp_images  # noqa: E402
 
 from spykeflow import Network  # noqa: E402
@@ -36,7 +37,7 @@ def tiny_net():
 
 def test_feature_sets_default_is_the_networks_own_binary_features(tiny_net):
     net, x = tiny_net
-    assert stdp_images.StdpConfig().features is None
+    assert stdp_configs.StdpConfig().features is None
     f = stdp_images.transform(net, x, None)
     assert f.dtype == np.uint8 and np.array_equal(f, net.transform(x))
 
@@ -55,7 +56,7 @@ def test_binary_and_max_potential_are_concatenated_as_float(tiny_net):
 
 
 def test_facebike_reads_pool1_pool2_spikes_and_conv3_max_potentials():
-    config = stdp_images.FacebikeConfig()
+    config = stdp_configs.FacebikeConfig()
     assert config.features == ((1, "binary"), (3, "binary"), (4, "max_potential"))
     layers = stdp_images.network_layers(config)
     assert [type(layer).__name__ for layer in layers] == ["STDPConv", "SpikePool", "STDPConv",
