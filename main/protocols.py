@@ -21,6 +21,7 @@ the paper's 1/6 its 18 spiking layers stayed at chance; STS pre-training reached
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -52,7 +53,7 @@ PAPER = {
 
 #: Settings of the CPU reproduction (1 Dec 2026). ``snn_surrogate`` is the paper's N(0.5, 1/6)
 #: read as a standard deviation of 1/6.
-CPU_PROTOCOL = MappingProxyType(dict(
+CPU_PROTOCOL: Mapping[str, Any] = MappingProxyType(dict(
     n_train=10000, n_test=2000, epochs=8,
     lr_schedule="step", lr_schedule_params={"step_size": 5, "gamma": 0.3},
     ann_width=32, convlstm_width=8, snn_width=48, snn_kernel=5, resnet_width=8,

@@ -98,7 +98,8 @@ class Run:
 
         return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
 
-    def load(self, dataset: str, split: str, data_root: str | None, **options) -> tuple:
+    def load(self, dataset: str, split: str, data_root: str | None,
+             **options) -> tuple[np.ndarray, np.ndarray]:
         """``spykeflow.datasets.load`` without the loaders' own bars when the run is quiet."""
         from spykeflow import datasets
 
@@ -120,7 +121,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def limit(x: np.ndarray, y: np.ndarray, n: int | None) -> tuple[np.ndarray, np.ndarray]:
+def limit(x: np.ndarray, y: np.ndarray, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` samples (all of them when ``n`` is None or 0)."""
     return (x, y) if not n else (x[:n], y[:n])
 

@@ -43,7 +43,7 @@ def load_clips(seq: int, split: str, n: int, seed: int, data_root: str | None = 
 
 
 def body(run: Run, config: SequencesConfig) -> dict:
-    data = []
+    data: list[np.ndarray] = []
     for split, n in (("train", config.train_limit), ("test", config.test_limit)):
         data += load_clips(config.seq, split, n, config.seed, config.data_root,
                            config.time_steps)

@@ -25,13 +25,13 @@ def network_layers(config: StdpConfig) -> list:
     if config.layers_spec:
         layers = []
         for item in config.layers_spec:
-            options = {k: v for k, v in item.items() if k != "type"}
-            layers.append(api.stdp_conv(**options) if item["type"] == "conv"
-                          else api.spike_pool(**options))
+            spec = {k: v for k, v in item.items() if k != "type"}
+            layers.append(api.stdp_conv(**spec) if item["type"] == "conv"
+                          else api.spike_pool(**spec))
     else:
         layers = api.preset_layers(config.network_preset())
-    images = config.stdp_images
-    images = list(images) if isinstance(images, tuple) else [images] if images else []
+    given = config.stdp_images
+    images = list(given) if isinstance(given, tuple) else [given] if given else []
     convs = [i for i, layer in enumerate(layers) if isinstance(layer, api.STDPConv)]
     for k, i in enumerate(convs):
         options: dict[str, Any] = {}
@@ -186,7 +186,7 @@ def _readout(run, config, f_train, y_train, f_test, y_test) -> dict:
 
 
 def _statistics(net, spikes_test, y_test) -> dict:
-    out = {"samples": len(spikes_test),
+    out: dict[str, Any] = {"samples": len(spikes_test),
            "input_spikes_per_image": float(spikes_test.sum() / len(spikes_test))}
     for i, name in enumerate(stdp_plots.layer_names(net)):
         stats = net.spike_statistics(spikes_test, y_test, layer=i)
