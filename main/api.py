@@ -20,8 +20,8 @@ import spykeflow
 from spykeflow.network import SpikePool, STDPConv
 
 __all__ = ["STDPConv", "SpikePool", "stdp_conv", "spike_pool", "with_options", "filters_of",
-           "preset_layers", "network", "load_network", "image_encoder", "event_encoder",
-           "events_to_frames", "soli_frames", "log_mel_features", "classifier",
+           "preset_layers", "network", "save_network", "load_network", "image_encoder",
+           "event_encoder", "events_to_frames", "soli_frames", "log_mel_features", "classifier",
            "s2net_params", "reference_classifier", "qcfs_reconvert", "qcfs_curve",
            "qcfs_thresholds"]
 
@@ -39,7 +39,7 @@ def spike_pool(**options: Any) -> SpikePool:
 
 def with_options(layer: STDPConv, **options: Any) -> STDPConv:
     """A copy of ``layer`` with ``options`` changed (to become ``layer.replace(**options)``)."""
-    return STDPConv.from_config({**layer.get_config(), **options})
+    return STDPConv.from_config({**layer.get_config(), **options}, weights=layer.weights)
 
 
 def filters_of(layer: STDPConv) -> int:
