@@ -28,6 +28,8 @@ def test_cpu_protocol_settings_per_model():
     assert P.classifier_kwargs("cnn_lstm")["backend_params"]["lstm_units"] == 32
     assert P.classifier_kwargs("convlstm")["backend_params"]["filters"] == [8, 8]
     assert P.classifier_kwargs("c3d")["batch_size"] == 100
+    # main/ is not collected for doctests: the module docstring's examples, checked here
+    assert P.classifier_kwargs("cnn")["backend_params"]["filters"] == [32, 32]
 
 
 def test_paper_protocol_and_overrides_do_not_touch_the_presets():
