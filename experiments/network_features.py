@@ -112,11 +112,13 @@ def main(argv=None):
     h = net.history_["layers"][0]
     res["winners_per_image"] = float(np.mean(h["winners_per_image"]))
     res["conv1_spikes_per_training_image"] = float(np.mean(h["spikes_per_image"]))
-    res["C_l_snapshots"] = {int(i): float(c) for i, c in zip(h["snapshot_images"], h["convergence"])}
+    res["C_l_snapshots"] = {int(i): float(c)
+                            for i, c in zip(h["snapshot_images"], h["convergence"])}
     res["C_l_final"] = float(h["convergence"][-1])
     res["updates_per_map"] = list(map(int, h["updates_per_map"]))
     del spikes
-    logging.info("conv1 ready: winners/image %.3f, C_l %.3g", res["winners_per_image"], res["C_l_final"])
+    logging.info("conv1 ready: winners/image %.3f, C_l %.3g", res["winners_per_image"],
+                 res["C_l_final"])
     if args.save_network:
         net.save(args.save_network)
 
@@ -160,8 +162,9 @@ def main(argv=None):
         logging.info("random conv1 svm: %s", res["svm_random_conv1"])
 
     if args.conv2_images:
-        net2 = Network.preset("mnist_conv2", seed=args.seed, progress=False, batch_size=args.net_batch)
-        net2.layers[0].weights = net.weights_[0]   # frozen trained Conv1 (B7: weights take effect)
+        net2 = Network.preset("mnist_conv2", seed=args.seed, progress=False,
+                              batch_size=args.net_batch)
+        net2.layers[0].weights = net.weights_[0]   # the trained Conv1 (given weights are used)
         net2.layers[0].n_images = 0                # Conv1 is given and stays frozen
         net2.layers[2].n_images = args.conv2_images
         t0 = time.perf_counter()

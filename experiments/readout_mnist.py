@@ -2,8 +2,9 @@
 
 Reads a feature file and trains the binary readout (surrogate 1 / surrogate 2) and the ReLU
 baseline over several seeds; reports test accuracy at the best validation epoch
-("test@best-val", reference C7) and at the final epoch, mean and max over seeds, and the time
-per epoch. Results are written to a JSON file after every run (so a partial run is usable).
+("test@best-val", as the original notebooks did: docs/original/readout.md) and at the final
+epoch, mean and max over seeds, and the time per epoch. Results are written to a JSON file
+after every run (so a partial run is usable).
 
 Feature files (``.npz``), either form:
 
@@ -22,7 +23,8 @@ Usage (the settings of the README's results; ``<pool1.npz>`` from
         --batch-size 256 --lr-schedule step --lr-schedule-params '{"step_size": 4, "gamma": 0.3}' \\
         --out experiments/readout_results/mnist_sg1.json
 
-EMNIST (``--task emnist``) adds the conditioned and collapsed accuracies (reference C9).
+EMNIST (``--task emnist``) adds the conditioned and collapsed accuracies
+(docs/original/readout.md).
 Model per the notebooks: hidden 1000 (MNIST surrogates) / 900 (MNIST ReLU) / 1500 (EMNIST),
 dropout 0.5 as ``z := -1``, truncated-normal init std 0.01, floored logits for the binary
 readout. Training schedule is configurable (default here: Adam, batch 128, shuffled, 9 %
@@ -35,7 +37,6 @@ import argparse
 import json
 import logging
 import os
-import pathlib
 import statistics
 import time
 

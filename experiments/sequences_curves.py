@@ -48,7 +48,8 @@ def plot(results, seq, switch_epoch, model="convsnn"):
             ax.text(switch_epoch + 0.6, 0.02, "switch to spikes", color="grey", fontsize=8)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(f"{'ConvSNN 48-48' if model == 'convsnn' else 'STS-ResNet'}, seq{seq}: {title}")
+        name = "ConvSNN 48-48" if model == "convsnn" else "STS-ResNet"
+        ax.set_title(f"{name}, seq{seq}: {title}")
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("accuracy")

@@ -23,10 +23,10 @@ of the same cell with another learning rate or backend parameters stops the scri
 being skipped or mixed into the table.
 
 ``main/main.py sequences --model ... --seq ...`` trains one cell with the same presets
-(:mod:`spykeflow.backends.sequence_presets`).
+(``main/protocols.py``) and the same clips (``main/sequences.py``).
 
 The defaults are the CPU protocol of 1 Dec 2026
-(:data:`spykeflow.backends.sequence_presets.CPU_PROTOCOL`, docs/design_choices.md, STS
+(``CPU_PROTOCOL`` of ``main/protocols.py``, docs/design_choices.md, STS
 section): 10,000 / 2,000 clips, 8 epochs, learning rate x0.3 after epoch 5; the ConvSNN 48-48
 with 5x5 kernels by plain BPTT at lr 2e-3, STS-ResNet at base width 8 by plain BPTT (surrogate
 sigma 0.5), the ANN baselines at width 32 (ConvLSTM 8). The table of the README was made by (two
@@ -77,11 +77,13 @@ import time
 
 import numpy as np
 
-log = logging.getLogger("spykeflow.experiments.sequences")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "main"))
 
-from spykeflow.backends.sequence_presets import CPU_PROTOCOL, LABELS, MODELS, PAPER  # noqa: E402
-from spykeflow.backends.sequence_presets import classifier_kwargs  # noqa: E402
-from spykeflow.backends.sequence_presets import resolve as _resolve  # noqa: E402
+from protocols import CPU_PROTOCOL, LABELS, MODELS, PAPER, classifier_kwargs  # noqa: E402
+from protocols import resolve as _resolve  # noqa: E402
+from sequences import load_clips  # noqa: E402
+
+log = logging.getLogger("spykeflow.experiments.sequences")
 
 DEFAULTS = dict(
     model="convsnn", seq=2, seed=0, data_seed=0, n_train=10000, n_test=2000, epochs=30,
@@ -92,14 +94,10 @@ DEFAULTS = dict(
 
 def load_split(seq, split, n, data_seed, root=None, cache_dir=None):
     """Clips as float32 in [0, 1] ``(N, 10, 28, 28)`` and int labels."""
-    import spykeflow.datasets as ds
-
     cache = None
     if cache_dir is not None:
         cache = pathlib.Path(cache_dir) / f"seq{seq}_{split}_n{n}_d{data_seed}.npz"
-    x, y = ds.load("sequences", split=split, root=root, seq=int(seq), n=int(n), seed=int(data_seed),
-                   cache=cache)
-    return x.astype(np.float32) / 255.0, y
+    return load_clips(seq, split, n, data_seed, root, cache=cache)
 
 
 def run(config):
@@ -227,8 +225,10 @@ def write_tables(runs, out):
             best = [r["acc_best"] for r in rs]
             final = [r["acc_final"] for r in rs]
             cells.append(f"{_mean_std(best)} (final {_mean_std(final)})")
-            csv.append(f"{m},{s},{np.mean(best):.4f},{np.std(best, ddof=1) if len(best) > 1 else 0:.4f},"
-                       f"{np.mean(final):.4f},{np.std(final, ddof=1) if len(final) > 1 else 0:.4f},"
+            sd_best = np.std(best, ddof=1) if len(best) > 1 else 0
+            sd_final = np.std(final, ddof=1) if len(final) > 1 else 0
+            csv.append(f"{m},{s},{np.mean(best):.4f},{sd_best:.4f},"
+                       f"{np.mean(final):.4f},{sd_final:.4f},"
                        f"{len(rs)},{rs[0]['params']},{np.mean([r['ops'] for r in rs]):.0f}")
         mine = [r for r in runs if r["model"] == m]
         last = [r for r in mine if r["seq"] == max(x["seq"] for x in mine)]
@@ -255,7 +255,7 @@ def plot_accuracy_vs_ops(runs):
     per model (mean over seeds, error bar = std when there are several seeds)."""
     import matplotlib
     import matplotlib.ticker
-    from matplotlib.figure import Figure   # no pyplot: nothing to close, any backend
+    from matplotlib.figure import Figure  # no pyplot: nothing to close, any backend
 
     seqs = sorted({r["seq"] for r in runs})
     fig = Figure(figsize=(max(3.3 * len(seqs), 5.0), 3.4), layout="constrained")  # title fits

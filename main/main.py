@@ -14,16 +14,18 @@ import logging
 import os
 import pathlib
 import sys
+import tempfile
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import pipelines  # noqa: E402  (main/pipelines.py, next to this file)
+from run import Run  # noqa: E402
 
 log = logging.getLogger("spykeflow.main")
 
-#: options about the run folder and logging, not part of a pipeline's configuration
-_RUN_OPTIONS = {"out", "run_id", "resume", "config", "quiet"}
+#: options about the run folder and the output, not part of a pipeline's configuration
+_RUN_OPTIONS = {"out", "run_id", "resume", "config", "quiet", "verbose"}
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -57,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None,
         help="run folder (default: outputs/<pipeline>/<run-id> in the repository)",
     )
-    parser.add_argument("--run-id", default=None, help="name of the run folder (default: time stamp)")
+    parser.add_argument("--run-id", default=None,
+                        help="name of the run folder (default: time stamp)")
     parser.add_argument(
         "--resume", action="store_true",
         help="continue an interrupted run in --out (or the newest run of this pipeline): "
@@ -75,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="small settings for a smoke run (fewer STDP images, samples and epochs); explicit "
         "options still override them",
     )
-    net = parser.add_argument_group("STDP feature extraction (digits, mnist, fashion, emnist, facebike, nmnist)")
+    net = parser.add_argument_group(
+        "STDP feature extraction (digits, mnist, fashion, emnist, facebike, nmnist)")
     net.add_argument(
         "--layers", type=int, choices=(1, 2), default=None,
         help="mnist/fashion/emnist: 1 = Conv1-Pool1 (preset mnist_conv1), 2 = + Conv2-Pool2 "
@@ -116,10 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         "seq_cnn_lstm, seq_convlstm, seq_c3d, sts_convsnn, sts_resnet",
     )
     ro.add_argument("--surrogate", default=None,
-                    help="surrogate of the binary readout (sg1, sg2 or a registry name; default sg1)")
+                    help="surrogate of the binary readout (sg1, sg2 or a registry name; "
+                    "default sg1)")
     ro.add_argument("--hidden", type=int, nargs="+", default=None,
                     help="hidden units of the readout (default: per pipeline, e.g. 500 for digits, "
-                    "1000 for the MNIST reference)")
+                    "1000 for the MNIST reference; fsdd: s2net channels per layer, 32 32 32)")
     ro.add_argument("--epochs", type=int, default=None, help="readout / classifier training epochs")
     ro.add_argument("--batch-size", type=int, default=None, help="readout / classifier batch size")
     ro.add_argument("--learning-rate", type=float, default=None, help="readout learning rate")
@@ -141,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="sequences: synthetic sequence type 1-5 of Samadzadeh et al. "
                        "(default: 1)")
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars and no log lines: only warnings, errors and the "
+                        "final JSON")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also the log lines of other libraries and TensorFlow's start-up "
+                        "messages (CUDA probing, oneDNN notices)")
     return parser
 
 
@@ -160,28 +170,64 @@ def resolve_options(parser, argv):
     return args
 
 
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's start-up lines out of the output.
+
+    ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user set it) hides its C++ log lines (the failed
+    CUDA initialisation on a machine without a GPU, oneDNN notices); the lines it writes while
+    its libraries load, before its logging is set up, are swallowed by importing it with the
+    standard error stream sent to a temporary file (shown if the import fails).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def configure_output(args: argparse.Namespace) -> None:
+    """Log lines of SpykeFlow (INFO; WARNING with ``--quiet``) and warnings of everything else
+    (INFO with ``--verbose``); TensorFlow's start-up lines only with ``--verbose``."""
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
+    )
+    logging.getLogger("spykeflow").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    if not args.verbose:
+        quiet_tensorflow()
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = resolve_options(parser, argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
-    )
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    configure_output(args)
     pipeline = pipelines.PIPELINES[args.pipeline]
     from spykeflow.datasets import DatasetNotFoundError
 
     try:
-        run = pipelines.Run.open(
-            REPO / "outputs", args.pipeline, out=args.out, run_id=args.run_id, resume=args.resume
-        )
+        run = Run.open(REPO / "outputs", args.pipeline, out=args.out, run_id=args.run_id,
+                       resume=args.resume, progress=not args.quiet)
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     config = pipeline.config(vars(args))
+    fields = config.names()
     unused = sorted(
         k for k, v in vars(args).items()
-        if v not in (None, False) and k not in config and k not in _RUN_OPTIONS
+        if v not in (None, False) and k not in fields and k not in _RUN_OPTIONS
     )
     if unused:
         log.warning("options not used by the %s pipeline: %s", args.pipeline, ", ".join(unused))

@@ -1,16 +1,20 @@
 """The ``digits`` pipeline of ``main/main.py`` end to end, on a small configuration.
 
-One run (module fixture) is shared by the checks: metrics.json content and its consistency with
-the saved predictions, network and classifier; every figure written and non-empty; resume after a
-simulated Ctrl-C skips finished stages; a missing dataset exits 2 with the datasets message;
+One run (module fixture: ``python main/main.py digits ... -q`` in a fresh process, as a user
+starts it) is shared by the checks: with ``-q`` the output is the final JSON and nothing else
+(no progress bar, no TensorFlow start-up lines); metrics.json content and its consistency with
+the saved predictions, network and classifier; every figure written and non-empty; resume after
+a simulated Ctrl-C skips finished stages; a missing dataset exits 2 with the datasets message;
 ``--help`` documents every option.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
+import subprocess
 import sys
 
 import numpy as np
@@ -19,8 +23,11 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "main"))
 
-import main as cli  # noqa: E402  (main/main.py)
 import pipelines  # noqa: E402  (main/pipelines.py)
+import readout  # noqa: E402
+import stdp_images  # noqa: E402
+
+import main as cli  # noqa: E402  (main/main.py)
 
 #: small enough for CI (~30 s on a quiet 2-core machine), large enough to beat chance clearly
 SMALL = ["--quick", "--stdp-images", "120", "--train-limit", "400", "--test-limit", "120",
@@ -39,10 +46,34 @@ FIGURES = [
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def quiet_run(tmp_path_factory):
+    """``python main/main.py digits SMALL -q --out ...`` in a fresh process, with the user's
+    environment (no TF_CPP_MIN_LOG_LEVEL set) and the repository's spykeflow."""
     out = tmp_path_factory.mktemp("digits") / "run"
-    assert cli.main(["digits", *SMALL, "--out", str(out)]) == 0
-    return out
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    env["MPLBACKEND"] = "Agg"
+    proc = subprocess.run([sys.executable, str(REPO / "main" / "main.py"), "digits", *SMALL,
+                           "--out", str(out)], capture_output=True, text=True, env=env,
+                          cwd=str(REPO), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc.stdout, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def run_dir(quiet_run):
+    return quiet_run[0]
+
+
+def test_quiet_prints_only_the_final_json(quiet_run):
+    out, stdout, stderr = quiet_run
+    summary = json.loads(stdout)  # the whole of stdout is one JSON object
+    assert summary["run_dir"] == str(out) and summary["pipeline"] == "digits"
+    assert 0.5 < summary["test_accuracy"] <= 1.0
+    # no progress bar (tqdm draws with carriage returns and "|" bars), no log lines and no
+    # TensorFlow start-up lines (absl notice, CUDA probing, oneDNN)
+    for marker in ("\r", "%|", "it/s", "INFO", "absl", "cuda", "oneDNN", "I0000", "E0000"):
+        assert marker not in stderr, (marker, stderr[-2000:])
 
 
 def _json(path):
@@ -169,7 +200,7 @@ def test_config_file_fills_options_and_command_line_wins(tmp_path):
     parser = cli.build_parser()
     args = cli.resolve_options(parser, ["digits", "--config", str(cfg), "--epochs", "5"])
     config = pipelines.PIPELINES["digits"].config(vars(args))
-    assert config["seed"] == 7 and config["hidden"] == [64] and config["epochs"] == 5
+    assert config.seed == 7 and config.hidden == (64,) and config.epochs == 5
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"no_such_option": 1}))
     with pytest.raises(SystemExit):
@@ -182,43 +213,65 @@ def test_every_pipeline_is_configured_and_quick_overrides():
     assert set(pipelines.PIPELINES) == expected
     mnist = pipelines.PIPELINES["mnist"]
     full = mnist.config({"pipeline": "mnist"})
-    assert full["preset"] == "mnist_conv1" and full["stdp_images"] is None  # published: 6000
+    assert full.preset == "mnist_conv1" and full.stdp_images is None  # published: 6000
     quick = mnist.config({"pipeline": "mnist", "quick": True, "stdp_images": [500]})
-    assert quick["stdp_images"] == [500] and quick["train_limit"] == 5000
+    assert quick.stdp_images == (500,) and quick.train_limit == 5000
 
 
 def test_layers_option_selects_the_two_layer_preset():
-    from spykeflow.network import STDPConv
+    import api
 
-    seen = {}
-
-    def body(run, config):
-        seen.update(config)
-        return {}
-
-    wrapped = pipelines._with_layers(body)
-    wrapped(None, {**pipelines.PIPELINES["mnist"].defaults, "layers": 2})
-    layers = pipelines._network_layers(seen)
-    convs = [l for l in layers if isinstance(l, STDPConv)]
-    assert seen["preset"] == "mnist_conv2" and [c.maps for c in convs] == [30, 200]
+    config = pipelines.PIPELINES["mnist"].config({"pipeline": "mnist", "layers": 2})
+    layers = stdp_images.network_layers(config)
+    convs = [layer for layer in layers if isinstance(layer, api.STDPConv)]
+    assert config.network_preset() == "mnist_conv2"
+    assert [api.filters_of(c) for c in convs] == [30, 200]
     assert [c.n_images for c in convs] == [6000, 35000]
-    layers = pipelines._network_layers({**seen, "stdp_images": [100, 200], "stdp_epochs": 2})
-    convs = [l for l in layers if isinstance(l, STDPConv)]
+    other = pipelines.PIPELINES["mnist"].config({"layers": 2, "stdp_images": [100, 200],
+                                                 "stdp_epochs": 2})
+    convs = [layer for layer in stdp_images.network_layers(other)
+             if isinstance(layer, api.STDPConv)]
     assert [c.n_images for c in convs] == [100, 200] and [c.epochs for c in convs] == [2, 2]
 
 
 def test_default_readout_is_the_published_model_with_the_fast_schedule():
     """mnist/emnist default to the binary sg1 readout (1000 / 1500 hidden) trained with Adam,
     batch 256 and a step schedule; --lr-schedule none and --backend reference are honoured."""
+    import dataclasses
+
     mnist = pipelines.PIPELINES["mnist"].config({"pipeline": "mnist"})
-    clf = pipelines._classifier(mnist, 10)
+    clf = readout.make_classifier(mnist, progress=False)
     assert clf.backend == "binary" and clf.backend_params == {"hidden": 1000, "surrogate": "sg1"}
     assert (clf.batch_size, clf.epochs, clf.lr_schedule) == (256, 12, "step")
-    assert clf.lr_schedule_params == {"step_size": 4, "gamma": 0.3}
+    assert clf.lr_schedule_params == {"step_size": 4, "gamma": 0.3} and not clf.progress
     emnist = pipelines.PIPELINES["emnist"].config({"pipeline": "emnist", "lr_schedule": "none"})
-    clf = pipelines._classifier(emnist, 47)
-    assert clf.backend_params["hidden"] == 1500 and clf.lr_schedule is None
-    ref = pipelines._classifier({**mnist, "backend": "reference"}, 10)
+    clf = readout.make_classifier(emnist, progress=True)
+    assert clf.backend_params["hidden"] == 1500 and clf.lr_schedule is None and clf.progress
+    ref = readout.make_classifier(dataclasses.replace(mnist, backend="reference"), False)
     assert (ref.optimizer, ref.batch_size, ref.epochs, ref.learning_rate) == ("sgd", 5, 40, 0.01)
-    digits = pipelines._classifier(pipelines.PIPELINES["digits"].config({"pipeline": "digits"}), 10)
+    digits = readout.make_classifier(
+        pipelines.PIPELINES["digits"].config({"pipeline": "digits"}), False)
     assert (digits.batch_size, digits.epochs, digits.lr_schedule) == (32, 15, None)
+
+
+def test_tensorflow_start_up_lines_are_hidden_unless_verbose(monkeypatch):
+    import argparse
+    import logging
+
+    calls = []
+    monkeypatch.setattr(cli, "quiet_tensorflow", lambda: calls.append("quiet"))
+    level = logging.getLogger("spykeflow").level
+    try:
+        cli.configure_output(argparse.Namespace(quiet=False, verbose=True))
+        assert calls == [] and logging.getLogger("spykeflow").level == logging.INFO
+        cli.configure_output(argparse.Namespace(quiet=True, verbose=False))
+        assert calls == ["quiet"] and logging.getLogger("spykeflow").level == logging.WARNING
+    finally:
+        logging.getLogger("spykeflow").setLevel(level)
+
+
+def test_quiet_tensorflow_keeps_a_level_the_user_set(monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    cli.quiet_tensorflow()
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
+    assert "tensorflow" in sys.modules

@@ -1,10 +1,16 @@
-"""Table 1 presets: the CPU protocol and the paper's settings reach the Classifier unchanged,
-and an unknown model names the valid ones."""
+"""Table 1 presets (main/protocols.py): the CPU protocol and the paper's settings reach the
+Classifier unchanged, and an unknown model names the valid ones."""
+
+import pathlib
+import sys
 
 import pytest
 
-from spykeflow.backends import sequence_presets as P
-from spykeflow.classifier import Classifier
+from spykeflow import Classifier
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "main"))
+
+import protocols as P  # noqa: E402  (main/protocols.py)
 
 
 def test_cpu_protocol_settings_per_model():
@@ -13,7 +19,8 @@ def test_cpu_protocol_settings_per_model():
     assert snn["backend_params"] == {"filters": [48, 48], "kernel_size": 5, "switch_epoch": 0,
                                      "surrogate": {"name": "gaussian", "sigma": 1 / 6}}
     assert snn["batch_size"] == 20 and snn["epochs"] == 8
-    assert snn["lr_schedule"] == "step" and snn["lr_schedule_params"] == {"step_size": 5, "gamma": 0.3}
+    assert snn["lr_schedule"] == "step"
+    assert snn["lr_schedule_params"] == {"step_size": 5, "gamma": 0.3}
     res = P.classifier_kwargs("sts_resnet")            # backend names resolve too
     assert res["backend_params"] == {"base_width": 8, "switch_epoch": 0,
                                      "surrogate": {"name": "gaussian", "sigma": 0.5}}
@@ -21,6 +28,8 @@ def test_cpu_protocol_settings_per_model():
     assert P.classifier_kwargs("cnn_lstm")["backend_params"]["lstm_units"] == 32
     assert P.classifier_kwargs("convlstm")["backend_params"]["filters"] == [8, 8]
     assert P.classifier_kwargs("c3d")["batch_size"] == 100
+    # main/ is not collected for doctests: the module docstring's examples, checked here
+    assert P.classifier_kwargs("cnn")["backend_params"]["filters"] == [32, 32]
 
 
 def test_paper_protocol_and_overrides_do_not_touch_the_presets():
@@ -42,6 +51,8 @@ def test_protocol_overrides_reach_the_model_they_name():
     assert P.classifier_kwargs("cnn", snn_lr=1e-3) == P.classifier_kwargs("cnn")
     assert P.classifier_kwargs("resnet", resnet_lr=3e-3)["learning_rate"] == 3e-3
     assert P.CPU_PROTOCOL["snn_lr"] == 2e-3                # overrides do not leak
+    with pytest.raises(TypeError):
+        P.CPU_PROTOCOL["snn_lr"] = 1e-3                     # read-only
     with pytest.raises(ValueError, match="keys of CPU_PROTOCOL .*snn_lr"):
         P.classifier_kwargs("cnn", ann_widht=8)
     with pytest.raises(ValueError, match="protocol='paper'"):

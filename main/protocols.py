@@ -1,7 +1,8 @@
 """The models of Samadzadeh et al.'s Table 1 and the CPU protocol we reproduce it with.
 
-Shared by ``main/main.py sequences`` and ``experiments/sequences_table.py`` so that a table cell
-and a pipeline run of the same model and sequence train the same way.
+Configuration of the paper protocol, not library code: shared by ``main/main.py sequences``
+(:mod:`sequences`) and ``experiments/sequences_table.py`` so that a table cell and a pipeline
+run of the same model and sequence train the same way.
 
 ``MODELS`` maps the short names to ``(backend, parameters at the paper's widths, learning rate,
 batch size)`` -- the paper's section 5.3: Adam, lr 1e-3 (5e-4 for the ConvSNN), batch 100 (20 for
@@ -20,13 +21,18 @@ the paper's 1/6 its 18 spiking layers stayed at chance; STS pre-training reached
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
 __all__ = ["MODELS", "LABELS", "PAPER", "CPU_PROTOCOL", "resolve", "classifier_kwargs"]
 
 MODELS = {
     "convsnn": ("sts_convsnn", {"filters": [48, 48]}, 5e-4, 20),
     "resnet": ("sts_resnet", {"base_width": 16}, 1e-3, 20),
     "cnn": ("seq_cnn", {"filters": [256, 256], "loss": "mse"}, 1e-3, 100),
-    "cnn_lstm": ("seq_cnn_lstm", {"filters": [256, 256], "lstm_units": 256, "loss": "mse"}, 1e-3, 100),
+    "cnn_lstm": ("seq_cnn_lstm", {"filters": [256, 256], "lstm_units": 256, "loss": "mse"}, 1e-3,
+                 100),
     "convlstm": ("seq_convlstm", {"filters": [256, 256], "loss": "crossentropy"}, 1e-3, 100),
     "c3d": ("seq_c3d", {"filters": [256, 256], "loss": "mse"}, 1e-3, 100),
 }
@@ -47,19 +53,19 @@ PAPER = {
 
 #: Settings of the CPU reproduction (1 Dec 2026). ``snn_surrogate`` is the paper's N(0.5, 1/6)
 #: read as a standard deviation of 1/6.
-CPU_PROTOCOL = dict(
+CPU_PROTOCOL: Mapping[str, Any] = MappingProxyType(dict(
     n_train=10000, n_test=2000, epochs=8,
     lr_schedule="step", lr_schedule_params={"step_size": 5, "gamma": 0.3},
     ann_width=32, convlstm_width=8, snn_width=48, snn_kernel=5, resnet_width=8,
     snn_lr=2e-3, resnet_lr=1e-3, switch_epoch=0, resnet_switch_epoch=0,
     snn_surrogate={"name": "gaussian", "sigma": 1 / 6},
     resnet_surrogate={"name": "gaussian", "sigma": 0.5},
-)
+))
 
 _ANN = ("cnn", "cnn_lstm", "convlstm", "c3d")
 
 
-def resolve(model):
+def resolve(model: str) -> tuple[str, tuple]:
     """``(short name, (backend, params, lr, batch))`` for a short name or a backend name."""
     if model in MODELS:
         return model, MODELS[model]
@@ -70,8 +76,9 @@ def resolve(model):
                      f"or a backend name {[s[0] for s in MODELS.values()]}.")
 
 
-def classifier_kwargs(model, protocol="cpu", epochs=None, switch_epoch=None, **overrides):
-    """Keyword arguments of :class:`~spykeflow.classifier.Classifier` for ``model``.
+def classifier_kwargs(model: str, protocol: str = "cpu", epochs: int | None = None,
+                      switch_epoch: int | None = None, **overrides: Any) -> dict:
+    """Keyword arguments of :class:`spykeflow.Classifier` for ``model``.
 
     ``protocol="cpu"`` applies :data:`CPU_PROTOCOL` (reduced widths, schedule, learning rates);
     ``"paper"`` the paper's widths and learning rates with a constant rate. ``switch_epoch``
