@@ -84,8 +84,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from spykeflow import InputLayer, Network, datasets
-    from spykeflow.layers.spike_pool import SpikePool
+    from spykeflow import InputLayer, Network, SpikePool, datasets
 
     xtr, ytr = datasets.load("mnist", "train", root=args.root)
     xte, yte = datasets.load("mnist", "test", root=args.root)
@@ -101,9 +100,9 @@ def main(argv=None):
         net.set_params(batch_size=args.net_batch)
         res["loaded_network"] = args.load_network
     else:
-        net = Network.preset("mnist_conv1", seed=args.seed, progress=False,
-                             batch_size=args.net_batch)
-        net.layers[0].stdp_update = args.variant
+        conv, pool = Network.preset("mnist_conv1").layers
+        net = Network([conv.replace(stdp_update=args.variant), pool], seed=args.seed,
+                      progress=False, batch_size=args.net_batch)
         t0, c0 = time.perf_counter(), time.process_time()
         net.fit(spikes)
         res["conv1_fit_wall_s"] = time.perf_counter() - t0
@@ -162,11 +161,11 @@ def main(argv=None):
         logging.info("random conv1 svm: %s", res["svm_random_conv1"])
 
     if args.conv2_images:
-        net2 = Network.preset("mnist_conv2", seed=args.seed, progress=False,
-                              batch_size=args.net_batch)
-        net2.layers[0].weights = net.weights_[0]   # the trained Conv1 (given weights are used)
-        net2.layers[0].n_images = 0                # Conv1 is given and stays frozen
-        net2.layers[2].n_images = args.conv2_images
+        conv1, pool1, conv2, pool2 = Network.preset("mnist_conv2").layers
+        # the trained Conv1 is given (given weights are used) and stays frozen (n_images=0)
+        net2 = Network([conv1.replace(weights=net.weights_[0], n_images=0), pool1,
+                        conv2.replace(n_images=args.conv2_images), pool2], seed=args.seed,
+                       progress=False, batch_size=args.net_batch)
         t0 = time.perf_counter()
         net2.fit(enc.transform(xtr[:args.conv2_images]))
         res["conv2_fit_wall_s"] = time.perf_counter() - t0

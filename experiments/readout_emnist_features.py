@@ -1,6 +1,6 @@
 """Pool1 binary features of the EMNIST Balanced files available under the data root (issue 4).
 
-Encodes the images with ``InputLayer``, trains Conv1 (``Network.preset("emnist_conv1")``, the
+Encodes the images with ``InputLayer``, trains Conv1 (``Network.preset("mnist_conv1")``, the
 original's main-script setting) on the first 6,000 EMNIST training images as the paper did (a
 few seconds), or loads a saved network with ``--network``, then writes the feature file read by
 ``experiments/readout_mnist.py --task emnist``.
@@ -43,7 +43,7 @@ def main(argv=None):
         net = Network.load(args.network)
     else:
         x, _ = datasets.load("emnist_balanced", "train", root=args.root)
-        net = Network.preset("emnist_conv1", seed=args.seed, progress=False)
+        net = Network.preset("mnist_conv1", seed=args.seed, progress=False)
         net.fit(enc.transform(x[:args.stdp_images]))
         h = net.history_["layers"][0]
         logging.info("Conv1 trained on %d images: %.2f winners/image, C_l %.2e",

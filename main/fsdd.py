@@ -16,13 +16,13 @@ import pathlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import api
 import numpy as np
 import schedules
 from config import Common
 from evaluate import HISTORY_KEYS, fit_evaluate
 from run import Run, jsonable
 
+import spykeflow
 from spykeflow import io
 
 
@@ -33,7 +33,7 @@ class FsddConfig(Common):
     learning_rate: float = 2e-3
     weight_decay: float = 1e-5
     warmup_epochs: int = 1
-    #: s2net channels per layer (``--hidden``; the paper's: 64 64 64)
+    #: s2net filters per layer (``--hidden``; the paper's: 64 64 64)
     hidden: tuple[int, ...] = (32, 32, 32)
     lateral: bool = True
     recurrent: bool = False
@@ -70,7 +70,10 @@ def features(run: Run, config: FsddConfig, cache_dir: pathlib.Path) -> tuple:
         if stored["keys"].tolist() == keys.tolist():
             x = stored["x"]
     if x is None:
-        x = api.log_mel_features(list(waves), rates.pop(), config.length, config.trim_db)
+        from spykeflow.functional.audio import features_array  # imports TensorFlow
+
+        x = features_array(list(waves), length=int(config.length), sample_rate=rates.pop(),
+                           align="center", trim_db=config.trim_db)
         io.save_npz_atomic(cache, x=x, keys=keys)
     return x, np.asarray(digits), np.asarray(meta["speaker"]), np.asarray(meta["index"])
 
@@ -90,14 +93,14 @@ def split(config: FsddConfig, x, digits, speakers, indices) -> tuple:
 
 
 def make_classifier(config: FsddConfig, progress: bool, callbacks: Sequence = ()) -> Any:
-    channels = [int(c) for c in np.atleast_1d(config.hidden)]
-    params = api.s2net_params(channels, lateral=config.lateral, recurrent=config.recurrent,
-                              beta=config.beta, spike_regularization=config.spike_regularization,
-                              clipvalue=config.clipvalue)
+    params = dict(filters=[int(c) for c in np.atleast_1d(config.hidden)], lateral=config.lateral,
+                  recurrent=config.recurrent, beta=config.beta,
+                  spike_regularization=config.spike_regularization,
+                  gradient_clip=config.clipvalue)
     optimizer = {"weight_decay": config.weight_decay}
     if config.clipvalue:
         optimizer["clipvalue"] = config.clipvalue
-    return api.classifier(
+    return spykeflow.Classifier(
         "s2net", backend_params=params, optimizer="adamw", learning_rate=config.learning_rate,
         optimizer_params=optimizer, epochs=config.epochs, batch_size=config.batch_size,
         validation_split=0.0, restore_best=False, seed=config.seed, progress=progress,

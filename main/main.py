@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "default sg1)")
     ro.add_argument("--hidden", type=int, nargs="+", default=None,
                     help="hidden units of the readout (default: per pipeline, e.g. 500 for digits, "
-                    "1000 for the MNIST reference; fsdd: s2net channels per layer, 32 32 32)")
+                    "1000 for the MNIST reference; fsdd: s2net filters per layer, 32 32 32)")
     ro.add_argument("--epochs", type=int, default=None, help="readout / classifier training epochs")
     ro.add_argument("--batch-size", type=int, default=None, help="readout / classifier batch size")
     ro.add_argument("--learning-rate", type=float, default=None, help="readout learning rate")

@@ -7,12 +7,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-import api
 import numpy as np
 import stdp_images
 from evaluate import fit_evaluate
 from run import Run, limit
 from stdp_configs import StdpConfig
+
+import spykeflow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,8 +44,8 @@ class NmnistConfig(StdpConfig):
 
     def make_encoder(self) -> Any:
         """Event recordings -> spike frames."""
-        return api.event_encoder(time_steps=self.time_steps, window_us=self.window_us,
-                                 first_spike_only=self.first_spike_only)
+        return spykeflow.EventEncoder(time_steps=self.time_steps, window_us=self.window_us,
+                                      first_spike_only=self.first_spike_only)
 
 
 def body(run: Run, config: NmnistConfig) -> dict:
@@ -53,12 +54,13 @@ def body(run: Run, config: NmnistConfig) -> dict:
         return stdp_images.body(run, config)
     x_train, y_train = limit(*run.load("nmnist", "train", config.data_root), config.train_limit)
     x_test, y_test = limit(*run.load("nmnist", "test", config.data_root), config.test_limit)
-    frames = {name: api.events_to_frames(x, config.time_steps)
+    encoder = spykeflow.EventEncoder(time_steps=config.time_steps)
+    frames = {name: encoder.transform(x).astype(np.float32)
               for name, x in (("train", x_train), ("test", x_test))}
     bits = config.bits or None
     hidden = [int(h) for h in np.atleast_1d(config.hidden or 128)]
-    clf = api.classifier(
-        "convsnn", backend_params={"bits": bits, "readout": "count", "conv_filters": [12],
+    clf = spykeflow.Classifier(
+        "convsnn", backend_params={"bits": bits, "readout": "count", "filters": [12],
                                    "hidden": hidden},
         epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
         validation_split=0.0, seed=config.seed, progress=run.progress)

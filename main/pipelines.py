@@ -43,7 +43,7 @@ PIPELINES: dict[str, Pipeline] = {
         "Soli radar range-Doppler -> delta spikes -> ConvSNN (runs when the data is present)",
         soli.SoliConfig, soli.body),
     "fsdd": Pipeline(
-        "Free Spoken Digits: log-Mel -> s2net Classifier (32 channels, 15 epochs), standard "
+        "Free Spoken Digits: log-Mel -> s2net Classifier (32 filters, 15 epochs), standard "
         "split", fsdd.FsddConfig, fsdd.body),
     "qcfs": Pipeline(
         "QCFS ANN->SNN conversion accuracy-vs-T curves (L = 4, 8, 16 and the ReLU baseline)",

@@ -21,12 +21,12 @@ import logging
 import time
 from typing import Any, ClassVar
 
-import api
 import numpy as np
 import schedules
 from config import Common
 from run import Run, jsonable
 
+import spykeflow
 from spykeflow import io
 
 log = logging.getLogger("spykeflow.main")
@@ -75,9 +75,9 @@ def load(run: Run, config: QcfsConfig) -> dict:
     window = int(config.duration_ms * 1000)
     n_bins = int(round(config.duration_ms / config.bin_ms))
     # ON/OFF counts in [0, window) us: accumulated (ANN) and in n_bins bins (SNN, one per step)
-    counts = api.event_encoder(time_steps=1, window_us=window, t_start=0, mode="count")
+    counts = spykeflow.EventEncoder(time_steps=1, window_us=window, t_start=0, mode="count")
     acc_tr = counts.transform(etr)[:, 0].astype("float32")
-    bins = api.event_encoder(time_steps=n_bins, window_us=window, t_start=0, mode="count")
+    bins = spykeflow.EventEncoder(time_steps=n_bins, window_us=window, t_start=0, mode="count")
     seq_te = np.minimum(bins.transform(ete), 255).astype(np.uint8)
     s = float(np.percentile(acc_tr[acc_tr > 0], 99))
     info = dict(count_scale=s, n_bins=n_bins, bin_ms=config.bin_ms,
@@ -89,14 +89,22 @@ def load(run: Run, config: QcfsConfig) -> dict:
 
 def make_classifier(config: QcfsConfig, activation: str, levels: int | None,
                     progress: bool) -> Any:
-    params = dict(widths=list(config.widths), dense_units=config.dense, activation=activation,
-                  initial_threshold=config.init_threshold, dropout=config.dropout)
+    params = dict(filters=list(config.widths), hidden=config.dense, activation=activation,
+                  threshold=config.init_threshold, dropout=config.dropout)
     if levels is not None:
         params["levels"] = int(levels)
-    return api.classifier("qcfs", backend_params=params, epochs=config.epochs,
-                          batch_size=config.batch_size, learning_rate=config.learning_rate,
-                          validation_split=0.0, restore_best=False, seed=config.seed,
-                          progress=progress, callbacks=[schedules.cosine_decay()])
+    return spykeflow.Classifier("qcfs", backend_params=params, epochs=config.epochs,
+                                batch_size=config.batch_size, learning_rate=config.learning_rate,
+                                validation_split=0.0, restore_best=False, seed=config.seed,
+                                progress=progress, callbacks=[schedules.cosine_decay()])
+
+
+def _curve(clf: Any, x: np.ndarray, t_list: list, input_scale: float = 1.0,
+           progress: bool = False) -> list:
+    """The converted SNN's mean outputs ``(N, K)`` at every T of ``t_list``, from one
+    simulation of ``max(t_list)`` steps (the fitted qcfs backend's ``predict_curve``)."""
+    return list(clf.backend_.predict_curve(clf.model_, x, max(t_list), t_list, batch_size=100,
+                                           input_scale=input_scale, progress=progress))
 
 
 def curves(run: Run, config: QcfsConfig) -> dict:
@@ -124,10 +132,11 @@ def curves(run: Run, config: QcfsConfig) -> dict:
                     else [("relu-max", 100.0), ("relu-p99.9", 99.9)])
         for name, percentile in variants:
             if percentile is not None:
-                api.qcfs_reconvert(clf, data["x_train"], percentile, config.seed)
+                clf.backend_.convert(clf.model_, data["x_train"], seed=config.seed,
+                                     percentile=percentile)
             start = time.perf_counter()
-            curve = api.qcfs_curve(clf, snn_x, t_list, input_scale=data["scale"],
-                                   progress=run.progress)
+            curve = _curve(clf, snn_x, t_list, input_scale=data["scale"],
+                           progress=run.progress)
             sim_s = time.perf_counter() - start
             entry = dict(method=name, L=levels, ann_acc=ann_acc,
                          snn_acc=dict(zip(map(str, t_list), accuracy(curve))),
@@ -135,11 +144,11 @@ def curves(run: Run, config: QcfsConfig) -> dict:
                                             [float(np.mean(np.abs(c - ann))) for c in curve])),
                          train_s=round(train_s, 1), sim_s=round(sim_s, 1),
                          train_acc=clf.history_["accuracy"],
-                         thresholds=api.qcfs_thresholds(clf))
+                         thresholds=clf.backend_.spiking_model(clf.model_).thresholds)
             if data["seq_test"] is not None:
                 # control: the accumulated (ANN) frame as a constant input current, which
                 # separates the conversion error from the effect of event timing
-                static = api.qcfs_curve(clf, data["x_test"], t_list, progress=run.progress)
+                static = _curve(clf, data["x_test"], t_list, progress=run.progress)
                 entry["snn_acc_static_frame"] = dict(zip(map(str, t_list), accuracy(static)))
             results["runs"].append(jsonable(entry))
             log.info("%s L=%s ANN %.4f SNN %s", name, levels, ann_acc,

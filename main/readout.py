@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import api
 import numpy as np
+
+import spykeflow
 
 #: Training of the binary / relu readouts unless options say otherwise: the settings that
 #: reproduce the published MNIST accuracy in minutes (experiments/readout_mnist.py). The model
@@ -22,11 +23,10 @@ def make_classifier(config: Any, progress: bool):
     if backend == "reference":
         overrides = {k: getattr(config, k) for k in ("epochs", "learning_rate")
                      if getattr(config, k)}
-        clf = api.reference_classifier("emnist" if emnist else "mnist", config.surrogate or "sg1",
-                                       seed=config.seed, progress=progress, **overrides)
         if config.hidden:
-            clf.set_params(backend_params={**clf.backend_params, "hidden": _hidden(config)})
-        return clf
+            overrides["backend_params"] = {"hidden": _hidden(config)}
+        name = f"{'emnist' if emnist else 'mnist'}_{config.surrogate or 'sg1'}"
+        return spykeflow.Classifier.preset(name, seed=config.seed, progress=progress, **overrides)
     params: dict[str, Any] = {}
     if backend in ("binary", "relu"):
         params["hidden"] = _hidden(config) or (1500 if emnist else 1000)
@@ -42,8 +42,8 @@ def make_classifier(config: Any, progress: bool):
         kwargs["lr_schedule"] = schedule
         if schedule == "step":
             kwargs["lr_schedule_params"] = dict(config.lr_schedule_params or STEP_PARAMS)
-    return api.classifier(backend, backend_params=params, seed=config.seed, progress=progress,
-                          **kwargs)
+    return spykeflow.Classifier(backend, backend_params=params or None, seed=config.seed,
+                                progress=progress, **kwargs)
 
 
 def _hidden(config: Any):
@@ -83,8 +83,8 @@ def svm_by_cross_validation(config: Any, features: np.ndarray, labels: np.ndarra
     scaler = StandardScaler(with_mean=standardise, with_std=standardise).fit(x)
     mean = scaler.mean_ if standardise else np.zeros(x.shape[1])
     scale = scaler.scale_ if standardise else np.ones(x.shape[1])
-    clf = api.classifier("svm", backend_params={"C": best, "max_iter": max_iter}, seed=seed,
-                         progress=progress)
+    clf = spykeflow.Classifier("svm", backend_params={"C": best, "max_iter": max_iter},
+                               seed=seed, progress=progress)
     clf.fit(scaler.transform(x), y)
     means = search.cv_results_["mean_test_score"]
     summary = {"folds": int(config.svm_cv), "standardise": standardise, "best_C": best,

@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-import api
 import numpy as np
 import protocols
 from config import Common
 from evaluate import fit_evaluate
 from run import Run
+
+import spykeflow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +53,8 @@ def body(run: Run, config: SequencesConfig) -> dict:
     kwargs = protocols.classifier_kwargs(config.model, epochs=config.epochs)
     kwargs.update({k: getattr(config, k) for k in ("batch_size", "learning_rate")
                    if getattr(config, k)})
-    clf = api.classifier(kwargs.pop("backend"), seed=config.seed, progress=run.progress,
-                         **kwargs)
+    clf = spykeflow.Classifier(kwargs.pop("backend"), seed=config.seed, progress=run.progress,
+                               **kwargs)
     result, trained = fit_evaluate(run, config, clf, tuple(data), "sequences")
     return {"pipeline": "sequences", "model": config.model, "seq": config.seq, **result,
             "n_train": int(len(data[1])), "n_test": int(len(data[3])),

@@ -7,11 +7,12 @@ import dataclasses
 import logging
 from typing import ClassVar
 
-import api
 import numpy as np
 from config import Common
 from evaluate import fit_evaluate
 from run import Run, jsonable
+
+import spykeflow
 
 log = logging.getLogger("spykeflow.main")
 
@@ -50,7 +51,10 @@ def _split(run: Run, config: SoliConfig) -> tuple:
 
 def body(run: Run, config: SoliConfig) -> dict:
     x_train, y_train, x_test, y_test, split = _split(run, config)
-    frames = {k: api.soli_frames(x, config.time_steps, config.delta_threshold)
+    from spykeflow.functional.radar import preprocess_soli  # imports TensorFlow
+
+    frames = {k: preprocess_soli(list(x), length=config.time_steps, encoding="delta",
+                                 threshold=config.delta_threshold).astype(np.float32)
               for k, x in (("train", x_train), ("test", x_test))}
     classes = np.unique(np.concatenate([y_train, y_test]))
     base = {"pipeline": "soli", "dataset": "soli", "split": split,
@@ -62,11 +66,11 @@ def body(run: Run, config: SoliConfig) -> dict:
                     len(np.unique(y_train)))
         return jsonable({**base, "test_accuracy": None,
                          "note": "fewer than 2 classes in the data: no classifier trained"})
-    clf = api.classifier("convsnn", backend_params={"bits": config.bits or None,
-                                                    "readout": "count"},
-                         epochs=config.epochs, batch_size=config.batch_size,
-                         learning_rate=config.learning_rate, validation_split=0.0,
-                         seed=config.seed, progress=run.progress)
+    clf = spykeflow.Classifier("convsnn", backend_params={"bits": config.bits or None,
+                                                          "readout": "count"},
+                               epochs=config.epochs, batch_size=config.batch_size,
+                               learning_rate=config.learning_rate, validation_split=0.0,
+                               seed=config.seed, progress=run.progress)
     result, _ = fit_evaluate(run, config, clf,
                              (frames["train"], y_train, frames["test"], y_test), "soli")
     return jsonable({**base, **result})

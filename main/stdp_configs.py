@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-import api
 from config import Common
+
+import spykeflow
 
 QUICK_28X28 = {"stdp_images": 1000, "lr_double_every": 150, "train_limit": 5000,
                "test_limit": 1000, "backend": "binary", "hidden": 500, "epochs": 10,
@@ -71,7 +72,7 @@ class StdpConfig(Common):
 
     def make_encoder(self) -> Any:
         """Images -> spike trains."""
-        return api.image_encoder(self.encoder)
+        return spykeflow.InputLayer(**(self.encoder or {}))
 
 
 @dataclasses.dataclass(frozen=True)

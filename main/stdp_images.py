@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import api
 import numpy as np
 import readout
 import stdp_plots
 from run import Run, class_names, jsonable, limit
 from stdp_configs import StdpConfig
 
+import spykeflow
 from spykeflow import io
 
 
@@ -26,13 +26,13 @@ def network_layers(config: StdpConfig) -> list:
         layers = []
         for item in config.layers_spec:
             spec = {k: v for k, v in item.items() if k != "type"}
-            layers.append(api.stdp_conv(**spec) if item["type"] == "conv"
-                          else api.spike_pool(**spec))
+            layers.append(spykeflow.STDPConv(**spec) if item["type"] == "conv"
+                          else spykeflow.SpikePool(**spec))
     else:
-        layers = api.preset_layers(config.network_preset())
+        layers = list(spykeflow.Network.preset(config.network_preset()).layers)
     given = config.stdp_images
     images = list(given) if isinstance(given, tuple) else [given] if given else []
-    convs = [i for i, layer in enumerate(layers) if isinstance(layer, api.STDPConv)]
+    convs = [i for i, layer in enumerate(layers) if isinstance(layer, spykeflow.STDPConv)]
     for k, i in enumerate(convs):
         options: dict[str, Any] = {}
         if images:
@@ -41,7 +41,7 @@ def network_layers(config: StdpConfig) -> list:
             if getattr(config, name):
                 options[name.removeprefix("stdp_")] = int(getattr(config, name))
         if options:
-            layers[i] = api.with_options(layers[i], **options)
+            layers[i] = layers[i].replace(**options)
     return layers
 
 
@@ -64,19 +64,19 @@ def body(run: Run, config: StdpConfig) -> dict:
     x_test, y_test = limit(*run.load(dataset, "test", config.data_root, **load),
                            config.test_limit)
     encoder = config.make_encoder()
-    net_file = run.path("network.json")
+    net_file = run.path("network")
 
     def stdp():
         layers = network_layers(config)
-        needed = max((layer.n_images or len(x_stdp)) for layer in layers
-                     if isinstance(layer, api.STDPConv))
+        needed = max((layer.training.n_images or len(x_stdp)) for layer in layers
+                     if isinstance(layer, spykeflow.STDPConv))
         spikes = encoder.transform(x_stdp[:min(needed, len(x_stdp))])
         ckpt = run.path("checkpoint")
-        net = api.network(layers, seed=config.seed, batch_size=int(config.network_batch),
-                          progress=run.progress, checkpoint_path=str(ckpt),
-                          checkpoint_every=int(config.checkpoint_every))
+        net = spykeflow.Network(layers, seed=config.seed, batch_size=int(config.network_batch),
+                                progress=run.progress, checkpoint_path=str(ckpt),
+                                checkpoint_every=int(config.checkpoint_every))
         net.fit(spikes, resume=ckpt.exists())
-        api.save_network(net, net_file)
+        net.save(net_file)
         per_image = spikes.sum(axis=(1, 2, 3))
         hist = [h for h in net.history_["layers"] if h is not None]
         return {
@@ -90,7 +90,7 @@ def body(run: Run, config: StdpConfig) -> dict:
         }
 
     stdp_result = run.stage("stdp", stdp)
-    net = api.load_network(net_file)
+    net = spykeflow.Network.load(net_file).set_params(progress=False)
     feat_result = run.stage("features", lambda: _features(run, config, net, encoder,
                                                           x_train, x_test))
     f_train, f_test = _load_features(run.path("features.npz"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import api
 import numpy as np
 from run import Run, class_names
 
+import spykeflow
 from spykeflow import io
 
 
@@ -16,7 +16,7 @@ def layer_names(net: Any) -> list[str]:
     """``Conv1``, ``Pool1``, ``Conv2``, ... for the layers of ``net``."""
     names, n_conv, n_pool = [], 0, 0
     for layer in net.layers_:
-        if isinstance(layer, api.STDPConv):
+        if isinstance(layer, spykeflow.STDPConv):
             n_conv += 1
             names.append(f"Conv{n_conv}")
         else:
@@ -26,12 +26,12 @@ def layer_names(net: Any) -> list[str]:
 
 
 def _conv_indices(net: Any) -> list[int]:
-    return [i for i, layer in enumerate(net.layers_) if isinstance(layer, api.STDPConv)]
+    return [i for i, layer in enumerate(net.layers_) if isinstance(layer, spykeflow.STDPConv)]
 
 
 def _pool_geometry(net: Any, upto: int) -> dict:
     """``pool_size`` / ``pool_stride`` of the pools below layer ``upto``."""
-    pools = [layer for layer in net.layers_[:upto] if isinstance(layer, api.SpikePool)]
+    pools = [layer for layer in net.layers_[:upto] if isinstance(layer, spykeflow.SpikePool)]
     return {"pool_size": [p.size for p in pools], "pool_stride": [p.stride for p in pools]}
 
 

@@ -40,7 +40,7 @@ QUICKSTART = [
 The whole SpykeFlow flow on scikit-learn's embedded 8x8 digits (upscaled to 28x28, no download):
 
 1. `InputLayer`: DoG ON/OFF filtering and rank-order latency coding -> spike trains `(N, T, H, W, 2)`;
-2. `Network`: unsupervised STDP training of a convolutional layer (Conv1, 30 maps) + spike pooling;
+2. `Network`: unsupervised STDP training of a convolutional layer (Conv1, 30 filters) + spike pooling;
 3. Pool1 spikes as binary feature vectors;
 4. `Classifier("binary")`: the binary-activation readout trained with a surrogate gradient.
 
@@ -63,14 +63,14 @@ plotting.plot_input_spikes(s_train, index=0)
     md("""
 ## 2. Unsupervised STDP feature learning
 
-The published Conv1 setting (`Network.preset("mnist_conv1")`: 30 maps 5x5, threshold 15, lateral
+The published Conv1 setting (`Network.preset("mnist_conv1")`: 30 filters 5x5, threshold 15, lateral
 inhibition, winner-take-all competition, STDP with a doubling learning rate, homeostasis) trained on
 600 digits here to keep the notebook fast.
 """),
     code("""
-net = spykeflow.Network.preset("mnist_conv1", seed=0, progress=False)
-net.layers[0].n_images = 600
-net.layers[0].snapshot_every = 100
+conv, pool = spykeflow.Network.preset("mnist_conv1").layers
+net = spykeflow.Network([conv.replace(n_images=600, snapshot_every=100), pool], seed=0,
+                        progress=False)
 net.fit(s_train)
 h = net.history_["layers"][0]
 print("C_l after training:", h["convergence"][-1], "- winners per image:", np.mean(h["winners_per_image"]))
@@ -89,8 +89,8 @@ plotting.plot_spikes_per_map_per_class(pool, y_test, kernels=plotting.kernels_rg
 """),
     md("## 4. Binary readout with surrogate gradient"),
     code("""
-clf = spykeflow.Classifier("binary", hidden=300, surrogate="sg1", epochs=10, batch_size=32,
-                           seed=0, progress=False)
+clf = spykeflow.Classifier("binary", backend_params={"hidden": 300, "surrogate": "sg1"},
+                           epochs=10, batch_size=32, seed=0, progress=False)
 clf.fit(f_train, y_train)
 result = clf.evaluate(f_test, y_test)
 print(f"test accuracy: {result['accuracy']:.3f}")
@@ -114,25 +114,25 @@ WEIGHT_EVOLUTION = [
     md("""
 # Exploring the weight evolution of a saved run
 
-A run of `python main/main.py digits` (or mnist, ...) saves its STDP network as `network.json` +
-`network.npz` in the run folder, including the training history: weight snapshots, the convergence
+A run of `python main/main.py digits` (or mnist, ...) saves its STDP network as the folder
+`network/` in the run folder, including the training history: weight snapshots, the convergence
 measure C_l, STDP updates per map and winners per image.
 
-Set `NETWORK` (or the environment variable `SPYKEFLOW_NETWORK`) to such a `network.json`. If none is
+Set `NETWORK` (or the environment variable `SPYKEFLOW_NETWORK`) to such a `network` folder. If none is
 given, this notebook first trains and saves a small network, so it runs anywhere.
 """),
     code(SETUP),
     code("""
 import pathlib, tempfile
-NETWORK = os.environ.get("SPYKEFLOW_NETWORK")  # e.g. "../outputs/digits/<run-id>/network.json"
+NETWORK = os.environ.get("SPYKEFLOW_NETWORK")  # e.g. "../outputs/digits/<run-id>/network"
 if NETWORK is None:
     x, y = datasets.load("digits", split="train")
     spikes = spykeflow.InputLayer().transform(x[:500])
-    net = spykeflow.Network.preset("mnist_conv1", seed=0, progress=False)
-    net.layers[0].n_images = 500
-    net.layers[0].snapshot_every = 25
+    conv, pool = spykeflow.Network.preset("mnist_conv1").layers
+    net = spykeflow.Network([conv.replace(n_images=500, snapshot_every=25), pool], seed=0,
+                            progress=False)
     net.fit(spikes)
-    NETWORK = net.save(pathlib.Path(tempfile.mkdtemp()) / "network.json")
+    NETWORK = net.save(pathlib.Path(tempfile.mkdtemp()) / "network")
     print("trained a small network and saved it to", NETWORK)
 net = spykeflow.Network.load(NETWORK)
 conv = [i for i, h in enumerate(net.history_["layers"]) if h is not None]
@@ -201,8 +201,8 @@ x_train, y_train = datasets.load("digits", split="train")
 x_test, y_test = datasets.load("digits", split="test")
 encoder = spykeflow.InputLayer()
 s_train, s_test = encoder.transform(x_train), encoder.transform(x_test)
-net = spykeflow.Network.preset("mnist_conv1", seed=0, progress=False)
-net.layers[0].n_images = 600
+conv, pool = spykeflow.Network.preset("mnist_conv1").layers
+net = spykeflow.Network([conv.replace(n_images=600), pool], seed=0, progress=False)
 net.fit(s_train)
 f_train, f_test = net.transform(s_train), net.transform(s_test)
 print(f_train.shape)
@@ -217,13 +217,13 @@ results = {}
 histories = {}
 for name in ["sg1", "sg2", "fast_sigmoid", "triangular", "arctan"]:
     t0 = time.perf_counter()
-    clf = spykeflow.Classifier("binary", hidden=300, surrogate=name, epochs=10, batch_size=32,
-                               seed=0, progress=False).fit(f_train, y_train)
+    clf = spykeflow.Classifier("binary", backend_params={"hidden": 300, "surrogate": name},
+                               epochs=10, batch_size=32, seed=0, progress=False).fit(f_train, y_train)
     results[name] = clf.evaluate(f_test, y_test)["accuracy"]
     histories[name] = clf.history_
     print(f"{name:13s} test accuracy {results[name]:.3f}  ({time.perf_counter() - t0:.1f} s)")
-relu = spykeflow.Classifier("relu", hidden=300, epochs=10, batch_size=32, seed=0,
-                            progress=False).fit(f_train, y_train)
+relu = spykeflow.Classifier("relu", backend_params={"hidden": 300}, epochs=10, batch_size=32,
+                            seed=0, progress=False).fit(f_train, y_train)
 results["relu (actual gradient)"] = relu.evaluate(f_test, y_test)["accuracy"]
 results["linear SVM"] = spykeflow.Classifier("svm").fit(f_train, y_train).evaluate(f_test, y_test)["accuracy"]
 results
@@ -246,7 +246,7 @@ fig
 """),
     md("""
 With binary features and a small hidden layer, all surrogates reach similar accuracy on this easy
-task; the differences grow on MNIST/EMNIST with the published settings (`Classifier.reference`).
+task; the differences grow on MNIST/EMNIST with the published settings (`Classifier.preset`).
 """),
 ]
 
@@ -255,7 +255,7 @@ EVENTS = [
     md("""
 # Event data: N-MNIST
 
-N-MNIST recordings are lists of events `(x, y, polarity, t)` from an event camera. `InputLayer`
+N-MNIST recordings are lists of events `(x, y, polarity, t)` from an event camera. `EventEncoder`
 bins them into spike frames `(N, T, 34, 34, 2)` (channel 0 = ON, 1 = OFF); the STDP network and
 the readouts work on them as on encoded images.
 
@@ -277,10 +277,10 @@ except datasets.DatasetNotFoundError as err:
     md("## Events -> spike frames"),
     code("""
 if HAVE_DATA:
-    encoder = spykeflow.InputLayer()
+    encoder = spykeflow.EventEncoder(time_steps=10, first_spike_only=True)
     n_train = 400
-    s_train = encoder.transform_events(ev_train[:n_train], time_steps=10, first_spike_only=True)
-    s_test = encoder.transform_events(ev_test, time_steps=10, first_spike_only=True)
+    s_train = encoder.transform(ev_train[:n_train])
+    s_test = encoder.transform(ev_test)
     y_train = y_train[:n_train]
     print(s_train.shape, "- spikes per recording:", s_train.sum() / len(s_train))
     display(plotting.plot_input_spikes(s_train, index=0))
@@ -289,9 +289,9 @@ if HAVE_DATA:
     md("## STDP Conv1 features and a readout"),
     code("""
 if HAVE_DATA:
-    net = spykeflow.Network.preset("mnist_conv1", seed=0, progress=False)
-    net.layers[0].n_images = n_train
-    net.layers[0].snapshot_every = 100
+    conv, pool = spykeflow.Network.preset("mnist_conv1").layers
+    net = spykeflow.Network([conv.replace(n_images=n_train, snapshot_every=100), pool], seed=0,
+                            progress=False)
     net.fit(s_train)
     display(plotting.plot_feature_grid(net.weights_[0]))
     f_train, f_test = net.transform(s_train), net.transform(s_test)

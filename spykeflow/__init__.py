@@ -12,6 +12,8 @@ Public API::
     datasets     loaders (load(name, split, root)) and downloads
     monitors     convergence stop, checkpoints and the other training monitors
     plotting, animation, io, conventions
+    functional   the pure functions and Numba kernels behind the classes (for research code)
+    conversion   ANN -> SNN conversion (QCFS, max/percentile normalisation)
 
 Heavy modules (TensorFlow) are imported on first use, so ``import spykeflow`` is cheap.
 """
@@ -24,7 +26,7 @@ from ._version import __version__
 
 __all__ = ["InputLayer", "EventEncoder", "DeltaEncoder", "Network", "STDPConv", "SpikePool",
            "Classifier", "datasets", "monitors", "plotting", "animation", "io", "conventions",
-           "__version__"]
+           "functional", "conversion", "__version__"]
 
 _LAZY = {
     "InputLayer": ("spykeflow.input_layer", "InputLayer"),
@@ -40,6 +42,8 @@ _LAZY = {
     "animation": ("spykeflow.animation", None),
     "io": ("spykeflow.io", None),
     "conventions": ("spykeflow.conventions", None),
+    "functional": ("spykeflow.functional", None),
+    "conversion": ("spykeflow.conversion", None),
 }
 
 

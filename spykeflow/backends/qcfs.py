@@ -147,8 +147,13 @@ class QCFSBackend(KerasBackend):
         """Convert the trained ANN (QCFS: data-free; ReLU: thresholds from ``x``)."""
         self.convert(model, x, seed)
 
-    def convert(self, model: Any, x: Any = None, seed: int = 0) -> Any:
-        """Convert ``model`` (and cache the result); ``x`` is needed for ``activation='relu'``."""
+    def convert(self, model: Any, x: Any = None, seed: int = 0,
+                percentile: float | None = None) -> Any:
+        """Convert ``model`` (and cache the result); ``x`` is needed for ``activation='relu'``.
+
+        ``percentile`` replaces the backend's ``percentile`` for this conversion (e.g. 100 for
+        the classic max normalisation of a ReLU network).
+        """
         from ..conversion import convert
 
         calib = None
@@ -161,7 +166,11 @@ class QCFSBackend(KerasBackend):
             n = min(len(x), self.params["calibration_size"])
             idx = np.random.default_rng(seed).choice(len(x), n, replace=False)
             calib = np.asarray(x)[np.sort(idx)]
-        snn = convert(model, calibration=calib, percentile=self.params["percentile"])
+        if percentile is None:
+            percentile = self.params["percentile"]
+        else:
+            percentile = check_float(percentile, "percentile", 0.0, 100.0, low_open=True)
+        snn = convert(model, calibration=calib, percentile=percentile)
         self._snn = (id(model), snn)
         return snn
 

@@ -107,7 +107,7 @@ def test_saved_models_reproduce_the_run(run_dir):
     import spykeflow
     from spykeflow import datasets, io
 
-    net = spykeflow.Network.load(run_dir / "network.json")
+    net = spykeflow.Network.load(run_dir / "network")
     x_test, y_test = datasets.load("digits", split="test")
     feats = io.load_npz(run_dir / "features.npz")
     n = int(feats["n_features"])
@@ -146,14 +146,14 @@ def test_resume_after_interrupt_skips_finished_stages(tmp_path, monkeypatch):
     state = _json(out / "stages.json")
     assert sorted(state) == ["features", "readout", "stdp"]
     assert not (out / "metrics.json").exists()
-    stamp = (out / "network.npz").stat().st_mtime_ns
+    stamp = (out / "network" / "arrays.npz").stat().st_mtime_ns
     monkeypatch.setattr(spykeflow.network.Network, "spike_statistics", original)
     assert cli.main(["digits", "--resume", "--out", str(out), "-q"]) == 0
     after = _json(out / "stages.json")
     assert sorted(after) == ["features", "readout", "statistics", "stdp"]
     for stage in ("stdp", "features", "readout"):
         assert after[stage] == state[stage]  # not re-run
-    assert (out / "network.npz").stat().st_mtime_ns == stamp
+    assert (out / "network" / "arrays.npz").stat().st_mtime_ns == stamp
     m = _json(out / "metrics.json")
     assert m["test_accuracy"] == state["readout"]["test_accuracy"]
     assert _json(out / "config.json")["test_limit"] == 60  # the first run's configuration
@@ -219,19 +219,20 @@ def test_every_pipeline_is_configured_and_quick_overrides():
 
 
 def test_layers_option_selects_the_two_layer_preset():
-    import api
+    from spykeflow import STDPConv
 
     config = pipelines.PIPELINES["mnist"].config({"pipeline": "mnist", "layers": 2})
     layers = stdp_images.network_layers(config)
-    convs = [layer for layer in layers if isinstance(layer, api.STDPConv)]
+    convs = [layer for layer in layers if isinstance(layer, STDPConv)]
     assert config.network_preset() == "mnist_conv2"
-    assert [api.filters_of(c) for c in convs] == [30, 200]
-    assert [c.n_images for c in convs] == [6000, 35000]
+    assert [c.filters for c in convs] == [30, 200]
+    assert [c.training.n_images for c in convs] == [6000, 35000]
     other = pipelines.PIPELINES["mnist"].config({"layers": 2, "stdp_images": [100, 200],
                                                  "stdp_epochs": 2})
     convs = [layer for layer in stdp_images.network_layers(other)
-             if isinstance(layer, api.STDPConv)]
-    assert [c.n_images for c in convs] == [100, 200] and [c.epochs for c in convs] == [2, 2]
+             if isinstance(layer, STDPConv)]
+    assert [c.training.n_images for c in convs] == [100, 200]
+    assert [c.training.epochs for c in convs] == [2, 2]
 
 
 def test_default_readout_is_the_published_model_with_the_fast_schedule():

@@ -14,23 +14,22 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "main"))
 
-import api  # noqa: E402  (main/api.py)
 import readout  # noqa: E402
 import stdp_configs  # noqa: E402
 import stdp_images  # noqa: E402
 
-from spykeflow import Network  # noqa: E402
+from spykeflow import Network, SpikePool, STDPConv  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny_net():
     rng = np.random.default_rng(0)
     x = rng.random((6, 4, 12, 12, 2)) < 0.15
-    net = Network([api.stdp_conv(3, kernel_size=3, threshold=2.0, inhibition_window=3,
-                                 padding=1, homeostasis=False),
-                   api.spike_pool(size=2),
-                   api.stdp_conv(2, kernel_size=3, threshold=1.0, inhibition_window=3,
-                                 padding=1, homeostasis=False)],
+    net = Network([STDPConv(3, kernel_size=3, threshold=2.0, inhibition_window=3,
+                            padding=1, homeostasis=False),
+                   SpikePool(size=2),
+                   STDPConv(2, kernel_size=3, threshold=1.0, inhibition_window=3,
+                            padding=1, homeostasis=False)],
                   seed=0, progress=False).fit(x)
     return net, x
 
@@ -61,8 +60,8 @@ def test_facebike_reads_pool1_pool2_spikes_and_conv3_max_potentials():
     layers = stdp_images.network_layers(config)
     assert [type(layer).__name__ for layer in layers] == ["STDPConv", "SpikePool", "STDPConv",
                                                           "SpikePool", "STDPConv"]
-    assert [api.filters_of(layers[i]) for i in (0, 2, 4)] == [4, 20, 10]
-    assert [layers[i].n_images for i in (0, 2, 4)] == [474, 474, 474]
+    assert [layers[i].filters for i in (0, 2, 4)] == [4, 20, 10]
+    assert [layers[i].training.n_images for i in (0, 2, 4)] == [474, 474, 474]
 
 
 def _config(**kw):

@@ -21,6 +21,8 @@ import schedules  # noqa: E402
 import sequences  # noqa: E402
 from run import Run  # noqa: E402
 
+import spykeflow  # noqa: E402
+
 
 @pytest.mark.parametrize("warmup", [0, 3])
 def test_cosine_schedule_is_kerass_cosine_decay(warmup):
@@ -38,13 +40,11 @@ def test_cosine_schedule_is_kerass_cosine_decay(warmup):
 
 
 def test_cosine_schedule_drives_the_classifiers_optimizer():
-    import api
-
     rng = np.random.default_rng(0)
     x, y = rng.random((40, 6)) < 0.4, np.arange(40) % 2
-    clf = api.classifier("relu", backend_params={"hidden": 8}, epochs=2, batch_size=10,
-                         learning_rate=0.01, validation_split=0.0, progress=False,
-                         callbacks=[schedules.cosine_decay(warmup_epochs=1)])
+    clf = spykeflow.Classifier("relu", backend_params={"hidden": 8}, epochs=2, batch_size=10,
+                               learning_rate=0.01, validation_split=0.0, progress=False,
+                               callbacks=[schedules.cosine_decay(warmup_epochs=1)])
     clf.fit(x, y)
     # the last batch of epoch 1 warms up to 3/4 of the rate, the last of epoch 2 decays
     lr = clf.history_["learning_rate"]
@@ -71,7 +71,7 @@ def test_fsdd_classifier_follows_its_configuration():
     config = dataclasses.replace(fsdd.FsddConfig(), hidden=(8, 8), clipvalue=5.0, seed=3)
     clf = fsdd.make_classifier(config, progress=False)
     assert clf.backend == "s2net" and clf.optimizer == "adamw" and clf.seed == 3
-    assert clf.backend_params["channels"] == [8, 8]
+    assert clf.backend_params["filters"] == [8, 8]
     assert clf.optimizer_params == {"weight_decay": 1e-5, "clipvalue": 5.0}
     assert (clf.epochs, clf.batch_size, clf.learning_rate) == (15, 32, 2e-3)
     assert clf.validation_split == 0.0 and not clf.restore_best and len(clf.callbacks) == 1
