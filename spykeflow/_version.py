@@ -1,3 +1,3 @@
 """The single place where the SpykeFlow version is defined."""
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.2.0.dev0"
