@@ -28,7 +28,33 @@ from spykeflow.functional import send_on_delta as sod_fn
 __all__ = ["EventEncoder", "DeltaEncoder"]
 
 
-class EventEncoder(TransformerMixin, BaseEstimator):
+class StatelessEncoder(TransformerMixin, BaseEstimator):
+    """Base of SpykeFlow's encoders: scikit-learn transformers that learn nothing.
+
+    ``__init__`` stores the parameters, ``fit`` validates them (and the data, if given) and
+    returns ``self``, and the encoder counts as fitted from the start, so it can head a
+    ``Pipeline`` or be used without ``fit``. Subclasses implement ``_validate_params()`` (it
+    returns whatever ``_check_input`` needs) and ``_check_input(X, params)``.
+    """
+
+    def __sklearn_is_fitted__(self) -> bool:  # stateless: usable without fit
+        return True
+
+    def fit(self, X: Any = None, y: Any = None) -> Any:
+        """Validate the parameters (and ``X`` if given); return ``self``. Nothing is learned."""
+        params = self._validate_params()
+        if X is not None:
+            self._check_input(X, params)
+        return self
+
+    def _validate_params(self) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _check_input(self, X: Any, params: Any) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class EventEncoder(StatelessEncoder):
     """Bin event recordings (e.g. N-MNIST) into spike frames ``(N, T, H, W, 2)``.
 
     Each recording's time window is cut into ``time_steps`` equal bins; a frame holds the
@@ -88,15 +114,8 @@ class EventEncoder(TransformerMixin, BaseEstimator):
         self.first_spike_only = first_spike_only
         self.progress = progress
 
-    def __sklearn_is_fitted__(self) -> bool:  # stateless: usable without fit
-        return True
-
-    def fit(self, X: Any = None, y: Any = None) -> EventEncoder:
-        """Validate the parameters (and the recordings ``X`` if given); return ``self``."""
-        self._validate_params()
-        if X is not None:
-            events_fn.check_events(X, "X")
-        return self
+    def _check_input(self, X: Any, params: Any) -> None:
+        events_fn.check_events(X, "X")
 
     def transform(self, events: Any) -> np.ndarray:
         """Bin ``events`` into spike frames.
@@ -121,7 +140,7 @@ class EventEncoder(TransformerMixin, BaseEstimator):
                                        self.t_start, self.mode, self.first_spike_only)
 
 
-class DeltaEncoder(TransformerMixin, BaseEstimator):
+class DeltaEncoder(StatelessEncoder):
     """Send-on-delta encoding of real-valued series ``(N, T, F)`` (Zimmer et al. 4.2-4.4).
 
     Give exactly one of ``delta`` (1-D send-on-delta per feature: an ON and an OFF neuron per
@@ -156,21 +175,14 @@ class DeltaEncoder(TransformerMixin, BaseEstimator):
         self.directions = directions
         self.initial = initial
 
-    def __sklearn_is_fitted__(self) -> bool:  # stateless: usable without fit
-        return True
-
-    def fit(self, X: Any = None, y: Any = None) -> DeltaEncoder:
-        """Validate the parameters (and the series ``X`` if given); return ``self``."""
-        self._validate_params()
-        if X is not None:
-            x = sod_fn.check_series(X, "X")
-            n, _, f = x.shape
-            if self.directions is not None:
-                sod_fn.check_directions(self.directions, f)
-            else:
-                sod_fn.check_delta(self.delta, f)
-            sod_fn.check_initial(self.initial, n, f)
-        return self
+    def _check_input(self, X: Any, params: Any) -> None:
+        x = sod_fn.check_series(X, "X")
+        n, _, f = x.shape
+        if self.directions is not None:
+            sod_fn.check_directions(self.directions, f)
+        else:
+            sod_fn.check_delta(self.delta, f)
+        sod_fn.check_initial(self.initial, n, f)
 
     def transform(self, series: Any) -> np.ndarray:
         """Encode ``series`` ``(N, T, F)`` (time on axis 1, e.g. log-Mel frames) as spikes.

@@ -45,11 +45,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from threadpoolctl import ThreadpoolController
 
 from spykeflow import conventions
 from spykeflow._validation import check_bool, check_in, check_int, is_int
+from spykeflow.encoders import StatelessEncoder
 from spykeflow.functional import dog as dog_fn
 from spykeflow.functional import latency as latency_fn
 from spykeflow.functional.dog import DoGParams
@@ -77,7 +77,7 @@ PAPER_PARAMS: dict[str, Any] = dict(
 _DOG_FIELDS = tuple(f.name for f in dataclasses.fields(DoGParams) if f.name != "local_norm_eps")
 
 
-class InputLayer(TransformerMixin, BaseEstimator):
+class InputLayer(StatelessEncoder):
     """DoG ON/OFF filtering and latency coding of grey images.
 
     A stateless scikit-learn transformer: ``fit`` only validates and returns ``self``, so it
@@ -86,28 +86,12 @@ class InputLayer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    resize_to : int, (int, int) or None, default=27
-        Size ``(height, width)`` after the area resize (OpenCV ``INTER_AREA`` semantics,
-        8-bit images rounded back to 8 bits exactly like OpenCV). None: no resize.
-    dog_kernel : {"original", "paper"}, default="original"
-        See :func:`spykeflow.functional.dog.dog_kernel`.
-    dog_size : int, default=7
-        Odd kernel side.
-    dog_sigmas : (float, float), default=(1.0, 2.0)
-        ON-centre (centre, surround) standard deviations in pixels.
-    dog_padding : {"same", "valid"}, default="same"
-        ``"same"``: maps as large as the (resized) image, reflect-101 border. ``"valid"``:
-        maps ``dog_size - 1`` pixels smaller, no border.
-    border_size : int, default=2
-        Width of the frame of the maps that is set to zero.
-    on_threshold, off_threshold : float, default=50.0
-        A response spikes only if ``>= threshold`` (``>`` with ``strict_threshold``).
-    strict_threshold : bool, default=False
-    decimals : int or None, default=5
-        Responses are rounded to this many decimals after the threshold (0..8).
-    local_norm_window : int or None, default=17
-        Divide each response by the mean over this window (reflect-101 border), so isolated
-        responses outrank equally strong ones in busy regions. None disables it.
+    resize_to, dog_kernel, dog_size, dog_sigmas, dog_padding, border_size, on_threshold, \
+    off_threshold, strict_threshold, decimals, local_norm_window
+        The DoG stage, documented once in :class:`~spykeflow.functional.dog.DoGParams` (same
+        names; defaults 27, "original", 7, (1.0, 2.0), "same", 2, 50.0, 50.0, False, 5, 17):
+        area resize, DoG kernel and filter geometry, zeroed frame, response thresholds,
+        rounding, local normalisation.
     latency : {"rank", "inverse"}, default="rank"
         ``"rank"``: per map, the ``n`` spiking pixels sorted by response (ties by ascending
         flat index) fill ``n_bins`` equal-count bins, rank ``r`` -> bin
@@ -193,15 +177,8 @@ class InputLayer(TransformerMixin, BaseEstimator):
     # scikit-learn contract
     # ----------------------------------------------------------------------------------------
 
-    def __sklearn_is_fitted__(self) -> bool:  # stateless: usable without fit
-        return True
-
-    def fit(self, X: Any = None, y: Any = None) -> InputLayer:
-        """Validate the parameters (and ``X`` if given); return ``self``. Nothing is learned."""
-        params = self._validate_params()
-        if X is not None:
-            self._check_images(X, params)
-        return self
+    def _check_input(self, X: Any, params: DoGParams) -> None:
+        self._check_images(X, params)
 
     @property
     def time_steps(self) -> int:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .spike_events import unravel
+
 __all__ = ["integrate_step", "sample_thresholds"]
 
 
@@ -74,11 +76,7 @@ def integrate_step(e, e_end, ev_t, ev_idx, w, win, cin, kh, kw, ho, wo, stamp, s
     c_out = w.shape[1]
     nt = 0
     while e < e_end and ev_t[e] == t:
-        f = ev_idx[e]
-        k = f % cin
-        rc = f // cin
-        col = rc % win
-        row = rc // win
+        row, col, k = unravel(ev_idx[e], win, cin)
         for ii in range(max(0, row - ho + 1), min(kh, row + 1)):
             for jj in range(max(0, col - wo + 1), min(kw, col + 1)):
                 pos = (row - ii) * wo + col - jj

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .spike_events import SpikeEvents, compact, slots
+from .spike_events import SpikeEvents, compact, slots, unravel
 
 __all__ = ["POOL_MODES", "FEATURE_VALUES", "pool_events"]
 
@@ -57,11 +57,7 @@ def _pool_kernel(ptr, ev_t, ev_idx, ev_val, hin, win, c, T, size, stride, mode, 
             nt = 0
             npt = 0
             while e < e_end and ev_t[e] == t:
-                f = ev_idx[e]
-                m = f % c
-                rc = f // c
-                col = rc % win
-                row = rc // win
+                row, col, m = unravel(ev_idx[e], win, c)
                 x = ev_val[e]
                 r_lo = max(0, (row - size + stride) // stride)
                 r_hi = min(P - 1, row // stride)

@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 
 __all__ = ["SpikeEvents", "from_dense", "from_first_spike", "pad", "to_dense", "to_features",
-           "slots", "compact"]
+           "unravel", "slots", "compact"]
 
 
 class SpikeEvents(NamedTuple):
@@ -133,6 +133,18 @@ def to_features(ev, values="binary"):
         raise ValueError("Expected values in ('binary', 'counts', 'first_spike_times'). "
                          f"Received: values={values!r}.")
     return out
+
+
+@nb.njit(cache=True)
+def unravel(f, width, channels):
+    """``(row, col, channel)`` of the flat index ``f`` of a ``(H, width, channels)`` grid.
+
+    >>> unravel(13, 3, 2)                     # (2 * 3 + 0) * 2 + 1
+    (2, 0, 1)
+    """
+    k = f % channels
+    rc = f // channels
+    return rc // width, rc % width, k
 
 
 def slots(counts, bound):

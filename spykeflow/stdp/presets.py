@@ -8,20 +8,21 @@ from .layers import SpikePool, STDPConv
 __all__ = ["PRESETS"]
 
 
+#: The original's Conv1 (main script) and Conv2 settings.
+_CONV1 = dict(filters=30, kernel_size=5, threshold=15.0, inhibition_window=11, a_plus=0.004,
+              lr_double_every=500, a_plus_max=0.15, homeostasis_block=5, homeostasis_factor=3.0,
+              homeostasis_decay=0.003, snapshot_every=200, n_images=6000)
+_CONV2 = {**_CONV1, "filters": 200, "inhibition_window": 3, "a_plus": 0.0004,
+          "lr_double_every": 1500, "homeostasis_block": 3, "homeostasis_decay": 0.0003,
+          "n_images": 35000}
+
+
 def _conv1(**options) -> STDPConv:
-    base = dict(filters=30, kernel_size=5, threshold=15.0, inhibition_window=11, a_plus=0.004,
-                lr_double_every=500, a_plus_max=0.15, homeostasis_block=5,
-                homeostasis_factor=3.0, homeostasis_decay=0.003, snapshot_every=200,
-                n_images=6000)
-    return STDPConv(**{**base, **options})
+    return STDPConv(**{**_CONV1, **options})
 
 
 def _conv2(**options) -> STDPConv:
-    base = dict(filters=200, kernel_size=5, threshold=15.0, inhibition_window=3, a_plus=0.0004,
-                lr_double_every=1500, a_plus_max=0.15, homeostasis_block=3,
-                homeostasis_factor=3.0, homeostasis_decay=0.0003, snapshot_every=200,
-                n_images=35000)
-    return STDPConv(**{**base, **options})
+    return STDPConv(**{**_CONV2, **options})
 
 
 #: name -> function returning the layer list.
