@@ -244,7 +244,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                             f"Received: backend_params={bparams!r}.")
         return _backends.get(self.backend, **bparams)
 
-    def _check_params(self) -> None:
+    def _validate_params(self) -> None:
         check_int(self.epochs, "epochs")
         check_int(self.batch_size, "batch_size")
         check_int(self.predict_batch_size, "predict_batch_size")
@@ -327,7 +327,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        self._validate_params()
         backend = self._make_backend()
         if y is None:
             raise ValueError(

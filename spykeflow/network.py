@@ -141,7 +141,7 @@ class Network(TransformerMixin, BaseEstimator):
                              f"layers[0]={layers[0]!r}.")
         return layers
 
-    def _check_params(self) -> None:
+    def _validate_params(self) -> None:
         check_in(self.feature_values, "feature_values", FEATURE_VALUES)
         check_int(self.batch_size, "batch_size")
         check_int(self.checkpoint_every, "checkpoint_every")
@@ -410,7 +410,7 @@ class Network(TransformerMixin, BaseEstimator):
             Continue from the latest checkpoint in ``checkpoint_path`` (same data and seed
             give the same final weights as an uninterrupted run).
         """
-        self._check_params()
+        self._validate_params()
         spikes = self._check_spikes(spikes)
         layers = self._layer_list()
         in_shape = tuple(spikes.shape[2:])

@@ -96,7 +96,17 @@ class STDPConv:
         self.filters = check_int(filters, "filters")
         self.kernel_size = check_int(kernel_size, "kernel_size")
         self.padding = check_int(padding, "padding", minimum=0)
-        options = {name: value for name, value in locals().items() if name in FLAT_OPTIONS}
+        options = dict(
+            threshold=threshold, strict_threshold=strict_threshold,
+            threshold_jitter=threshold_jitter, lateral_inhibition=lateral_inhibition,
+            inhibition_window=inhibition_window, competition=competition, a_plus=a_plus,
+            a_minus_ratio=a_minus_ratio, stdp_update=stdp_update,
+            lr_double_every=lr_double_every, a_plus_max=a_plus_max, lr_schedule=lr_schedule,
+            homeostasis=homeostasis, homeostasis_block=homeostasis_block,
+            homeostasis_factor=homeostasis_factor, homeostasis_decay=homeostasis_decay,
+            homeostasis_count_first_image=homeostasis_count_first_image,
+            w_init_mean=w_init_mean, w_init_std=w_init_std, n_images=n_images, epochs=epochs,
+            snapshot_every=snapshot_every, snapshot_schedule=snapshot_schedule)
         fields: dict[str, dict] = {group: {} for group in GROUPS}
         for name, value in options.items():
             group, field = FLAT_OPTIONS[name]

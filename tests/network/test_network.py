@@ -353,3 +353,19 @@ def test_conv_options_are_fixed_and_replace_makes_a_copy():
         conv.replace(nope=1)
     w = np.full((3, 3, 2, 6), 0.5, np.float32)
     assert conv.replace(weights=w).replace(epochs=2).weights is not None
+
+
+def test_flat_constructor_covers_every_group_field_once():
+    """Every STDPConv keyword (but the geometry and weights) is one field of one group."""
+    import dataclasses
+    import inspect
+
+    from spykeflow.stdp.params import FLAT_OPTIONS, GROUPS
+
+    names = set(inspect.signature(STDPConv).parameters) - {"filters", "kernel_size", "padding",
+                                                           "weights"}
+    assert names == set(FLAT_OPTIONS)
+    fields = {(g, f.name) for g, cls in GROUPS.items() for f in dataclasses.fields(cls)}
+    assert sorted(FLAT_OPTIONS.values()) == sorted(fields)
+    conv = STDPConv(4, 3, threshold=2.5, homeostasis_block=7)
+    assert (conv.neuron.threshold, conv.homeostasis.block) == (2.5, 7)
