@@ -53,6 +53,7 @@ from spykeflow.encoders import StatelessEncoder
 from spykeflow.functional import dog as dog_fn
 from spykeflow.functional import latency as latency_fn
 from spykeflow.functional.dog import DoGParams
+from spykeflow.functional.resize import resize_area
 
 __all__ = ["InputLayer", "PAPER_PARAMS"]
 
@@ -321,7 +322,7 @@ class InputLayer(StatelessEncoder):
                     f"{im.shape}."
                 )
             one = self._check_images(im[None], params)  # dtype, finiteness and range checks
-            out.append(dog_fn.resize_area(one, params.resize_to).astype(np.float64))
+            out.append(resize_area(one, params.resize_to).astype(np.float64))
         # Integer images were rounded to 8 bits by the resize; float images were not.
         return np.concatenate(out)
 

@@ -11,7 +11,8 @@ chain; its field names are the constructor arguments of :class:`spykeflow.InputL
    ``"paper"``: eq. (1) of the paper, ``K = exp(-d^2/2 s1^2)/(2 pi s1^2) -
    exp(-d^2/2 s2^2)/(2 pi s2^2)`` (2-D normalisation, no re-centring); the ON kernel uses
    ``(s1, s2) = (1, 2)``, the OFF kernel ``(2, 1)``, which is exactly ``-ON``.
-2. **Geometry** (:func:`resize_area`, :func:`correlate2d`; #resize, #filtering-and-border):
+2. **Geometry** (:func:`~spykeflow.functional.resize.resize_area`, :func:`correlate2d`;
+   #resize, #filtering-and-border):
    resize with area interpolation (OpenCV ``INTER_AREA`` semantics), correlate at the same
    size with a reflect-101 border (``dcb|abcd|cba``) or ``"valid"`` (no padding), zero a
    frame of ``border_size`` pixels.
@@ -30,7 +31,8 @@ Implementation notes
 --------------------
 * Every spatial operation is linear and separable, so it is computed for a whole batch as a
   pair of matrix products with small ``(n_out, n_in)`` 1-D operator matrices
-  (:func:`correlation_matrix`, :func:`area_resize_weights`); the DoG kernel is split into its
+  (:func:`correlation_matrix`, :func:`~spykeflow.functional.resize.area_resize_weights`); the
+  DoG kernel is split into its
   (rank 2 or 3) singular-value terms. This is exact up to float64 rounding (~1e-13), far
   below the 5-decimal rounding of step 3.
 * With ``decimals`` set, the thresholded responses are held as integers ``round(X 10^d)``
@@ -58,17 +60,16 @@ from spykeflow._validation import (
     check_float,
     check_in,
     check_int,
-    check_int_tuple,
     is_int,
     is_real,
 )
+
+from .resize import _check_hw, _integer_dtype, _resize_hwn, _slot_table
 
 __all__ = [
     "DoGParams",
     "dog_kernel",
     "dog_kernels",
-    "area_resize_weights",
-    "resize_area",
     "reflect101_index",
     "correlation_matrix",
     "correlate2d",
@@ -195,15 +196,6 @@ class DoGParams:
         return dog_kernels(self.dog_kernel, self.dog_size, self.dog_sigmas)
 
 
-def _check_hw(value: Any, name: str) -> tuple[int, int]:
-    """An int (a square) or a ``(height, width)`` pair of ints >= 1, as a tuple."""
-    if is_int(value):
-        side = check_int(value, name, minimum=1)
-        return side, side
-    h, w = check_int_tuple(value, name, 2)
-    return h, w
-
-
 def _check_decimals(decimals: Any) -> int | None:
     if decimals is not None and not (is_int(decimals) and 0 <= decimals <= MAX_DECIMALS):
         raise ValueError(
@@ -297,180 +289,6 @@ def dog_kernels(kind: str = "original", size: int = 7,
     if kind == "original":
         return on, -on
     return on, dog_kernel(kind, size, (sigmas[1], sigmas[0]))
-
-
-# --------------------------------------------------------------------------------------------
-# Area resize (OpenCV INTER_AREA semantics)
-# --------------------------------------------------------------------------------------------
-
-
-def _area_table(n_in, n_out):
-    """OpenCV's area decimation table for one axis: list of (dst, src, weight)."""
-    scale = n_in / n_out
-    table = []
-    for dst in range(n_out):
-        f1 = dst * scale
-        f2 = f1 + scale
-        cell = min(scale, n_in - f1)
-        s1 = math.ceil(f1)
-        s2 = min(math.floor(f2), n_in - 1)
-        s1 = min(s1, s2)
-        if s1 - f1 > 1e-3:
-            table.append((dst, s1 - 1, (s1 - f1) / cell))
-        for s in range(s1, s2):
-            table.append((dst, s, 1.0 / cell))
-        if f2 - s2 > 1e-3:
-            table.append((dst, s2, min(min(f2 - s2, 1.0), cell) / cell))
-    return table
-
-
-def _upscale_table(n_in, n_out):
-    """OpenCV's INTER_AREA coefficients when enlarging: linear with snapped fractions."""
-    scale = n_in / n_out
-    inv = n_out / n_in
-    table = []
-    for dst in range(n_out):
-        s = math.floor(dst * scale)
-        f = (dst + 1) - (s + 1) * inv
-        f = 0.0 if f <= 0 else f - math.floor(f)
-        if s < 0:
-            s, f = 0, 0.0
-        if s >= n_in - 1:
-            s, f = n_in - 1, 0.0
-        table.append((dst, s, 1.0 - f))
-        if f:
-            table.append((dst, s + 1, f))
-    return table
-
-
-def _axis_table(n_in, n_out):
-    return _area_table(n_in, n_out) if n_in >= n_out else _upscale_table(n_in, n_out)
-
-
-def area_resize_weights(n_in: int, n_out: int) -> np.ndarray:
-    """1-D area-interpolation operator, ``(n_out, n_in)`` float64; rows sum to 1.
-
-    When shrinking, output pixel ``i`` is the mean of the input interval
-    ``[i s, (i + 1) s)``, ``s = n_in / n_out``, each input pixel weighted by the length it
-    covers (OpenCV ``INTER_AREA``). When enlarging, OpenCV's INTER_AREA rule applies (linear
-    interpolation with the fraction snapped to input cell edges).
-
-    >>> w = area_resize_weights(4, 3)
-    >>> (w * 4).round(6).tolist()
-    [[3.0, 1.0, 0.0, 0.0], [0.0, 2.0, 2.0, 0.0], [0.0, 0.0, 1.0, 3.0]]
-    """
-    n_in, n_out = int(n_in), int(n_out)
-    if n_in < 1 or n_out < 1:
-        raise ValueError(f"Expected sizes >= 1. Received: n_in={n_in}, n_out={n_out}.")
-    w = np.zeros((n_out, n_in))
-    for dst, src, alpha in _axis_table(n_in, n_out):
-        w[dst, src] += alpha
-    # The shrink table weights are (length / cell); rows sum to 1 up to float error.
-    return w
-
-
-def _slot_table(n_in, n_out):
-    """Area table as dense slots: src index and float32 weight arrays of shape (k, n_out)."""
-    table = _axis_table(n_in, n_out)
-    counts = np.bincount([d for d, _, _ in table], minlength=n_out)
-    k = int(counts.max())
-    src = np.zeros((k, n_out), np.intp)
-    alpha = np.zeros((k, n_out), np.float32)
-    slot = np.zeros(n_out, int)
-    for dst, s, a in table:
-        src[slot[dst], dst] = s
-        alpha[slot[dst], dst] = np.float32(a)
-        slot[dst] += 1
-    return src, alpha
-
-
-def _resize_hwn(xt, h_out, w_out, slots=(None, None)):
-    """Area resize of a batch stored batch-last, ``(H, W, N) -> (h_out, w_out, N)``.
-
-    Integer input: bit-exact emulation of ``cv2.resize(..., INTER_AREA)`` on 8-bit images,
-    returned as float32 holding the rounded 8-bit values. Float input: float64, not rounded.
-    """
-    h_in, w_in, n = xt.shape
-    if not _integer_dtype(xt):
-        out = np.matmul(area_resize_weights(w_in, w_out), np.asarray(xt, np.float64))
-        ry = area_resize_weights(h_in, h_out)
-        return (ry @ out.reshape(h_in, w_out * n)).reshape(h_out, w_out, n)
-    fy, fx = h_in / h_out, w_in / w_out
-    if fy == int(fy) and fx == int(fx) and fy >= 1 and fx >= 1:
-        fy, fx = int(fy), int(fx)
-        s = xt.reshape(h_out, fy, w_out, fx, n).sum(axis=(1, 3), dtype=np.int64)
-        if (fy, fx) == (2, 2):  # OpenCV's 2x2 fast path rounds halves up
-            return ((s + 2) // 4).astype(np.float32)
-        return np.rint(s / (fy * fx)).astype(np.float32)  # exact quotient, halves to even
-    src = xt.astype(np.float32)
-    # Horizontal pass then vertical pass in float32, each output accumulated in OpenCV's table
-    # order (slot by slot; adding a zero-weight slot leaves a float32 sum unchanged), so the
-    # rounding matches OpenCV bit for bit. Batch-last keeps every inner loop contiguous.
-    xs, xa = slots[0] if slots[0] is not None else _slot_table(w_in, w_out)
-    buf = np.multiply(_take(src, xs[0], 1), xa[0][:, None])
-    tmp = np.empty_like(buf)
-    for j in range(1, xs.shape[0]):
-        buf += np.multiply(_take(src, xs[j], 1), xa[j][:, None], out=tmp)
-    ys, ya = slots[1] if slots[1] is not None else _slot_table(h_in, h_out)
-    out = np.multiply(_take(buf, ys[0], 0), ya[0][:, None, None])
-    tmp = np.empty_like(out)
-    for j in range(1, ys.shape[0]):
-        out += np.multiply(_take(buf, ys[j], 0), ya[j][:, None, None], out=tmp)
-    np.rint(out, out=out)
-    return np.clip(out, 0, 255, out=out)
-
-
-def _take(a, idx, axis):
-    """``np.take(a, idx, axis)``, as a slice (no copy) when ``idx`` is a unit-step run."""
-    if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
-        sl = [slice(None)] * a.ndim
-        sl[axis] = slice(int(idx[0]), int(idx[0]) + idx.size)
-        return a[tuple(sl)]
-    return np.take(a, idx, axis=axis)
-
-
-def resize_area(images: Any, size: int | tuple[int, int]) -> np.ndarray:
-    """Resize a batch of grey images with area interpolation (OpenCV ``INTER_AREA``).
-
-    The original's first step (docs/original/encoding.md#resize).
-
-    Parameters
-    ----------
-    images : numpy.ndarray, shape (N, H, W)
-        Integer images (values 0..255) or float images.
-    size : int or (int, int)
-        Output ``(height, width)``; an int means a square.
-
-    Returns
-    -------
-    numpy.ndarray, shape (N, h, w)
-        For integer input, ``uint8``: the area-weighted mean rounded back to 8 bits exactly as
-        OpenCV does when shrinking (float32 accumulation, halves to even; the 2x2 integer
-        case rounds halves up); enlarging follows OpenCV's coefficients but rounds in float,
-        so it may differ from OpenCV's fixed-point result by one grey level. For float input,
-        float64 without rounding.
-
-    Examples
-    --------
-    >>> x = np.array([[[0, 0, 0, 0], [0, 255, 255, 0], [0, 255, 255, 0], [0, 0, 0, 0]]], np.uint8)
-    >>> resize_area(x, 3)[0].tolist()
-    [[16, 64, 16], [64, 255, 64], [16, 64, 16]]
-    """
-    images = np.asarray(images)
-    if images.ndim != 3:
-        raise ValueError(
-            f"Expected images of shape (N, H, W). Received: shape={images.shape}."
-        )
-    h_out, w_out = _check_hw(size, "size")
-    out_dtype = np.uint8 if _integer_dtype(images) else np.float64
-    if images.shape[1:] == (h_out, w_out):
-        return images.astype(out_dtype, copy=True)
-    out = _resize_hwn(np.ascontiguousarray(images.transpose(1, 2, 0)), h_out, w_out)
-    return np.ascontiguousarray(out.transpose(2, 0, 1)).astype(out_dtype, copy=False)
-
-
-def _integer_dtype(a):
-    return np.issubdtype(a.dtype, np.integer) or a.dtype == bool
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.ndimage
 
-from spykeflow.functional import dog
+from spykeflow.functional import dog, resize
 
 # ---------------------------------------------------------------------------------------------
 # Kernel (docs/original/encoding.md#dog-kernel)
@@ -74,19 +74,19 @@ def test_kernel_arguments_are_validated(kwargs, match):
 
 def test_area_weights_hand_case_4_to_3():
     # Output pixel i averages [4i/3, 4(i+1)/3): weights (3/4, 1/4), (1/2, 1/2), (1/4, 3/4).
-    w = dog.area_resize_weights(4, 3)
+    w = resize.area_resize_weights(4, 3)
     expected = np.array([[3, 1, 0, 0], [0, 2, 2, 0], [0, 0, 1, 3]]) / 4
     np.testing.assert_allclose(w, expected, atol=1e-12)
-    np.testing.assert_allclose(dog.area_resize_weights(28, 27).sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(resize.area_resize_weights(28, 27).sum(axis=1), 1.0, atol=1e-12)
 
 
 def test_area_resize_hand_case_rounds_back_to_uint8():
     x = np.array([[[0, 0, 0, 0], [0, 255, 255, 0], [0, 255, 255, 0], [0, 0, 0, 0]]], np.uint8)
-    out = dog.resize_area(x, 3)
+    out = resize.resize_area(x, 3)
     assert out.dtype == np.uint8
     # corner 255/16 = 15.94 -> 16; edge 255/4 = 63.75 -> 64; centre 255.
     assert out[0].tolist() == [[16, 64, 16], [64, 255, 64], [16, 64, 16]]
-    xf = dog.resize_area(x.astype(np.float64), 3)
+    xf = resize.resize_area(x.astype(np.float64), 3)
     assert xf.dtype == np.float64 and xf[0, 0, 0] == pytest.approx(255 / 16)
 
 
@@ -105,18 +105,18 @@ _CV2_OUT = [[192, 160, 118, 87, 49, 43, 29], [88, 183, 188, 174, 148, 214, 151],
 
 def test_area_resize_matches_opencv_bit_for_bit():
     x = np.array([_CV2_IN], np.uint8)
-    assert dog.resize_area(x, 7)[0].tolist() == _CV2_OUT
-    w = dog.area_resize_weights(8, 7)
+    assert resize.resize_area(x, 7)[0].tolist() == _CV2_OUT
+    w = resize.area_resize_weights(8, 7)
     naive = np.rint(w @ x[0].astype(float) @ w.T)
     assert naive[5, 5] != 200, "the golden case must exercise OpenCV's float32 rounding"
 
 
 def test_area_resize_integer_factors_follow_opencv_rounding():
     # OpenCV (checked with cv2 5.0): the 2x2 fast path rounds halves up, other factors to even.
-    assert dog.resize_area(np.array([[[1, 1], [0, 0]]], np.uint8), 1)[0, 0, 0] == 1
-    assert dog.resize_area(np.array([[[3, 0], [0, 0]]], np.uint8), 1)[0, 0, 0] == 1
-    assert dog.resize_area(np.array([[[1, 0]]], np.uint8), (1, 1))[0, 0, 0] == 0
-    assert dog.resize_area(np.array([[[1, 0, 0, 1]]], np.uint8), (1, 2))[0].tolist() == [[0, 0]]
+    assert resize.resize_area(np.array([[[1, 1], [0, 0]]], np.uint8), 1)[0, 0, 0] == 1
+    assert resize.resize_area(np.array([[[3, 0], [0, 0]]], np.uint8), 1)[0, 0, 0] == 1
+    assert resize.resize_area(np.array([[[1, 0]]], np.uint8), (1, 1))[0, 0, 0] == 0
+    assert resize.resize_area(np.array([[[1, 0, 0, 1]]], np.uint8), (1, 2))[0].tolist() == [[0, 0]]
 
 
 def test_reflect101_index_and_matrix():
@@ -196,7 +196,7 @@ def _digit():
 
 def test_on_off_responses_match_the_unthresholded_filter():
     img = _digit()
-    raw = dog.correlate2d(dog.resize_area(img, 27).astype(float), dog.dog_kernel())
+    raw = dog.correlate2d(resize.resize_area(img, 27).astype(float), dog.dog_kernel())
     r = dog.dog_responses(img, local_norm_window=None, decimals=None)
     inner = (slice(None), slice(2, -2), slice(2, -2))
     on, off = raw[inner], -raw[inner]
@@ -254,8 +254,8 @@ def test_pipeline_normalisation_equals_the_formula():
                                         ((8, 8), 27), ((28, 28), 14), ((27, 27), 27)])
 def test_uint8_resize_is_the_rounded_area_mean(rng, shape, size):
     x = rng.integers(0, 256, size=(20,) + shape).astype(np.uint8)
-    exact = dog.resize_area(x.astype(np.float64), size)  # float path: exact weights, no rounding
-    out = dog.resize_area(x, size)
+    exact = resize.resize_area(x.astype(np.float64), size)  # float path: exact weights, no rounding
+    out = resize.resize_area(x, size)
     assert out.dtype == np.uint8 and out.shape == exact.shape
     # Shrinking: rounded to the nearest grey level (only near-halves may go either way).
     # Enlarging: OpenCV's coefficients, rounded in float (within one grey level).
