@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument(
         "--layers", type=int, choices=(1, 2), default=None,
         help="mnist/fashion/emnist: 1 = Conv1-Pool1 (preset mnist_conv1), 2 = + Conv2-Pool2 "
-        "(preset net4) (default: 1)",
+        "(preset mnist_conv2) (default: 1)",
     )
     net.add_argument(
         "--stdp-images", type=int, nargs="+", default=None, metavar="N",

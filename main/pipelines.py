@@ -22,13 +22,13 @@ PIPELINES: dict[str, Pipeline] = {
         "binary readout, all plots (about 25 s of CPU time)",
         DigitsConfig, stdp_images.body),
     "mnist": Pipeline(
-        "MNIST, published one-layer (mnist_conv1) or two-layer (--layers 2, net4) settings, "
+        "MNIST, published one-layer (mnist_conv1) or two-layer (--layers 2, mnist_conv2) settings, "
         "binary sg1 readout (--backend reference: the original's SGD)",
         MnistConfig, stdp_images.body),
     "fashion": Pipeline("Fashion-MNIST with the MNIST settings", FashionConfig,
                         stdp_images.body),
     "emnist": Pipeline(
-        "EMNIST Balanced (the available subset), emnist_conv1 / net4, binary sg1 readout",
+        "EMNIST Balanced (the available subset), mnist_conv1 / mnist_conv2, binary sg1 readout",
         EmnistConfig, stdp_images.body),
     "facebike": Pipeline(
         "Caltech faces vs motorbikes (Kheradpisheh et al. 2018): 160x250 images, three STDP "
