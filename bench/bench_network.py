@@ -2,7 +2,7 @@
 11x11 competition, T = 12). Prints JSON: Conv1 STDP training and Pool1 feature extraction in
 images/s (wall clock and per CPU-second), the warm-up (compile) time, and peak RSS.
 
-    SPYKEFLOW_DATA=/work/shared/datasets python bench/bench_network.py --train 2000 --extract 5000
+    python bench/bench_network.py --train 2000 --extract 5000
 
 Uses real MNIST spikes (InputLayer) when the data root is available, otherwise random spikes
 with MNIST-like statistics (~100 ON + 160 OFF spikes in 10 equal-count bins). Timings exclude

@@ -4,7 +4,7 @@ weights and of the binary Pool1 features, and the LinearSVC test accuracy, as JS
 Two checkouts that print the same hashes for the same seed extract the same features bit for
 bit (used to check that a refactoring changed nothing)::
 
-    SPYKEFLOW_DATA=../shared/datasets python bench/features_fingerprint.py --train 6000 \
+    python bench/features_fingerprint.py --train 6000 \
         --svm-train 10000 --test 10000
 
 Not a test and not a timing: it only prints what it computed.

@@ -7,9 +7,9 @@ transient Pool1 spikes and its Pool2 features are read out too.
 
 Usage::
 
-    SPYKEFLOW_DATA=/work/shared/datasets python experiments/network_features.py \
+    python experiments/network_features.py \
         --seed 0 --svm-c 0.03 0.1 0.3 --conv2-images 35000 \
-        --out experiments/network_results/mnist_seed0.json --save-features /tmp/mnist_pool1.npz
+        --out experiments/network_results/mnist_seed0.json --save-features mnist_pool1.npz
 
 Feature file (``--save-features``): an uncompressed ``.npz`` with ``X_train_packed`` (60000, 454)
 and ``X_test_packed`` (10000, 454) uint8 bit-packed rows (``np.unpackbits(a, axis=1,

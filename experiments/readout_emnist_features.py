@@ -8,8 +8,8 @@ few seconds), or loads a saved network with ``--network``, then writes the featu
 Only a subset of EMNIST Balanced ships with this project (9,120 train / 304 test); with the
 official files under ``<root>/emnist_balanced/`` the same command processes the full split.
 
-    SPYKEFLOW_DATA=/work/shared/datasets python experiments/readout_emnist_features.py \\
-        --out /tmp/emnist_pool1.npz
+    python experiments/readout_emnist_features.py \\
+        --out emnist_pool1.npz
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ features) to check the script end to end.
 Usage (the settings of the README's results; ``<pool1.npz>`` from
 ``experiments/network_features.py --seed 0 --save-features <pool1.npz>``)::
 
-    SPYKEFLOW_DATA=/work/shared/datasets python experiments/readout_mnist.py \\
+    python experiments/readout_mnist.py \\
         --features <pool1.npz> --variants sg1 --seeds 0 1 2 3 4 --epochs 12 \\
         --batch-size 256 --lr-schedule step --lr-schedule-params '{"step_size": 4, "gamma": 0.3}' \\
         --out experiments/readout_results/mnist_sg1.json

@@ -10,8 +10,6 @@ only; STDP statistics and weights are synthetic but shaped like the published on
 
 from __future__ import annotations
 
-import gzip
-import os
 import pathlib
 import sys
 import time
@@ -30,14 +28,14 @@ T = 12
 
 
 def load_digits(n=200):
-    root = pathlib.Path(os.environ.get("SPYKEFLOW_DATA", "/work/shared/datasets")) / "mnist"
-    img_path, lab_path = root / "t10k-images-idx3-ubyte.gz", root / "t10k-labels-idx1-ubyte.gz"
-    if img_path.exists():
-        with gzip.open(img_path) as fh:
-            imgs = np.frombuffer(fh.read(), np.uint8, offset=16).reshape(-1, 28, 28)[:n]
-        with gzip.open(lab_path) as fh:
-            labs = np.frombuffer(fh.read(), np.uint8, offset=8)[:n]
-        return imgs.astype(float), labs.astype(int)
+    """The first ``n`` MNIST test images from the data root, else upscaled sklearn digits."""
+    from spykeflow import datasets
+
+    try:
+        imgs, labs = datasets.load("mnist", "test")
+        return imgs[:n].astype(float), labs[:n].astype(int)
+    except datasets.DatasetNotFoundError:
+        pass
     from sklearn.datasets import load_digits as skd
 
     d = skd()
