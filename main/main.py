@@ -9,6 +9,8 @@ configuration (``config.json``), ``metrics.json``, the saved models and all figu
 from __future__ import annotations
 
 import argparse
+import importlib.abc
+import importlib.util
 import json
 import logging
 import os
@@ -170,32 +172,64 @@ def resolve_options(parser, argv):
     return args
 
 
+class _QuietLoader(importlib.abc.Loader):
+    """Runs a module's import with the standard error stream sent to a temporary file (shown
+    if the import fails); everything else is the wrapped loader's."""
+
+    def __init__(self, loader: importlib.abc.Loader):
+        self.loader = loader
+
+    def __getattr__(self, name: str):
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with tempfile.TemporaryFile() as captured:
+            os.dup2(captured.fileno(), 2)
+            try:
+                self.loader.exec_module(module)
+            except BaseException:
+                os.dup2(saved, 2)
+                captured.seek(0)
+                sys.stderr.write(captured.read().decode(errors="replace"))
+                raise
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+
+
+class _QuietTensorFlow(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` (once) and hands it a :class:`_QuietLoader`, so the lines it writes
+    while its libraries load go nowhere -- whenever a pipeline first needs TensorFlow, and not
+    at all for pipelines that never do (facebike's SVM readout)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
 def quiet_tensorflow() -> None:
     """Keep TensorFlow's start-up lines out of the output.
 
     ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user set it) hides its C++ log lines (the failed
     CUDA initialisation on a machine without a GPU, oneDNN notices); the lines it writes while
-    its libraries load, before its logging is set up, are swallowed by importing it with the
-    standard error stream sent to a temporary file (shown if the import fails).
+    its libraries load, before its logging is set up, are swallowed by running its import with
+    the standard error stream sent to a temporary file. The import itself stays lazy.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    if "tensorflow" not in sys.modules and not any(
+            isinstance(f, _QuietTensorFlow) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlow())
 
 
 def configure_output(args: argparse.Namespace) -> None:

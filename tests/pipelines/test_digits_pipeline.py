@@ -273,6 +273,21 @@ def test_tensorflow_start_up_lines_are_hidden_unless_verbose(monkeypatch):
 
 def test_quiet_tensorflow_keeps_a_level_the_user_set(monkeypatch):
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
     cli.quiet_tensorflow()
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
-    assert "tensorflow" in sys.modules
+
+
+def test_quiet_tensorflow_imports_it_only_when_needed():
+    """Pipelines that never use TensorFlow (facebike's SVM readout) do not pay for it; the
+    hook runs TensorFlow's import quietly when a pipeline first asks for it."""
+    code = ("import sys; sys.path.insert(0, 'main'); import main as cli; cli.quiet_tensorflow();"
+            "import spykeflow; spykeflow.Network; spykeflow.InputLayer;"
+            "print('tensorflow' in sys.modules);"
+            "import tensorflow; print(type(tensorflow.__spec__.loader).__name__)")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "_QuietLoader"]
+    assert "cuda" not in done.stderr.lower() and "absl" not in done.stderr
