@@ -6,13 +6,15 @@ Every surrogate has the same forward pass, the Heaviside step
 
 and replaces the derivative dS/dx (zero almost everywhere) by a function g(x) in the backward
 pass. The registry is shared by the binary-activation readout and every BPTT backend, so a
-surrogate is chosen by name everywhere::
+surrogate is chosen by name everywhere. It is written in ``keras.ops`` with
+``keras.ops.custom_gradient``, so the same surrogate runs on the TensorFlow, JAX and PyTorch
+backends::
 
     >>> from spykeflow.functional import surrogate
     >>> spike = surrogate.get("gaussian", sigma=0.5)
     >>> spike.get_config()
     {'name': 'gaussian', 'sigma': 0.5}
-    >>> float(spike(tf.constant(0.25)))
+    >>> float(spike(keras.ops.convert_to_tensor(0.25)))
     1.0
 
 Surrogates and their backward formulas g(x):
@@ -46,7 +48,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import tensorflow as tf
+import keras
+from keras import ops
 
 from .._validation import check_bool, check_float
 
@@ -54,41 +57,41 @@ __all__ = ["Surrogate", "get", "available", "heaviside"]
 
 
 def _gaussian(x, sigma=0.5):
-    return tf.exp(-tf.square(x) / (2.0 * sigma**2)) / (sigma * math.sqrt(2.0 * math.pi))
+    return ops.exp(-ops.square(x) / (2.0 * sigma**2)) / (sigma * math.sqrt(2.0 * math.pi))
 
 
 def _sigmoid(x, scale=10.0):
-    s = tf.sigmoid(scale * x)
+    s = ops.sigmoid(scale * x)
     return scale * s * (1.0 - s)
 
 
 def _fast_sigmoid(x, scale=10.0):
-    return 1.0 / tf.square(1.0 + scale * tf.abs(x))
+    return 1.0 / ops.square(1.0 + scale * ops.abs(x))
 
 
 def _rectangular(x, width=1.0):
-    return tf.cast(tf.abs(x) < width / 2.0, x.dtype) / width
+    return ops.cast(ops.abs(x) < width / 2.0, x.dtype) / width
 
 
 def _box(x, lo=0.0, hi=0.125, inclusive=True):
     upper = x <= hi if inclusive else x < hi
-    return tf.cast(tf.logical_and(x >= lo, upper), x.dtype)
+    return ops.cast(ops.logical_and(x >= lo, upper), x.dtype)
 
 
 def _heaviside_grad(x):
-    return tf.cast(x >= 0, x.dtype)
+    return ops.cast(x >= 0, x.dtype)
 
 
 def _triangular(x, width=1.0):
-    return tf.maximum(0.0, 1.0 - tf.abs(x) / width) / width
+    return ops.maximum(0.0, 1.0 - ops.abs(x) / width) / width
 
 
 def _arctan(x, alpha=2.0):
-    return alpha / (2.0 * (1.0 + tf.square(math.pi / 2.0 * alpha * x)))
+    return alpha / (2.0 * (1.0 + ops.square(math.pi / 2.0 * alpha * x)))
 
 
 def _straight_through(x):
-    return tf.ones_like(x)
+    return ops.ones_like(x)
 
 
 # name -> (derivative function, default parameters)
@@ -118,10 +121,18 @@ def available() -> list[str]:
     return sorted(set(_REGISTRY) | set(_ALIASES))
 
 
-def heaviside(x: Any) -> tf.Tensor:
+def _floating(x: Any) -> Any:
+    """``x`` as a backend tensor, cast to float32 unless it is already floating."""
+    x = ops.convert_to_tensor(x)
+    if "float" not in keras.backend.standardize_dtype(x.dtype):
+        x = ops.cast(x, "float32")
+    return x
+
+
+def heaviside(x: Any) -> Any:
     """The spike non-linearity without a gradient path: ``1.0 where x >= 0`` in ``x``'s dtype."""
-    x = tf.convert_to_tensor(x)
-    return tf.cast(x >= 0, x.dtype)
+    x = ops.convert_to_tensor(x)
+    return ops.cast(x >= 0, x.dtype)
 
 
 @dataclass(frozen=True)
@@ -158,25 +169,24 @@ class Surrogate:
                 raise ValueError(f"Expected lo < hi for the 'box' surrogate. Received: {merged}.")
         object.__setattr__(self, "params", merged)
 
-    def derivative(self, x: Any) -> tf.Tensor:
+    def derivative(self, x: Any) -> Any:
         """The surrogate derivative g(x) (what the backward pass multiplies by)."""
-        x = tf.convert_to_tensor(x)
-        if not x.dtype.is_floating:
-            x = tf.cast(x, tf.float32)
+        x = _floating(x)
         fn = _REGISTRY[self.name][0]
-        return tf.cast(fn(x, **self.params), x.dtype)
+        return ops.cast(fn(x, **self.params), x.dtype)
 
-    def __call__(self, x: Any) -> tf.Tensor:
-        x = tf.convert_to_tensor(x)
-        if not x.dtype.is_floating:
-            x = tf.cast(x, tf.float32)
+    def __call__(self, x: Any) -> Any:
+        x = _floating(x)
 
-        @tf.custom_gradient
+        @ops.custom_gradient
         def _spike(v):
-            def grad(upstream):
+            # TensorFlow and JAX pass the upstream gradient positionally, PyTorch by keyword.
+            def grad(*args, upstream=None):
+                if upstream is None:
+                    (upstream,) = args
                 return upstream * self.derivative(v)
 
-            return tf.cast(v >= 0, v.dtype), grad
+            return ops.cast(v >= 0, v.dtype), grad
 
         return _spike(x)
 
