@@ -18,7 +18,12 @@ the medians are reported with the load average. Prints one JSON document: traini
 inference clips/s (median over repeats of the median epoch after a warm-up epoch) and the
 peak RSS of each child process.
 
-    python bench/bench_backends.py --repeats 3
+With ``--peer snntorch`` the ``sts_convsnn`` workload also runs the identical network built
+with snnTorch and trained through ``torch.compile`` (``bench/peer_snntorch.py``; install it
+with ``pip install snntorch``, it is not a SpykeFlow dependency), interleaved with the
+backends in the same way.
+
+    python bench/bench_backends.py --repeats 3 --peer snntorch
     python bench/bench_backends.py --backends jax torch --workloads sts_convsnn --device gpu
 """
 
@@ -93,6 +98,10 @@ def make_data(workload: str, n: int, folder: Path) -> tuple[Path, str]:
 
 # ------------------------------------------------------------------------------ child
 def child(args) -> dict:
+    if args.peer_child:
+        import peer_snntorch
+
+        return peer_snntorch.child(args.data, args.epochs)
     import keras
 
     from spykeflow import backends
@@ -178,7 +187,10 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3, help="interleaved runs per backend")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    ap.add_argument("--peer", nargs="*", default=[], choices=["snntorch"],
+                    help="also run the peer library's identical sts_convsnn (compiled path)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--peer-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workload", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -193,14 +205,18 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for workload in args.workloads:
             path, source = make_data(workload, args.clips, Path(tmp))
-            runs: dict = {b: [] for b in args.backends}
+            peers = args.peer if workload == "sts_convsnn" else []
+            runs: dict = {b: [] for b in [*args.backends, *peers]}
             for _ in range(args.repeats):
-                for backend in args.backends:
+                for backend in runs:
                     cmd = [sys.executable, __file__, "--child", "--workload", workload,
                            "--data", str(path), "--epochs", str(args.epochs),
                            "--threads", str(args.threads), "--device", args.device]
-                    proc = subprocess.run(cmd, env=child_env(backend, args.threads, args.device),
-                                          capture_output=True, text=True)
+                    if backend in peers:
+                        cmd.append("--peer-child")
+                    keras_backend = "torch" if backend in peers else backend
+                    proc = subprocess.run(cmd, capture_output=True, text=True,
+                                          env=child_env(keras_backend, args.threads, args.device))
                     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
                     if proc.returncode != 0 or not lines:
                         runs[backend].append({"error": proc.stderr[-2000:]})
