@@ -1,5 +1,6 @@
 """Classifier(backend="qcfs") end to end: fit, ANN / SNN predictions, save/load."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -7,6 +8,8 @@ from spykeflow import Classifier
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="Classifier.fit runs on TensorFlow until the training loop is ported")
 def test_classifier_qcfs_fit_predict_time_steps_and_reload(tmp_path):
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], 20)
