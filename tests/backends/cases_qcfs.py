@@ -18,9 +18,6 @@ from spykeflow.layers.qcfs import QCFS
 # lambda = 1, L = 4, phi = 0.5: the floor steps at z = 0.125, 0.375, ...; window [-0.125, 0.875)
 Z_EDGES = np.array([-0.2, -0.125, 0.0, 0.12499, 0.125, 0.3, 0.6, 0.87499, 0.875, 2.0], "float32")
 
-#: Backends on which Classifier.fit (spykeflow.training) runs; the seeded-fit case runs there
-#: only. Add "jax" / "torch" when the training loop is ported to them.
-FIT_BACKENDS = ("tensorflow",)
 
 
 def _dyadic(r, shape, k=3, denom=8):
@@ -153,8 +150,6 @@ def relu_maxpool_conversion_simulation():
 def qcfs_classifier_fit():
     """A tiny seeded Classifier(backend="qcfs").fit: learned weights, ANN and SNN predictions
     (only repeated exactly within a backend)."""
-    if keras.backend.backend() not in FIT_BACKENDS:
-        return {"fit_not_ported": np.array(True)}
     from spykeflow import Classifier
 
     r = rng(9)
