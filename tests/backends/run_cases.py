@@ -22,8 +22,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # the repository root, for `import spykeflow`
 sys.path.insert(0, str(HERE))
 
-import keras  # noqa: E402
 import harness  # noqa: E402
+import keras  # noqa: E402
+
+if os.environ.get("SPYKEFLOW_CONFORMANCE_GPU") and keras.backend.backend() == "torch":
+    import torch  # float32 on the GPU: no TF32 in convolutions and matmuls
+
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
 CASE_MODULES = sorted(p.stem for p in HERE.glob("cases_*.py"))
 
