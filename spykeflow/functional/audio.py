@@ -5,9 +5,10 @@ window and a 10 ms hop (one hop = one simulation time step), plus their first an
 derivatives as three input channels, each band rescaled to unit variance over time.
 
 This is host preprocessing in numpy (no deep-learning framework), so the features are the same
-whichever Keras backend trains on them. The numbers are those of the earlier TensorFlow
-implementation (TensorFlow's signal module) up to that implementation's float32 round-off: everything is
-computed in float64 and returned as float32.
+whichever Keras backend trains on them. The numbers are those of the earlier implementation with
+TensorFlow's signal module up to that implementation's float32 round-off (everything here is
+computed in float64 and returned as float32; on the FSDD recordings the standardised features
+differ by at most 4e-4, mostly by under 1e-5).
 
 Choices made here (the paper used LibROSA):
 
@@ -77,8 +78,8 @@ def _frame_params(sample_rate, window_ms, hop_ms):
 
 def _to_numpy(x: Any, dtype: Any = None) -> np.ndarray:
     """``x`` (array-like or a backend tensor on the CPU) as a numpy array."""
-    if not isinstance(x, np.ndarray) and hasattr(x, "numpy"):
-        x = x.detach().numpy() if hasattr(x, "detach") else x.numpy()
+    if not isinstance(x, np.ndarray) and hasattr(x, "numpy"):  # TensorFlow or PyTorch
+        x = x.detach().cpu().numpy() if hasattr(x, "detach") else x.numpy()
     return np.asarray(x, dtype=dtype)
 
 
@@ -86,7 +87,8 @@ def _to_numpy(x: Any, dtype: Any = None) -> np.ndarray:
 def _mel_matrix(n_mels: int, n_bins: int, sample_rate: int, fmin: float,
                 fmax: float) -> np.ndarray:
     """HTK triangular Mel filters ``(n_bins, n_mels)`` float64, the DC bin zero (the filters of
-    TensorFlow's ``linear_to_mel_weight_matrix``, which builds them in float32). Read-only, cached."""
+    TensorFlow's ``linear_to_mel_weight_matrix``, which builds them in float32). Read-only,
+    cached."""
     def hz_to_mel(hz):
         return _MEL_Q * np.log1p(np.asarray(hz, np.float64) / _MEL_BREAK_HZ)
 

@@ -4,8 +4,8 @@ Denève lateral connections and a time-averaged readout.
 Each spiking layer computes the feed-forward currents of all time steps at once (one matmul or
 one causal convolution over ``(time, space...)``), then runs the neuron dynamics of
 :mod:`spykeflow.functional.s2net` in one scan over time (:func:`spykeflow._backend.scan`).
-Written in ``keras.ops``: the layers run on the TensorFlow, JAX and PyTorch backends. Outputs are spike trains of
-0./1. floats, time on axis 1 (see :mod:`spykeflow.conventions`).
+Outputs are spike trains of 0./1. floats, time on axis 1 (see :mod:`spykeflow.conventions`).
+Written in ``keras.ops``: the layers run on the TensorFlow, JAX and PyTorch backends.
 
 Naming follows the spatial rank of one time step, the convolution always also spans time
 (the paper's "1D (0D + time), 2D (1D + time), 3D (2D + time)"):
@@ -188,7 +188,7 @@ class _S2NetSpiking(keras.layers.Layer):
         """Feed-forward currents ``(N, T, ..., C)`` of all time steps."""
         raise NotImplementedError
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         x = ops.cast(inputs, self.compute_dtype)
         # read the kernel once so a gradient clip acts on its total gradient
         kernel = _read(self.kernel, self.gradient_clip)
@@ -440,7 +440,7 @@ class S2NetReadout(keras.layers.Layer):
         )
         self._features = features
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         x = ops.cast(inputs, self.compute_dtype)
         shape = ops.shape(x)
         x = ops.reshape(x, (shape[0], shape[1], self._features))

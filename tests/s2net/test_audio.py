@@ -162,3 +162,58 @@ def test_trim_silence_keeps_the_sound_and_its_frames():
     assert np.abs(a - b).mean() < np.abs(a - c).mean() / 2
     with pytest.raises(ValueError, match="trim_db"):
         audio.audio_dataset([sound], trim_db=-1.0)
+
+
+def test_same_numbers_as_the_tensorflow_signal_implementation():
+    # the earlier implementation (tf.signal, float32): equal up to its float32 round-off
+    tf = pytest.importorskip("tensorflow")
+    rng = np.random.default_rng(1)
+    t = np.arange(6000) / 8000.0
+    wave = (np.sin(2 * np.pi * (200 * t + 1500 * t * t)) * np.linspace(0.05, 1, 6000)
+            + rng.normal(scale=0.01, size=6000)).astype(np.float32)
+    stft = tf.signal.stft(wave, 240, 80, fft_length=256, window_fn=tf.signal.hann_window)
+    mel = tf.signal.linear_to_mel_weight_matrix(40, 129, 8000, 20.0, 4000.0)
+    expected = tf.math.log(tf.matmul(tf.abs(stft), mel) + 1e-6).numpy()
+    got = audio.log_mel_spectrogram(wave)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    np.testing.assert_allclose(audio._mel_matrix(40, 129, 8000, 20.0, 4000.0), mel.numpy(),
+                               atol=2e-5)
+    frames = tf.signal.frame(wave[:5000], 240, 80, pad_end=True)
+    energy = tf.reduce_mean(tf.square(frames), axis=-1).numpy()
+    loud = np.flatnonzero(energy >= energy.max() * 1e-4)
+    assert len(audio.trim_silence(wave[:5000], 40.0)) == min(loud[-1] * 80 + 240, 5000) \
+        - loud[0] * 80
+
+
+def test_dataset_memory_cache_length_labels_and_stale_file_cache(tmp_path):
+    waves = [_tone(300, 0.1), _tone(600, 0.2), _tone(900, 0.15)]
+    ds = audio.audio_dataset(waves, [7, 8, 9], length=12, cache="memory")
+    assert len(ds) == 3 and len(audio.audio_dataset(waves, batch_size=2)) == 2
+    first = list(ds)
+    assert [int(label) for _, label in first] == [7, 8, 9]
+    assert all(f.shape == (12, 40, 3) and f.dtype == np.float32 for f, _ in first)
+    again = list(ds)
+    for (a, _), (b, _) in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(audio.features_array(waves, length=12),
+                                  np.stack([f for f, _ in first]))
+    path = str(tmp_path / "c")
+    list(audio.audio_dataset(waves, length=12, cache=path))
+    with pytest.raises(ValueError, match="different cache path"):
+        list(audio.audio_dataset(waves[:2], length=12, cache=path))
+
+
+def test_augment_seeds_streams_and_inputs():
+    x = np.random.default_rng(0).normal(size=(4, 12, 6, 3)).astype(np.float32)
+    opts = dict(max_shift=3, time_masks=1, max_time_mask=3)
+    a = audio.augment_features(x, seed=7, **opts)
+    np.testing.assert_array_equal(a, audio.augment_features(x, seed=7, **opts))
+    assert not np.array_equal(a, audio.augment_features(x, seed=8, **opts))
+    # each option has its own random stream: adding noise leaves shift and masks as they were
+    noisy = audio.augment_features(x, seed=7, noise_std=0.1, **opts)
+    np.testing.assert_array_equal(noisy == a, False)
+    np.testing.assert_array_equal(np.abs(noisy - a) < 1.0, True)
+    assert not np.shares_memory(audio.augment_features(x, seed=0), x)  # the input is kept
+    with pytest.raises(TypeError, match="seed"):
+        audio.augment_features(x, seed=1.5)
