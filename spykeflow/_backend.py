@@ -34,7 +34,7 @@ def scan(step: Callable, init: Any, xs: Any, remat: bool = False) -> tuple[Any, 
     ``(final carry, stacked y)``. ``y_t`` must have the structure, shapes and dtypes of the
     carry (the contract of ``keras.ops.scan`` on TensorFlow).
 
-    JAX and PyTorch run ``keras.ops.scan`` (``jax.lax.scan``; a Python loop on PyTorch).
+    JAX runs ``keras.ops.scan`` (``jax.lax.scan``), PyTorch a Python loop over the time slices.
     TensorFlow runs one ``tf.while_loop`` with the carry as loop variables and
     ``maximum_iterations`` set, so the loop and its gradient also compile with XLA
     (``jit_compile=True``), which ``keras.ops.scan``'s loop cannot.
@@ -49,7 +49,27 @@ def scan(step: Callable, init: Any, xs: Any, remat: bool = False) -> tuple[Any, 
         step = keras.remat(step)
     if name() == "tensorflow":
         return _tf_scan(step, init, xs)
+    if name() == "torch":
+        return _torch_scan(step, init, xs)
     return keras.ops.scan(step, init, xs)
+
+
+def _torch_scan(step: Callable, init: Any, xs: Any) -> tuple[Any, Any]:
+    """A Python loop over ``torch.unbind`` slices. Keras's torch scan indexes ``xs[i]`` per
+    step, whose backward pass builds a zero gradient of all of ``xs`` per step (O(T^2));
+    unbind's backward stacks the step gradients once."""
+    import torch
+    from keras import tree
+
+    xs_flat = [torch.unbind(keras.ops.convert_to_tensor(x), 0) for x in tree.flatten(xs)]
+    nested = tree.is_nested(xs)
+    carry, y, ys = init, None, []
+    for slices in zip(*xs_flat):
+        x_t = tree.pack_sequence_as(xs, list(slices)) if nested else slices[0]
+        carry, y = step(carry, x_t)
+        ys.append(tree.flatten(y))
+    stacked = [torch.stack(column) for column in zip(*ys)]
+    return carry, tree.pack_sequence_as(y, stacked) if tree.is_nested(y) else stacked[0]
 
 
 def _tf_scan(step: Callable, init: Any, xs: Any) -> tuple[Any, Any]:
