@@ -72,6 +72,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+def _scope(distribution: Any) -> Any:
+    """``distribution.scope()``, or a no-op context without one."""
+    import contextlib
+
+    return distribution.scope() if distribution is not None else contextlib.nullcontext()
+
+
 class Classifier(ClassifierMixin, BaseEstimator):
     """Train and apply a readout or spiking classifier chosen by name.
 
@@ -127,6 +134,14 @@ class Classifier(ClassifierMixin, BaseEstimator):
     run_eagerly : bool
         Run the training steps eagerly instead of tracing them (debugging, or tiny data where
         tracing dominates).
+    distribution : None, "data_parallel" or keras.distribution.Distribution
+        Train a Keras backend data parallel (JAX backend only): ``"data_parallel"`` is
+        ``keras.distribution.DataParallel`` over every device -- all devices of this host, or
+        of every process after ``keras.distribution.initialize`` (multi-host; every process
+        runs the same script on the same data and trains on its share of each global batch).
+        None uses the distribution set with ``keras.distribution.set_distribution``, if any.
+        The global batch is ``batch_size``; results equal one-device training on the same
+        batches up to float round-off (README, "Training on several devices and hosts").
 
     Attributes
     ----------
@@ -184,6 +199,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         predict_batch_size: int = 1024,
         run_eagerly: bool = False,
         callbacks: Sequence[Any] | None = None,
+        distribution: Any = None,
     ) -> None:
         # scikit-learn convention: store the arguments unchanged; fit() validates them.
         self.backend = backend
@@ -208,6 +224,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.predict_batch_size = predict_batch_size
         self.run_eagerly = run_eagerly
         self.callbacks = callbacks
+        self.distribution = distribution
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -261,6 +278,28 @@ class Classifier(ClassifierMixin, BaseEstimator):
                     "tensorboard_dir needs the 'tensorboard' package, which is not installed. "
                     "Install it (pip install tensorboard) or pass tensorboard_dir=None."
                 )
+
+    def _resolve_distribution(self) -> Any:
+        """The ``keras.distribution.Distribution`` to train with, or None (see ``distribution``)."""
+        import keras
+
+        from . import _backend
+
+        dist = self.distribution
+        if dist is None:
+            return keras.distribution.distribution()
+        if isinstance(dist, str) and dist == "data_parallel":
+            if _backend.name() != "jax":
+                raise _backend.unsupported(
+                    "distribution='data_parallel'",
+                    "Data-parallel training runs on JAX: set KERAS_BACKEND=jax before "
+                    "importing keras, or pass distribution=None.")
+            return keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+        if isinstance(dist, keras.distribution.Distribution):
+            return dist
+        raise ValueError(
+            "Expected distribution=None, 'data_parallel' or a keras.distribution.Distribution. "
+            f"Received: {dist!r}.")
 
     # ------------------------------------------------------------------ data
     def _validate_x(self, X: Any, reset: bool, y: Any = None) -> tuple[np.ndarray, Any]:
@@ -385,26 +424,31 @@ class Classifier(ClassifierMixin, BaseEstimator):
             validation = (X[va], y_enc[va]) if len(va) else None
             x_tr, y_tr = (X[tr], y_enc[tr]) if len(va) else (X, y_enc)
 
-        keras.utils.set_random_seed(int(self.seed))
-        model = backend.build_model(self.input_shape_, len(classes), int(self.seed))
-        model.compile(
-            optimizer=make_optimizer(self.optimizer, self.learning_rate, self.optimizer_params),
-            loss=backend.loss(),
-            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-            **{"jit_compile": False, **backend.compile_kwargs()},
-        )
-        self.history_ = fit_keras(
-            model, x_tr, y_tr, validation,
-            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            shuffle=self.shuffle, seed=int(self.seed), drop_remainder=self.drop_remainder,
-            monitor=self.monitor, restore_best=self.restore_best,
-            early_stopping=self.early_stopping, lr_schedule=self.lr_schedule,
-            lr_schedule_params=self.lr_schedule_params, tensorboard_dir=self.tensorboard_dir,
-            progress=self.progress,
-            extra_callbacks=backend.callbacks() + list(self.callbacks or []),
-            run_eagerly=self.run_eagerly,
-        )
-        backend.after_fit(model, x_tr, y_tr, int(self.seed))
+        distribution = self._resolve_distribution()
+        with _scope(distribution):
+            keras.utils.set_random_seed(int(self.seed))
+            model = backend.build_model(self.input_shape_, len(classes), int(self.seed))
+            model.compile(
+                optimizer=make_optimizer(self.optimizer, self.learning_rate,
+                                         self.optimizer_params),
+                loss=backend.loss(),
+                metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                **{"jit_compile": keras.backend.backend() == "jax",
+                   **backend.compile_kwargs()},
+            )
+            self.history_ = fit_keras(
+                model, x_tr, y_tr, validation,
+                epochs=self.epochs, batch_size=self.batch_size,
+                learning_rate=self.learning_rate, shuffle=self.shuffle, seed=int(self.seed),
+                drop_remainder=self.drop_remainder, monitor=self.monitor,
+                restore_best=self.restore_best, early_stopping=self.early_stopping,
+                lr_schedule=self.lr_schedule, lr_schedule_params=self.lr_schedule_params,
+                tensorboard_dir=self.tensorboard_dir, progress=self.progress,
+                extra_callbacks=backend.callbacks() + list(self.callbacks or []),
+                run_eagerly=self.run_eagerly, distribution=distribution,
+            )
+            backend.after_fit(model, x_tr, y_tr, int(self.seed))
+        self.distribution_ = distribution
         self.backend_ = backend
         self.model_ = model
         return self
@@ -432,7 +476,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         from .training import memory_bounded_batch
 
         batch = memory_bounded_batch(self.model_, int(self.predict_batch_size))
-        logits = backend.predict_logits(self.model_, X, batch, **predict_options)
+        with _scope(getattr(self, "distribution_", None)):
+            logits = backend.predict_logits(self.model_, X, batch, **predict_options)
         return np.asarray(logits, np.float64)
 
     def predict(self, X: Any, **predict_options: Any) -> np.ndarray:

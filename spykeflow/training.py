@@ -29,6 +29,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from ._steps import make_steps
 from ._validation import check_float, check_in, check_int
 
 logger = logging.getLogger("spykeflow.training")
@@ -286,48 +287,16 @@ class TensorBoardScalars(keras.callbacks.Callback):
             w.close()
 
 
-def _make_steps(model, sample_shape, run_eagerly=False):
-    """Traced train and evaluation steps (one trace each; any batch size)."""
-    import tensorflow as tf
-
-    spec = (tf.TensorSpec((None,) + tuple(sample_shape), tf.float32),
-            tf.TensorSpec((None,), tf.int32))
-    loss_fn, optimizer = model.loss, model.optimizer
-
-    def _stats(y, logits):
-        correct = tf.equal(tf.cast(tf.argmax(logits, axis=-1), tf.int32), y)
-        return tf.reduce_sum(tf.cast(correct, tf.float32))
-
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            logits = model(x, training=True)
-            loss = loss_fn(y, logits)
-            if model.losses:
-                loss = loss + tf.add_n(model.losses)
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
-        return loss, _stats(y, logits)
-
-    def eval_step(x, y):
-        logits = model(x, training=False)
-        return loss_fn(y, logits), _stats(y, logits)
-
-    if run_eagerly:
-        return train_step, eval_step
-    return (tf.function(train_step, input_signature=spec),
-            tf.function(eval_step, input_signature=spec))
-
-
 def predict_logits(model: keras.Model, x: Any, batch_size: int,
                    dtype: Any = "float32") -> np.ndarray:
-    """Logits ``(N, K)`` of ``model(x, training=False)`` in batches, called eagerly (no
-    per-model tracing; faster than ``model.predict`` for small readouts)."""
-    import tensorflow as tf
+    """Logits ``(N, K)`` of ``model(x, training=False)`` in batches, without per-model
+    tracing on TensorFlow (faster than ``model.predict`` for small readouts); compiled once per
+    model on JAX, without autograd on PyTorch (:func:`spykeflow._steps.predictor`)."""
+    from ._steps import predictor
 
-    out = []
-    for i in range(0, len(x), int(batch_size)):
-        xb = tf.convert_to_tensor(np.asarray(x[i:i + int(batch_size)], dtype=dtype))
-        out.append(np.asarray(model(xb, training=False)))
+    predict = predictor(model)
+    out = [predict(np.asarray(x[i:i + int(batch_size)], dtype=dtype))
+           for i in range(0, len(x), int(batch_size))]
     return np.concatenate(out, axis=0)
 
 
@@ -367,15 +336,16 @@ def memory_bounded_batch(model: Any, batch_size: int,
 
 def evaluate_keras(eval_step: Callable, data: tuple[Any, Any], batch_size: int,
                    dtype: Any = "float32") -> tuple[float, float]:
-    """Mean loss and accuracy of ``eval_step`` over ``data = (x, y)``."""
+    """Mean loss and accuracy of ``eval_step(x, y) -> (mean loss, n correct)`` over
+    ``data = (x, y)``."""
     x, y = data
     total_loss = total_correct = 0.0
     for i in range(0, len(x), batch_size):
         xb = np.asarray(x[i:i + batch_size], dtype=dtype)
         yb = np.asarray(y[i:i + batch_size], dtype=np.int32)
         loss, correct = eval_step(xb, yb)
-        total_loss += float(loss) * len(xb)
-        total_correct += float(correct)
+        total_loss += loss * len(xb)
+        total_correct += correct
     return total_loss / len(x), total_correct / len(x)
 
 
@@ -401,6 +371,7 @@ def fit_keras(
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     dtype: Any = "float32",
     run_eagerly: bool = False,
+    distribution: Any = None,
 ) -> dict[str, Any]:
     """Train a compiled ``model`` (its ``optimizer`` and ``loss`` are used); return its history.
 
@@ -426,6 +397,10 @@ def fit_keras(
         Patience in epochs (None: never stop early).
     run_eagerly : bool
         Skip tracing the steps (debugging; tiny data).
+    distribution : keras.distribution.Distribution or None
+        Train data parallel over its devices (JAX only; the model must have been built in
+        ``distribution.scope()``). Every process passes the same data; each trains on its
+        share of every global batch (:func:`spykeflow._steps.shard_batch`).
 
     Returns
     -------
@@ -454,40 +429,43 @@ def fit_keras(
     cbs = keras.callbacks.CallbackList(callbacks, add_history=False, add_progbar=False,
                                        model=model, epochs=int(epochs), steps=len(train),
                                        verbose=0)
-    train_step, eval_step = _make_steps(model, np.shape(x)[1:], run_eagerly)
+    steps = make_steps(model, np.shape(x)[1:], run_eagerly, distribution)
     val_batch = max(batch_size, memory_bounded_batch(model, 256))
     history: dict = {}
     model.stop_training = False
     cbs.on_train_begin()
+    steps.push()  # callbacks may have set weights or switches (STS mode)
     for epoch in range(int(epochs)):
         cbs.on_epoch_begin(epoch)
+        steps.push()
         t0 = time.perf_counter()
         total_loss = total_correct = 0.0
         seen = 0
         for step in range(len(train)):
             cbs.on_train_batch_begin(step)
             xb, yb = train[step]
-            loss, correct = train_step(xb, np.asarray(yb, np.int32))
-            loss = float(loss)
+            loss, correct = steps.train(xb, np.asarray(yb, np.int32))
             total_loss += loss * len(xb)
-            total_correct += float(correct)
+            total_correct += correct
             seen += len(xb)
             cbs.on_train_batch_end(step, {"loss": loss})
         train.on_epoch_end()
         logs = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if has_val and validation is not None:
             logs["val_loss"], logs["val_accuracy"] = evaluate_keras(
-                eval_step, validation, val_batch, dtype)
+                steps.evaluate, validation, val_batch, dtype)
         logs["epoch_time"] = time.perf_counter() - t0
+        steps.pull()  # callbacks see (and may change) this epoch's weights
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         cbs.on_epoch_end(epoch, logs)
+        steps.push()
         for key, value in logs.items():
             history.setdefault(key, []).append(float(value))
         logger.debug("epoch %d/%d %s", epoch + 1, epochs,
                      " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
         if model.stop_training:
             break
-    cbs.on_train_end()
+    cbs.on_train_end()  # restore-best writes the model's variables
     history["best_epoch"] = best.best_epoch
     history["monitor"] = monitor
     if best.best_epoch is not None:

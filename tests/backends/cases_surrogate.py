@@ -1,7 +1,5 @@
 """Conformance cases: the surrogate spike functions."""
 
-import keras
-import numpy as np
 from harness import case, rng, to_numpy
 
 from spykeflow.functional import surrogate

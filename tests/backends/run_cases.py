@@ -22,8 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # the repository root, for `import spykeflow`
 sys.path.insert(0, str(HERE))
 
-import keras  # noqa: E402
 import harness  # noqa: E402
+import keras  # noqa: E402
 
 CASE_MODULES = sorted(p.stem for p in HERE.glob("cases_*.py"))
 
