@@ -29,6 +29,7 @@ model loads with ``safe_mode=True``):
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import keras
@@ -38,6 +39,8 @@ from keras import ops
 from .. import _backend
 from .._validation import check_bool, check_float, check_in, check_int
 from ..functional import surrogate as _surrogate
+
+logger = logging.getLogger("spykeflow.binary")
 
 __all__ = [
     "floor_ste",
@@ -133,21 +136,28 @@ def inverted_dropout(z: Any, rate: float, seed: Any) -> Any:
     return ops.where(keep, z / (1.0 - rate), ops.zeros_like(z))
 
 
-def _active(x: Any) -> tuple[Any, Any]:
-    """Row and column indices of the non-zero entries of the 2-D ``x`` (data-dependent size)."""
+def _nonzero_or_none(x: Any) -> tuple[Any, Any] | None:
+    """Row and column indices of the non-zero entries of the 2-D ``x``, or None inside a
+    jitted JAX function, where an array of data-dependent size cannot exist."""
     if _backend.name() != "jax":
         return ops.nonzero(x)
     import jax
 
     try:
         return ops.nonzero(x)
-    except jax.errors.ConcretizationTypeError as err:
-        raise _backend.unsupported(
-            "The event-driven matmul (input_mode='event', a gather over a data-dependent number "
-            "of active inputs) inside a jitted JAX function",
-            "Use input_mode='dense' (the same values), run it eagerly "
-            "(jit_compile=False), or use the TensorFlow or PyTorch backend.",
-        ) from err
+    except jax.errors.ConcretizationTypeError:
+        global _WARNED_JIT
+        if not _WARNED_JIT:
+            _WARNED_JIT = True
+            logger.warning(
+                "event_matmul inside a jitted JAX function: the number of active inputs is "
+                "data-dependent, which XLA cannot compile, so it is computed as a dense matmul "
+                "(the same values and gradients, no sparse speed-up). Use input_mode='dense' "
+                "on JAX, or the TensorFlow or PyTorch backend for the event-driven path.")
+        return None
+
+
+_WARNED_JIT = False
 
 
 def event_matmul(x: Any, kernel: Any) -> Any:
@@ -157,8 +167,11 @@ def event_matmul(x: Any, kernel: Any) -> Any:
     summed (``keras.ops.segment_sum``), scaled by the input value (1 for binary features, so
     only additions remain). The cost is ``O(nnz * units)`` instead of ``O(N * F * units)``; on
     TensorFlow the gradient w.r.t. ``kernel`` is an ``IndexedSlices`` touching only the active
-    rows. The number of active inputs is data-dependent, so on JAX this runs only outside
-    ``jax.jit`` (eagerly); inside it raises ``NotImplementedError`` (use the dense matmul).
+    rows, and the gradient w.r.t. ``x`` is non-zero only at the active inputs.
+
+    The number of active inputs is data-dependent, which XLA cannot compile: inside a jitted
+    JAX function (the JAX training and prediction steps) the same product is computed as a
+    dense matmul of ``x`` (its gradient masked to the active inputs), with a warning.
 
     Parameters
     ----------
@@ -177,11 +190,19 @@ def event_matmul(x: Any, kernel: Any) -> Any:
     """
     x = ops.convert_to_tensor(x)
     kernel = ops.convert_to_tensor(kernel)
-    rows, cols = _active(x)  # (nnz,) each: sample, input
+    dtype = _dtype(kernel)
+    active = _nonzero_or_none(x)
+    if active is None:  # jitted JAX: dense product, gradient w.r.t. x only where x != 0
+        if _dtype(x) == "bool":
+            return ops.matmul(ops.cast(x, dtype), kernel)
+        values = ops.cast(x, dtype)
+        masked = ops.where(ops.not_equal(values, 0), values, ops.stop_gradient(values))
+        return ops.matmul(masked, kernel)
+    rows, cols = active  # (nnz,) each: sample, input
     contrib = ops.take(kernel, cols, axis=0)  # (nnz, units)
     if _dtype(x) != "bool":
         flat = ops.reshape(x, (-1,))
-        values = ops.cast(ops.take(flat, rows * x.shape[1] + cols), _dtype(kernel))
+        values = ops.cast(ops.take(flat, rows * x.shape[1] + cols), dtype)
         contrib = contrib * values[:, None]
     return ops.segment_sum(contrib, rows, num_segments=ops.shape(x)[0])
 

@@ -313,3 +313,65 @@ def _seq_ann_saved(name):
 for _name in SEQ_ANN:
     case(_seq_ann_case(_name))
     saved_model(_seq_ann_saved(_name))
+
+
+# -- compiled prediction and tiny seeded fits ----------------------------------------------------
+@case
+def binary_model_event_compiled():
+    """The event path inside the backend's compiled predictor (jitted on JAX, where it is
+    computed as a dense matmul) gives the eager values."""
+    from spykeflow._steps import predictor
+
+    model = _readout_model("binary", hidden=5, dropout=0.0, input_mode="event", floor=False)
+    x = _binary_features(f=6)
+    return {"compiled": predictor(model)(x), "eager": to_numpy(model(x, training=False))}
+
+
+def _fit(backend, params, x, y, epochs=2):
+    from spykeflow import Classifier
+
+    clf = Classifier(backend=backend, backend_params=params, epochs=epochs, batch_size=8,
+                     seed=0, learning_rate=0.01, progress=False)
+    clf.fit(x, y)
+    out = {f"w{i}": w for i, w in enumerate(clf.model_.get_weights())}
+    out["proba"] = clf.predict_proba(x)
+    return out
+
+
+def _fit_features():
+    x = (rng(11).random((32, 12)) < 0.3).astype("float32")
+    return x, (x[:, :4].sum(1) > 1).astype(int)
+
+
+def _fit_clips(t=3):
+    return _clips(t=t, n=16, seed=12), rng(13).integers(0, 3, 16)
+
+
+@case(cross_backend=False)
+def fit_binary():
+    return _fit("binary", {"hidden": 8}, *_fit_features())
+
+
+@case(cross_backend=False)
+def fit_binary_event():
+    return _fit("binary", {"hidden": 8, "input_mode": "event"}, *_fit_features())
+
+
+@case(cross_backend=False)
+def fit_relu_quadratic():
+    return _fit("relu", {"hidden": 8, "loss": "quadratic"}, *_fit_features())
+
+
+@case(cross_backend=False)
+def fit_sts_convsnn():
+    return _fit("sts_convsnn", {"filters": (2, 2), "switch_epoch": 1}, *_fit_clips())
+
+
+@case(cross_backend=False)
+def fit_sts_resnet():
+    return _fit("sts_resnet", {"base_width": 2, "switch_epoch": 1}, *_fit_clips())
+
+
+@case(cross_backend=False)
+def fit_seq_cnn_lstm():
+    return _fit("seq_cnn_lstm", {"filters": (2, 2), "lstm_units": 3}, *_fit_clips(t=4))
