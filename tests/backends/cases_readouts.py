@@ -178,6 +178,11 @@ def saved_relu():
 
 
 # -- STS layers ----------------------------------------------------------------------------------
+def _model(layer, x):
+    """``layer`` as a one-layer model (``stateless_call`` passes ``training`` to its call)."""
+    return keras.Sequential([keras.Input(x.shape[1:]), layer])
+
+
 def _seq(n=2, t=4, f=3, seed=7):
     return rng(seed).uniform(0.0, 1.0, size=(n, t, f)).astype("float32")
 
@@ -198,7 +203,7 @@ def sts_synapse_modes():
     out = {}
     for mode, rest in (("ann", False), ("snn", False), ("snn", True)):
         syn = STSSynapse(mode=mode, rest=rest, slope=0.1)
-        res = forward_and_grads(syn, _seq())
+        res = forward_and_grads(_model(syn, _seq()), _seq())
         out.update({f"{k}_{mode}_{rest}": v for k, v in res.items()})
     return out
 
@@ -211,7 +216,7 @@ def sts_dense_switch():
     _fix(layer)
     for mode in ("ann", "snn"):
         set_mode(layer, mode)
-        res = forward_and_grads(layer, _seq())
+        res = forward_and_grads(_model(layer, _seq()), _seq())
         out.update({f"{k}_{mode}": v for k, v in res.items()})
     return out
 
@@ -222,7 +227,7 @@ def sts_dense_rate_readout():
                      mode="ann")
     layer.build((None, 4, 3))
     _fix(layer)
-    return forward_and_grads(layer, _seq())
+    return forward_and_grads(_model(layer, _seq()), _seq())
 
 
 @case
@@ -234,7 +239,7 @@ def sts_conv2d_switch():
     _fix(layer)
     for mode in ("ann", "snn"):
         set_mode(layer, mode)
-        res = forward_and_grads(layer, x)
+        res = forward_and_grads(_model(layer, x), x)
         out.update({f"{k}_{mode}": v for k, v in res.items()})
     return out
 
@@ -245,10 +250,21 @@ def _sts_convsnn():
     return _fix(model, scale=0.2)
 
 
+# 9x9 frames, not 8x8: PyTorch 2.13's oneDNN CPU kernel gives a wrong, run-dependent kernel
+# gradient for a 1x1 stride-2 convolution of a channels-last input with few (<= 4) input
+# channels at some even sizes (the 2 -> 4 shortcut on 8x8 frames); Keras feeds channels-last
+# tensors. The paper's widths (16 and up) are not affected.
+_RESNET_HW = 9
+
+
 def _sts_resnet(dropout=0.0):
     model = backends.get("sts_resnet", base_width=2, dropout=dropout).build_model(
-        (3, 8, 8), 3, seed=0)
+        (3, _RESNET_HW, _RESNET_HW), 3, seed=0)
     return _fix(model, scale=0.2)
+
+
+def _resnet_clips():
+    return _clips(h=_RESNET_HW, w=_RESNET_HW)
 
 
 @case
@@ -268,7 +284,7 @@ def sts_resnet_model():
     out = {}
     for mode in ("ann", "snn"):
         set_mode(model, mode)
-        res = forward_and_grads(model, _clips())
+        res = forward_and_grads(model, _resnet_clips())
         out.update({f"{k}_{mode}": v for k, v in res.items()})
     return out
 
@@ -282,7 +298,7 @@ def saved_sts_convsnn():
 def saved_sts_resnet():
     model = _sts_resnet(dropout=0.2)
     set_mode(model, "ann")  # the mode is saved with the weights
-    return model, _clips()
+    return model, _resnet_clips()
 
 
 # -- ANN sequence baselines ----------------------------------------------------------------------
@@ -343,8 +359,8 @@ def _fit_features():
     return x, (x[:, :4].sum(1) > 1).astype(int)
 
 
-def _fit_clips(t=3):
-    return _clips(t=t, n=16, seed=12), rng(13).integers(0, 3, 16)
+def _fit_clips(t=3, hw=8):
+    return _clips(t=t, h=hw, w=hw, n=16, seed=12), rng(13).integers(0, 3, 16)
 
 
 @case(cross_backend=False)
@@ -369,7 +385,7 @@ def fit_sts_convsnn():
 
 @case(cross_backend=False)
 def fit_sts_resnet():
-    return _fit("sts_resnet", {"base_width": 2, "switch_epoch": 1}, *_fit_clips())
+    return _fit("sts_resnet", {"base_width": 2, "switch_epoch": 1}, *_fit_clips(hw=_RESNET_HW))
 
 
 @case(cross_backend=False)
