@@ -41,6 +41,9 @@ name                   default         meaning
 ``quant_mode``         ``"max"``       ``"max"`` (scale = max|w|/q_max) or ``"unit"`` (grid on
                                        [-1, 1])
 ``padding``            ``"valid"``     convolution padding
+``remat``              ``False``       recompute each time step in the backward pass instead of
+                                       storing it (BPTT over long sequences in less memory, for
+                                       about one extra forward pass; same results)
 =====================  ==============  ========================================================
 
 ``predict_logits(model, x, batch_size, quantized=True)`` evaluates the quantised network (what
@@ -95,6 +98,7 @@ class ConvSNNBackend(KerasBackend):
         quant_axis: str = "channel",
         quant_mode: str = "max",
         padding: str = "valid",
+        remat: bool = False,
     ) -> None:
         filters = check_int_list(filters, "filters", allow_empty=True)
         kernel_sizes = check_int_list(kernel_sizes, "kernel_sizes", allow_empty=True)
@@ -124,6 +128,7 @@ class ConvSNNBackend(KerasBackend):
             "quant_axis": check_in(quant_axis, "quant_axis", ("layer", "channel")),
             "quant_mode": check_in(quant_mode, "quant_mode", Q.SCALE_MODES),
             "padding": check_in(padding, "padding", ("valid", "same")),
+            "remat": check_bool(remat, "remat"),
         }
 
     # ------------------------------------------------------------------------------------------
@@ -137,6 +142,7 @@ class ConvSNNBackend(KerasBackend):
             bits=p["bits"],
             quant_axis=p["quant_axis"],
             quant_mode=p["quant_mode"],
+            remat=p["remat"],
         )
         if spiking:
             kw.update(

@@ -1,4 +1,4 @@
-"""Symmetric uniform weight quantisation with a straight-through gradient (TensorFlow).
+"""Symmetric uniform weight quantisation with a straight-through gradient (``keras.ops``).
 
 Quantisation-aware training (QAT) as in Safa et al. 2021 (``low_precision``): the forward pass uses
 weights rounded to ``bits`` bits, the backward pass treats the rounding as the identity
@@ -19,11 +19,11 @@ Scale modes:
   (``2**(bits+1) - 1`` levels -- effectively one extra sign bit); SpykeFlow keeps at most
   ``2**bits`` levels so that ``bits`` is the real storage width.
 
->>> w = tf.constant([-0.9, -0.3, 0.05, 0.5, 0.6])
+>>> w = [-0.9, -0.3, 0.05, 0.5, 0.6]
 >>> q, s = quantize_int(w, bits=3)       # q_max = 3, s = max|w| / 3 = 0.3
->>> q.numpy().tolist()
+>>> ops.convert_to_numpy(q).tolist()
 [-3, -1, 0, 2, 2]
->>> [round(v, 3) for v in fake_quantize(w, bits=3).numpy().tolist()]
+>>> [round(v, 3) for v in ops.convert_to_numpy(fake_quantize(w, bits=3)).tolist()]
 [-0.9, -0.3, 0.0, 0.6, 0.6]
 """
 
@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import tensorflow as tf
+import keras
+from keras import ops
 
 from .._validation import check_in, check_int
 
@@ -63,46 +64,53 @@ def _reduce_axes(rank, axis):
     if axis is None:
         return None
     axis = axis % rank
-    return [a for a in range(rank) if a != axis]
+    return tuple(a for a in range(rank) if a != axis)
 
 
-def scale_of(w: Any, bits: int = 4, axis: int | None = None, mode: str = "max") -> tf.Tensor:
+def _float_tensor(w):
+    w = ops.convert_to_tensor(w)
+    if "float" not in keras.backend.standardize_dtype(w.dtype):
+        w = ops.cast(w, "float32")
+    return w
+
+
+def scale_of(w: Any, bits: int = 4, axis: int | None = None, mode: str = "max") -> Any:
     """Quantisation scale: a scalar (``axis=None``) or one value per index of ``axis``
     (keeping dims, so it broadcasts against ``w``). Never zero (an all-zero tensor gets 1)."""
     check_in(mode, "mode", SCALE_MODES)
-    w = tf.convert_to_tensor(w)
+    w = _float_tensor(w)
     m = float(qmax(bits))
     if mode == "unit":
-        return tf.constant(1.0 / m, w.dtype)
-    amax = tf.reduce_max(tf.abs(w), axis=_reduce_axes(w.shape.rank, axis),
-                         keepdims=axis is not None)
-    amax = tf.stop_gradient(amax)
-    return tf.where(amax > 0, amax / m, tf.ones_like(amax))
+        return ops.convert_to_tensor(1.0 / m, dtype=keras.backend.standardize_dtype(w.dtype))
+    amax = ops.max(ops.abs(w), axis=_reduce_axes(len(w.shape), axis),
+                   keepdims=axis is not None)
+    amax = ops.stop_gradient(amax)
+    return ops.where(amax > 0, amax / m, ops.ones_like(amax))
 
 
 def quantize_int(w: Any, bits: int = 4, axis: int | None = None,
-                 mode: str = "max") -> tuple[tf.Tensor, tf.Tensor]:
+                 mode: str = "max") -> tuple[Any, Any]:
     """Integer levels and scale: ``(q, scale)`` with ``q`` int32 in ``[-q_max, q_max]`` and
     ``w ~= q * scale``."""
-    w = tf.convert_to_tensor(w)
+    w = _float_tensor(w)
     s = scale_of(w, bits, axis, mode)
     m = float(qmax(bits))
-    q = tf.clip_by_value(tf.round(w / s), -m, m)
-    return tf.cast(q, tf.int32), s
+    q = ops.clip(ops.round(w / s), -m, m)
+    return ops.cast(q, "int32"), s
 
 
-def dequantize(q: Any, scale: Any) -> tf.Tensor:
+def dequantize(q: Any, scale: Any) -> Any:
     """``q * scale`` as float32 (numpy or tensor inputs)."""
-    return tf.cast(q, tf.float32) * tf.cast(scale, tf.float32)
+    return ops.cast(q, "float32") * ops.cast(scale, "float32")
 
 
 def fake_quantize(w: Any, bits: int = 4, axis: int | None = None,
-                  mode: str = "max") -> tf.Tensor:
+                  mode: str = "max") -> Any:
     """Quantised weights in the forward pass, identity gradient in the backward pass.
 
     Returns ``w + stop_gradient(w_q - w)``: numerically ``w_q``, with ``d/dw = 1`` everywhere
     (also for weights clipped by ``mode="unit"``)."""
-    w = tf.convert_to_tensor(w)
+    w = _float_tensor(w)
     q, s = quantize_int(w, bits, axis, mode)
-    wq = tf.cast(q, w.dtype) * s
-    return w + tf.stop_gradient(wq - w)
+    wq = ops.cast(q, keras.backend.standardize_dtype(w.dtype)) * s
+    return w + ops.stop_gradient(wq - w)

@@ -3,7 +3,8 @@
 Each layer takes a sequence ``(N, T, ...)`` (time on axis 1, see :mod:`spykeflow.conventions`),
 computes the synaptic currents of *all* time steps with one matmul/convolution (time folded into
 the batch axis), then runs the neuron dynamics of :mod:`spykeflow.functional.lif` over time with
-one ``tf.scan`` -- so a whole forward pass compiles into one graph (``jit_compile=True`` works).
+one scan (:func:`spykeflow._backend.scan`) -- so a whole forward pass compiles into one graph.
+Written in ``keras.ops``: the layers run on the TensorFlow, JAX and PyTorch Keras backends.
 
 Shapes::
 
@@ -37,12 +38,15 @@ Neuron arguments shared by all three layers:
 * ``bits`` (None) and ``quant_axis`` (``"layer"`` or ``"channel"``), ``quant_mode``
   (``"max"``/``"unit"``): quantisation-aware training of the kernel (see
   :mod:`spykeflow.functional.quantize`); biases stay float.
+* ``remat`` (False): recompute each time step in the backward pass instead of storing its
+  activations (BPTT over long sequences in less memory, for about one extra forward pass of
+  compute); outputs and gradients are unchanged.
 
 Example::
 
     >>> layer = LIFDense(3, beta=0.5, kernel_initializer="ones", use_bias=False)
-    >>> layer(np.ones((2, 4, 2), "float32")).shape     # 2 samples, 4 steps, 2 inputs
-    TensorShape([2, 4, 3])
+    >>> tuple(layer(np.ones((2, 4, 2), "float32")).shape)     # 2 samples, 4 steps, 2 inputs
+    (2, 4, 3)
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from .._validation import (
     check_bool,
@@ -70,6 +74,17 @@ __all__ = ["LIFDense", "LIFConv1D", "LIFConv2D", "SequenceMaxPool", "SequenceFla
 #: Accepted values of ``readout``.
 READOUTS = ("mean", "sum", "max", "last")
 _QUANT_AXES = ("layer", "channel")
+
+
+def _fold(x):
+    """``(N, T, ...) -> (N*T, ...)``: time folded into the batch axis."""
+    return ops.reshape(x, (-1,) + tuple(ops.shape(x)[2:]))
+
+
+def _unfold(y, like):
+    """``(N*T, ...) -> (N, T, ...)`` with ``N, T`` of ``like``."""
+    lead = ops.shape(like)[:2]
+    return ops.reshape(y, tuple(lead) + tuple(ops.shape(y)[1:]))
 
 
 class _Clip01(keras.constraints.Constraint):
@@ -108,6 +123,7 @@ class _LIFBase(keras.layers.Layer):
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
+        remat: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -132,6 +148,7 @@ class _LIFBase(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.remat = check_bool(remat, "remat")
 
     # -- subclass interface -------------------------------------------------------------------
     @property
@@ -220,13 +237,13 @@ class _LIFBase(keras.layers.Layer):
 
     def neuron_params(self) -> F.LIFParams | F.LIParams:
         """The :class:`~spykeflow.functional.lif.LIFParams` (or ``LIParams``) of this layer."""
-        beta = tf.clip_by_value(self.beta_w, 0.0, 1.0)
-        alpha = None if self.alpha_w is None else tf.clip_by_value(self.alpha_w, 0.0, 1.0)
+        beta = ops.clip(self.beta_w, 0.0, 1.0)
+        alpha = None if self.alpha_w is None else ops.clip(self.alpha_w, 0.0, 1.0)
         if not self.spiking:
             return F.LIParams(beta=beta, alpha=alpha)
         return F.LIFParams(
             beta=beta,
-            threshold=tf.maximum(self.threshold_w, 1e-6),
+            threshold=ops.maximum(self.threshold_w, 1e-6),
             reset=self.reset,
             alpha=alpha,
             spike_fn=self.spike_function(),
@@ -234,32 +251,32 @@ class _LIFBase(keras.layers.Layer):
             detach_reset=self.detach_reset,
         )
 
-    def currents(self, inputs: Any) -> tf.Tensor:
+    def currents(self, inputs: Any) -> Any:
         """Synaptic currents ``(N, T, ...)`` of every time step: one matmul/conv on N*T steps."""
-        x = tf.cast(inputs, self.compute_dtype)
-        step_shape = list(x.shape[2:])
-        folded = tf.reshape(x, [-1] + step_shape)
-        cur = self._synapse(folded, tf.cast(self.quantized_kernel(), x.dtype))
+        x = ops.cast(inputs, self.compute_dtype)
+        folded = _fold(x)
+        cur = self._synapse(folded, ops.cast(self.quantized_kernel(), x.dtype))
         if self.bias is not None:
-            cur = cur + tf.cast(self.bias, x.dtype)
-        lead = tf.shape(x)[:2]
-        return tf.reshape(cur, tf.concat([lead, tf.shape(cur)[1:]], axis=0))
+            cur = cur + ops.cast(self.bias, x.dtype)
+        return _unfold(cur, x)
 
-    def call(self, inputs):
+    # `training` is unused; accepting it lets `stateless_call(x, training=...)` (JAX) call the
+    # bare layer.
+    def call(self, inputs, training=None):
         cur = self.currents(inputs)
         params = self.neuron_params()
         if self.spiking:
-            out, _ = F.lif_sequence(cur, params)
+            out, _ = F.lif_sequence(cur, params, remat=self.remat)
         else:
-            out, _ = F.li_sequence(cur, params)
+            out, _ = F.li_sequence(cur, params, remat=self.remat)
         if self.return_sequences:
             return out
         if self.readout == "mean":
-            return tf.reduce_mean(out, axis=1)
+            return ops.mean(out, axis=1)
         if self.readout == "sum":
-            return tf.reduce_sum(out, axis=1)
+            return ops.sum(out, axis=1)
         if self.readout == "max":
-            return tf.reduce_max(out, axis=1)
+            return ops.max(out, axis=1)
         return out[:, -1]
 
     def compute_output_shape(self, input_shape):
@@ -291,6 +308,7 @@ class _LIFBase(keras.layers.Layer):
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             bias_initializer=keras.initializers.serialize(self.bias_initializer),
             kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
+            remat=self.remat,
         )
         return config
 
@@ -326,7 +344,7 @@ class LIFDense(_LIFBase):
         return (self.units,)
 
     def _synapse(self, x, kernel):
-        return tf.matmul(x, kernel)
+        return ops.matmul(x, kernel)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
@@ -378,7 +396,8 @@ class _LIFConv(_LIFBase):
         super().build(input_shape)
 
     def _synapse(self, x, kernel):
-        return tf.nn.convolution(x, kernel, strides=self.strides, padding=self.padding.upper())
+        return ops.conv(x, kernel, strides=self.strides, padding=self.padding,
+                        data_format="channels_last")
 
     def get_config(self):
         return {
@@ -404,8 +423,8 @@ class LIFConv2D(_LIFConv):
         Neuron, readout and quantisation arguments (module docstring) and Keras layer arguments.
 
     >>> layer = LIFConv2D(4, 3, padding="same")
-    >>> layer(np.zeros((1, 5, 8, 8, 2), "float32")).shape
-    TensorShape([1, 5, 8, 8, 4])
+    >>> tuple(layer(np.zeros((1, 5, 8, 8, 2), "float32")).shape)
+    (1, 5, 8, 8, 4)
     """
 
     _step_rank = 3
@@ -433,8 +452,8 @@ class SequenceMaxPool(keras.layers.Layer):
 
     On spikes, max-pooling is an OR over each window (Safa et al. pool the conv spikes 2x2).
 
-    >>> SequenceMaxPool(2)(np.ones((1, 3, 4, 4, 2), "float32")).shape
-    TensorShape([1, 3, 2, 2, 2])
+    >>> tuple(SequenceMaxPool(2)(np.ones((1, 3, 4, 4, 2), "float32")).shape)
+    (1, 3, 2, 2, 2)
     """
 
     def __init__(self, pool_size: int = 2, **kwargs: Any) -> None:
@@ -448,13 +467,11 @@ class SequenceMaxPool(keras.layers.Layer):
                 f"Received: input_shape={tuple(input_shape)}."
             )
 
-    def call(self, inputs):
-        step_shape = list(inputs.shape[2:])
-        folded = tf.reshape(inputs, [-1] + step_shape)
+    def call(self, inputs, training=None):
         k = self.pool_size
-        pooled = tf.nn.max_pool(folded, k, k, "VALID")
-        lead = tf.shape(inputs)[:2]
-        return tf.reshape(pooled, tf.concat([lead, tf.shape(pooled)[1:]], axis=0))
+        pooled = ops.max_pool(_fold(inputs), k, strides=k, padding="valid",
+                              data_format="channels_last")
+        return _unfold(pooled, inputs)
 
     def compute_output_shape(self, input_shape):
         spatial = tuple(None if s is None else s // self.pool_size for s in input_shape[2:-1])
@@ -468,13 +485,13 @@ class SequenceMaxPool(keras.layers.Layer):
 class SequenceFlatten(keras.layers.Layer):
     """Flatten each time step: ``(N, T, d1, d2, ...) -> (N, T, d1*d2*...)`` (row-major).
 
-    >>> SequenceFlatten()(np.ones((2, 3, 4, 5), "float32")).shape
-    TensorShape([2, 3, 20])
+    >>> tuple(SequenceFlatten()(np.ones((2, 3, 4, 5), "float32")).shape)
+    (2, 3, 20)
     """
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         features = int(np.prod(inputs.shape[2:]))
-        return tf.reshape(inputs, tf.concat([tf.shape(inputs)[:2], [features]], axis=0))
+        return ops.reshape(inputs, tuple(ops.shape(inputs)[:2]) + (features,))
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[2:]

@@ -26,6 +26,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from keras import ops
 
 from ..functional import quantize as Q
 
@@ -38,6 +39,11 @@ def _flatten_layers(model):
             yield from _flatten_layers(layer)
         else:
             yield layer
+
+
+def _numpy(x):
+    """A tensor or variable of any backend (and device) as a float32 numpy array."""
+    return np.asarray(ops.convert_to_numpy(x), np.float32)
 
 
 def quantizable_layers(model: keras.Model) -> list:
@@ -76,17 +82,15 @@ def export_quantized(model: keras.Model,
         axis = -1 if layer.quant_axis == "channel" else None
         q, s = Q.quantize_int(layer.kernel, b, axis=axis, mode=layer.quant_mode)
         dtype = np.int8 if b <= 8 else np.int16
-        scale = np.asarray(s, np.float32)
+        scale = _numpy(s)
         out[layer.name] = {
-            "kernel_int": np.asarray(q).astype(dtype),
+            "kernel_int": ops.convert_to_numpy(q).astype(dtype),
             "scale": scale.reshape(-1) if axis is not None else scale.reshape(()),
             "bits": int(b),
             "mode": layer.quant_mode,
-            "bias": None if layer.bias is None else np.asarray(layer.bias, np.float32),
-            "threshold": (
-                None if layer.threshold_w is None else np.asarray(layer.threshold_w, np.float32)
-            ),
-            "beta": np.clip(np.asarray(layer.beta_w, np.float32), 0.0, 1.0),
+            "bias": None if layer.bias is None else _numpy(layer.bias),
+            "threshold": None if layer.threshold_w is None else _numpy(layer.threshold_w),
+            "beta": np.clip(_numpy(layer.beta_w), 0.0, 1.0),
         }
     return out
 

@@ -17,7 +17,7 @@ what is wanted for dropout anyway). Masks are not supported.
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 __all__ = ["TimeFolded"]
 
@@ -28,8 +28,8 @@ class TimeFolded(keras.layers.TimeDistributed):
 
     >>> import numpy as np
     >>> layer = TimeFolded(keras.layers.Conv2D(4, 3, padding="same"))
-    >>> layer(np.zeros((2, 5, 8, 8, 1), "float32")).shape
-    TensorShape([2, 5, 8, 8, 4])
+    >>> tuple(layer(np.zeros((2, 5, 8, 8, 1), "float32")).shape)
+    (2, 5, 8, 8, 4)
     """
 
     def call(self, inputs, training=None, mask=None):
@@ -38,9 +38,8 @@ class TimeFolded(keras.layers.TimeDistributed):
                 "TimeFolded does not support masks. Received a mask of shape "
                 f"{tuple(mask.shape)}. Use keras.layers.TimeDistributed for masked inputs."
             )
-        lead = tf.shape(inputs)[:2]
-        folded = tf.reshape(inputs, tf.concat([[-1], tf.shape(inputs)[2:]], axis=0))
-        folded.set_shape([None] + list(inputs.shape[2:]))
+        shape = ops.shape(inputs)  # static sizes as ints, unknown ones as scalar tensors
+        folded = ops.reshape(inputs, (-1,) + tuple(shape[2:]))
         kwargs = {"training": training} if self.layer._call_has_training_arg else {}
         out = self.layer.call(folded, **kwargs)
-        return tf.reshape(out, tf.concat([lead, tf.shape(out)[1:]], axis=0))
+        return ops.reshape(out, tuple(shape[:2]) + tuple(ops.shape(out)[1:]))

@@ -137,3 +137,19 @@ def test_bad_inputs():
         be.build_model((3, 8, 8, 1), 1, 0)
     with pytest.raises(TypeError, match="quantized"):
         be.predict_logits(None, np.zeros((1, 3, 8, 8, 1)), 1, time_steps=3)
+
+
+def test_remat_hyper_parameter(rng):
+    assert ConvSNNBackend().get_config()["remat"] is False
+    be = ConvSNNBackend(filters=[2], kernel_sizes=[3], hidden=[4], remat=True)
+    assert be.get_config()["remat"] is True and ConvSNNBackend(**be.get_config()).params["remat"]
+    model = be.build_model((3, 6, 6, 1), 3, 0)
+    lif = [lyr for lyr in model.layers if hasattr(lyr, "remat")]
+    assert [lyr.name for lyr in lif] == ["conv1", "hidden1", "output"]
+    assert all(lyr.remat for lyr in lif)
+    plain = ConvSNNBackend(filters=[2], kernel_sizes=[3], hidden=[4])
+    plain = plain.build_model((3, 6, 6, 1), 3, 0)
+    x = (rng.random((4, 3, 6, 6, 1)) < 0.5).astype(np.float32)
+    np.testing.assert_array_equal(model(x).numpy(), plain(x).numpy())
+    with pytest.raises(TypeError, match="remat"):
+        ConvSNNBackend(remat="yes")

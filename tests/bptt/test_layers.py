@@ -132,3 +132,34 @@ def test_bad_arguments_and_inputs():
         LIFDense(2)(np.zeros((1, 0, 3), "float32"))
     with pytest.raises(ValueError, match="does not fit"):
         LIFConv2D(2, 5)(np.zeros((1, 2, 3, 3, 1), "float32"))
+
+
+@pytest.mark.parametrize("make", [
+    lambda remat: LIFDense(4, alpha=0.5, train_alpha=True, train_beta=True, train_threshold=True,
+                           reset="zero", floor=-1.0, bits=4, remat=remat),
+    lambda remat: LIFConv2D(3, 3, strides=2, padding="same", detach_reset=True, remat=remat),
+    lambda remat: LIFDense(2, spiking=False, alpha=0.5, train_beta=True, return_sequences=False,
+                           readout="last", remat=remat),
+], ids=["dense", "conv2d", "li"])
+def test_remat_layer_same_outputs_and_weight_gradients(make, rng):
+    plain, remat = make(False), make(True)
+    x = rng.random((2, 6, 5, 5, 2) if isinstance(plain, LIFConv2D) else (2, 6, 3)) * 1.5
+    x = tf.constant(x.astype("float32"))
+    plain(x), remat(x)
+    remat.set_weights(plain.get_weights())
+    results = []
+    for layer in (plain, remat):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            weight = tf.reshape(tf.cos(tf.range(tf.size(y), dtype=tf.float32)), y.shape)
+            loss = tf.reduce_sum(y * weight)
+        grads = tape.gradient(loss, [x] + layer.trainable_weights)
+        results.append([y.numpy()] + [g.numpy() for g in grads])
+    assert len(results[0]) == 2 + len(plain.trainable_weights)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
+    assert remat.get_config()["remat"] is True and plain.get_config()["remat"] is False
+    assert type(remat).from_config(remat.get_config()).remat is True
+    with pytest.raises(TypeError, match="remat"):
+        LIFDense(2, remat=1)
