@@ -101,7 +101,7 @@ def shifted_leaky_relu(u: Any, threshold: Any, slope: float) -> Any:
 
 
 def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, slope: float = 0.01,
-                 ann_activation: str = "shifted_leaky_relu") -> Any:
+                 ann_activation: str = "shifted_leaky_relu", remat: bool = False) -> Any:
     """Run the switchable LIF dynamics over axis 1 of ``currents`` ``(N, T, ...)``.
 
     Parameters
@@ -119,11 +119,18 @@ def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, sl
     slope : float
         The leak slope of the shifted leaky-ReLU (the paper's beta).
     ann_activation : {"shifted_leaky_relu", "spike"}
+    remat : bool
+        Recompute each time step in the backward pass instead of storing its activations
+        (:func:`~spykeflow.functional.lif.lif_sequence`); same outputs and gradients.
 
     Returns
     -------
     outputs : tensor ``(N, T, ...)``
         Spikes (0/1) in the SNN phase, leaky-ReLU values in the ANN phase.
+
+    The phase is read from ``spiking``/``rest`` inside the computation (``keras.ops.cond``:
+    one ``tf.cond`` / ``jax.lax.cond``; a Python branch on PyTorch), so a compiled function
+    switches phase without being retraced.
 
     >>> p = F.LIFParams(beta=0.5, threshold=0.5, spike_fn=S.get("gaussian", sigma=1 / 6))
     >>> x = np.array([[[0.6], [0.4], [0.4]]], "float32")
@@ -152,8 +159,8 @@ def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, sl
     use_rest = ops.logical_and(spiking > 0.5, rest > 0.5)
     return ops.cond(
         use_rest,
-        lambda: F.lif_sequence(currents, with_rest)[0],
-        lambda: F.lif_sequence(currents, without_rest)[0],
+        lambda: F.lif_sequence(currents, with_rest, remat=remat)[0],
+        lambda: F.lif_sequence(currents, without_rest, remat=remat)[0],
     )
 
 
@@ -238,13 +245,18 @@ class STSSynapse(_STSState, keras.layers.Layer):
     return_sequences : bool, default True
     readout : {"mean", "sum", "max", "last"}
         Reduction over time when ``return_sequences=False`` ("mean" = fire rate).
+    remat : bool, default False
+        Recompute each time step in the backward pass instead of storing its activations
+        (less memory for long sequences, about one extra forward pass; same gradients).
     """
 
     def __init__(self, threshold: float = 0.5, beta: float = 0.5, rest: bool = False,
                  slope: float = 0.01, surrogate: str | dict | S.Surrogate | None = None,
                  ann_activation: str = "shifted_leaky_relu", mode: str = "snn",
-                 return_sequences: bool = True, readout: str = "mean", **kwargs: Any) -> None:
+                 return_sequences: bool = True, readout: str = "mean", remat: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.remat = check_bool(remat, "remat")
         self.threshold = check_float(threshold, "threshold", low=0.0, low_open=True)
         self.beta = check_float(beta, "beta", 0.0, 1.0)
         self.surrogate = S.get(DEFAULT_SURROGATE if surrogate is None else surrogate)
@@ -261,11 +273,13 @@ class STSSynapse(_STSState, keras.layers.Layer):
         self._build_sts()
         self.built = True
 
-    def call(self, inputs):
+    # `training` is unused; accepting it lets `stateless_call(x, training=...)` (JAX) call the
+    # bare layer.
+    def call(self, inputs, training=None):
         x = ops.cast(inputs, self.compute_dtype)
         params = F.LIFParams(beta=self.beta, threshold=self.threshold, spike_fn=self.surrogate)
         out = sts_sequence(x, params, self.sts_spiking, self.sts_rest, self.slope,
-                           self.ann_activation)
+                           self.ann_activation, remat=self.remat)
         return _readout(out, self.return_sequences, self.readout)
 
     def compute_output_shape(self, input_shape):
@@ -278,7 +292,7 @@ class STSSynapse(_STSState, keras.layers.Layer):
         config.update(threshold=self.threshold, beta=self.beta,
                       surrogate=self.surrogate.get_config(),
                       return_sequences=self.return_sequences, readout=self.readout,
-                      **self._sts_config())
+                      remat=self.remat, **self._sts_config())
         return config
 
 
@@ -319,10 +333,10 @@ class _STSLIF(_STSState):
         super().build(input_shape)
         self._build_sts()
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         cur = self.currents(inputs)
         out = sts_sequence(cur, self.neuron_params(), self.sts_spiking, self.sts_rest,
-                           self.slope, self.ann_activation)
+                           self.slope, self.ann_activation, remat=self.remat)
         return _readout(out, self.return_sequences, self.readout)
 
     def get_config(self):

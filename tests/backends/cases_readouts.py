@@ -244,6 +244,25 @@ def sts_conv2d_switch():
     return out
 
 
+@case
+def sts_remat_same_gradients():
+    """``remat=True`` recomputes the steps in the backward pass: same outputs and gradients."""
+    x = rng(9).uniform(0.0, 1.0, size=(2, 4, 5, 5, 1)).astype("float32")
+    out = {}
+    for mode in ("ann", "snn"):
+        res = []
+        for remat in (False, True):
+            conv = STSConv2D(2, 3, padding="same", mode=mode, rest=True, remat=remat)
+            syn = STSSynapse(mode=mode, rest=True, remat=remat)
+            model = keras.Sequential([keras.Input(x.shape[1:]), conv, syn])
+            res.append(forward_and_grads(_fix(model), x))
+        for key in res[0]:
+            np.testing.assert_allclose(res[1][key], res[0][key], rtol=1e-6, atol=1e-6,
+                                       err_msg=f"{mode} {key}")
+        out.update({f"{k}_{mode}": v for k, v in res[1].items()})
+    return out
+
+
 # -- STS backend models --------------------------------------------------------------------------
 def _sts_convsnn():
     model = backends.get("sts_convsnn", filters=(2, 3)).build_model((3, 8, 8), 3, seed=0)
