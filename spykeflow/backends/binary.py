@@ -23,7 +23,7 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from .._validation import check_bool, check_float, check_in, check_int_list
 from ..functional import surrogate as _surrogate
@@ -54,9 +54,10 @@ class QuadraticCost(keras.losses.Loss):
         super().__init__(name=name, reduction=reduction)
 
     def call(self, y_true, y_pred):
-        y_true = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
-        target = tf.one_hot(y_true, tf.shape(y_pred)[-1], dtype=y_pred.dtype)
-        return 0.5 * tf.reduce_sum(tf.square(y_pred - target), axis=-1)
+        y_true = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        target = ops.one_hot(y_true, ops.shape(y_pred)[-1],
+                             dtype=keras.backend.standardize_dtype(y_pred.dtype))
+        return 0.5 * ops.sum(ops.square(y_pred - target), axis=-1)
 
 
 class _DenseReadout(KerasBackend):
@@ -75,7 +76,7 @@ class _DenseReadout(KerasBackend):
         }
 
     def compile_kwargs(self) -> dict[str, Any]:
-        # The event path has data-dependent shapes (tf.where); XLA cannot compile it.
+        # The event path has data-dependent shapes (nonzero); XLA cannot compile it.
         return {"jit_compile": False}
 
     def predict_logits(self, model: Any, x: Any, batch_size: int, **options: Any) -> np.ndarray:

@@ -7,7 +7,7 @@ derivative of the step ``a2 = 1[z2 >= 0]`` is replaced by a surrogate ``g(z2)`` 
 ``1[0 <= z2 <= 0.125]``; surrogate 2: ``g = a2``) and the floor passes gradients straight
 through.
 
-Pure functions (each one TensorFlow expression, testable on tiny tensors):
+Pure functions (``keras.ops`` expressions on any Keras backend, testable on tiny tensors):
 
 * :func:`floor_ste` -- ``floor(x)`` forward, identity backward (straight-through);
 * :func:`force_off_dropout` -- the original readout's dropout: dropped pre-activations become
@@ -29,13 +29,18 @@ model loads with ``safe_mode=True``):
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import keras
-import tensorflow as tf
+import numpy as np  # noqa: F401  (the doctests use it)
+from keras import ops
 
+from .. import _backend
 from .._validation import check_bool, check_float, check_in, check_int
 from ..functional import surrogate as _surrogate
+
+logger = logging.getLogger("spykeflow.binary")
 
 __all__ = [
     "floor_ste",
@@ -58,30 +63,41 @@ ACTIVATIONS = ("spike", "relu")
 INPUT_MODES = ("dense", "event")
 
 
-@tf.custom_gradient
-def floor_ste(x: Any) -> tf.Tensor:
+@ops.custom_gradient
+def _floor_ste(x):
+    # TensorFlow and JAX pass the upstream gradient positionally, PyTorch by keyword.
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        return upstream
+
+    return ops.floor(x), grad
+
+
+@ops.custom_gradient
+def _relu_ste(x):
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        return upstream
+
+    return ops.relu(x), grad
+
+
+def floor_ste(x: Any) -> Any:
     """``floor(x)`` with the straight-through gradient ``d floor(x) / dx := 1``.
 
-    >>> floor_ste(tf.constant([-0.5, 0.0, 1.7])).numpy().tolist()
+    >>> keras.ops.convert_to_numpy(floor_ste(np.array([-0.5, 0.0, 1.7], "float32"))).tolist()
     [-1.0, 0.0, 1.0]
     """
-    x = tf.convert_to_tensor(x)
-
-    def grad(upstream):
-        return upstream
-
-    return tf.floor(x), grad
+    return _floor_ste(ops.convert_to_tensor(x))
 
 
-@tf.custom_gradient
-def _relu_ste(x):
-    def grad(upstream):
-        return upstream
-
-    return tf.nn.relu(x), grad
+def _dtype(x: Any) -> str:
+    return keras.backend.standardize_dtype(x.dtype)
 
 
-def force_off_dropout(z: tf.Tensor, rate: float, seed: Any) -> tf.Tensor:
+def force_off_dropout(z: Any, rate: float, seed: Any) -> Any:
     """The original readout's dropout on pre-activations ``z``
     (``docs/original/readout.md#dropout``).
 
@@ -99,33 +115,63 @@ def force_off_dropout(z: tf.Tensor, rate: float, seed: Any) -> tf.Tensor:
     seed : keras.random.SeedGenerator or int
         Randomness source.
 
-    >>> z = tf.constant([[0.3, -0.2, 0.0, 2.0]])
-    >>> force_off_dropout(z, 0.0, seed=1).numpy().tolist()
+    >>> z = np.array([[0.3, -0.2, 0.0, 2.0]], "float32")
+    >>> keras.ops.convert_to_numpy(force_off_dropout(z, 0.0, seed=1)).tolist()
     [[0.30000001192092896, -0.20000000298023224, 0.0, 2.0]]
     """
     if rate <= 0:
         return z
-    keep = keras.random.uniform(tf.shape(z), dtype=z.dtype, seed=seed) >= rate
-    return tf.where(keep, z, tf.constant(-1.0, z.dtype))
+    z = ops.convert_to_tensor(z)
+    keep = keras.random.uniform(ops.shape(z), dtype=_dtype(z), seed=seed) >= rate
+    return ops.where(keep, z, ops.cast(-1.0, _dtype(z)))
 
 
-def inverted_dropout(z: tf.Tensor, rate: float, seed: Any) -> tf.Tensor:
+def inverted_dropout(z: Any, rate: float, seed: Any) -> Any:
     """Standard ("inverted") dropout: dropped elements become 0, kept ones are scaled by
     ``1 / (1 - rate)``, so the expectation is unchanged."""
     if rate <= 0:
         return z
-    keep = keras.random.uniform(tf.shape(z), dtype=z.dtype, seed=seed) >= rate
-    return tf.where(keep, z / (1.0 - rate), tf.zeros_like(z))
+    z = ops.convert_to_tensor(z)
+    keep = keras.random.uniform(ops.shape(z), dtype=_dtype(z), seed=seed) >= rate
+    return ops.where(keep, z / (1.0 - rate), ops.zeros_like(z))
 
 
-def event_matmul(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+def _nonzero_or_none(x: Any) -> tuple[Any, Any] | None:
+    """Row and column indices of the non-zero entries of the 2-D ``x``, or None inside a
+    jitted JAX function, where an array of data-dependent size cannot exist."""
+    if _backend.name() != "jax":
+        return ops.nonzero(x)
+    import jax
+
+    try:
+        return ops.nonzero(x)
+    except jax.errors.ConcretizationTypeError:
+        global _WARNED_JIT
+        if not _WARNED_JIT:
+            _WARNED_JIT = True
+            logger.warning(
+                "event_matmul inside a jitted JAX function: the number of active inputs is "
+                "data-dependent, which XLA cannot compile, so it is computed as a dense matmul "
+                "(the same values and gradients, no sparse speed-up). Use input_mode='dense' "
+                "on JAX, or the TensorFlow or PyTorch backend for the event-driven path.")
+        return None
+
+
+_WARNED_JIT = False
+
+
+def event_matmul(x: Any, kernel: Any) -> Any:
     """``x @ kernel`` from the active (non-zero) inputs only.
 
     For every sample the rows of ``kernel`` belonging to its non-zero inputs are gathered and
-    summed (``tf.math.unsorted_segment_sum``), scaled by the input value (1 for binary
-    features, so only additions remain). The cost is ``O(nnz * units)`` instead of
-    ``O(N * F * units)``; the gradient w.r.t. ``kernel`` is an ``IndexedSlices`` touching only
-    the active rows.
+    summed (``keras.ops.segment_sum``), scaled by the input value (1 for binary features, so
+    only additions remain). The cost is ``O(nnz * units)`` instead of ``O(N * F * units)``; on
+    TensorFlow the gradient w.r.t. ``kernel`` is an ``IndexedSlices`` touching only the active
+    rows, and the gradient w.r.t. ``x`` is non-zero only at the active inputs.
+
+    The number of active inputs is data-dependent, which XLA cannot compile: inside a jitted
+    JAX function (the JAX training and prediction steps) the same product is computed as a
+    dense matmul of ``x`` (its gradient masked to the active inputs), with a warning.
 
     Parameters
     ----------
@@ -137,19 +183,28 @@ def event_matmul(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
     -------
     Tensor ``(N, units)`` in ``kernel``'s dtype.
 
-    >>> x = tf.constant([[0., 1., 1.], [0., 0., 0.]])
-    >>> w = tf.reshape(tf.range(6, dtype=tf.float32), (3, 2))
-    >>> event_matmul(x, w).numpy().tolist()
+    >>> x = np.array([[0., 1., 1.], [0., 0., 0.]], "float32")
+    >>> w = np.arange(6, dtype="float32").reshape(3, 2)
+    >>> keras.ops.convert_to_numpy(event_matmul(x, w)).tolist()
     [[6.0, 8.0], [0.0, 0.0]]
     """
-    x = tf.convert_to_tensor(x)
-    active = tf.where(tf.not_equal(x, tf.zeros((), x.dtype)))  # (nnz, 2): sample, input
-    rows, cols = active[:, 0], active[:, 1]
-    contrib = tf.gather(kernel, cols)  # (nnz, units)
-    if x.dtype != tf.bool:
-        values = tf.cast(tf.gather_nd(x, active), kernel.dtype)
+    x = ops.convert_to_tensor(x)
+    kernel = ops.convert_to_tensor(kernel)
+    dtype = _dtype(kernel)
+    active = _nonzero_or_none(x)
+    if active is None:  # jitted JAX: dense product, gradient w.r.t. x only where x != 0
+        if _dtype(x) == "bool":
+            return ops.matmul(ops.cast(x, dtype), kernel)
+        values = ops.cast(x, dtype)
+        masked = ops.where(ops.not_equal(values, 0), values, ops.stop_gradient(values))
+        return ops.matmul(masked, kernel)
+    rows, cols = active  # (nnz,) each: sample, input
+    contrib = ops.take(kernel, cols, axis=0)  # (nnz, units)
+    if _dtype(x) != "bool":
+        flat = ops.reshape(x, (-1,))
+        values = ops.cast(ops.take(flat, rows * x.shape[1] + cols), dtype)
         contrib = contrib * values[:, None]
-    return tf.math.unsorted_segment_sum(contrib, rows, tf.shape(x, out_type=rows.dtype)[0])
+    return ops.segment_sum(contrib, rows, num_segments=ops.shape(x)[0])
 
 
 @keras.saving.register_keras_serializable(package="spykeflow")
@@ -184,7 +239,7 @@ class BinaryDense(keras.layers.Layer):
     Input shape ``(N, F)``; output shape ``(N, units)``, float32 in {0, 1} for ``"spike"``.
 
     >>> layer = BinaryDense(3, seed=0)
-    >>> layer(tf.zeros((2, 4))).numpy().tolist()   # z = 0 exactly: every unit fires
+    >>> keras.ops.convert_to_numpy(layer(np.zeros((2, 4), "float32"))).tolist()  # z = 0: all fire
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
 
@@ -226,12 +281,12 @@ class BinaryDense(keras.layers.Layer):
         )
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
 
-    def preactivation(self, x: Any) -> tf.Tensor:
+    def preactivation(self, x: Any) -> Any:
         """``z = x W + b`` (no dropout)."""
         if self.input_mode == "event":
             z = event_matmul(x, self.kernel)
         else:
-            z = tf.matmul(tf.cast(x, self.kernel.dtype), self.kernel)
+            z = ops.matmul(ops.cast(x, self.kernel.dtype), self.kernel)
         return z + self.bias
 
     def call(self, x, training=False):
@@ -240,7 +295,7 @@ class BinaryDense(keras.layers.Layer):
             drop = force_off_dropout if self.dropout_mode == "force_off" else inverted_dropout
             z = drop(z, self.dropout, self._dropout_seed)
         if self.activation == "relu":
-            return tf.nn.relu(z)
+            return ops.relu(z)
         return self.surrogate(z)
 
     def compute_output_shape(self, input_shape):
@@ -273,7 +328,7 @@ class FloorLogits(keras.layers.Layer):
     enabled : bool
         ``False`` makes the layer the identity.
 
-    >>> FloorLogits()(tf.constant([[1.9, -0.1]])).numpy().tolist()
+    >>> keras.ops.convert_to_numpy(FloorLogits()(np.array([[1.9, -0.1]], "float32"))).tolist()
     [[1.0, -1.0]]
     """
 
@@ -285,7 +340,7 @@ class FloorLogits(keras.layers.Layer):
     def call(self, z, training=False):
         if not self.enabled or (not training and not self.at_inference):
             return z
-        return floor_ste(z)
+        return _floor_ste(z)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -301,7 +356,8 @@ class StraightThroughReLU(keras.layers.Layer):
     """``max(z, 0)`` forward, identity backward: the MNIST "actual gradient" notebooks'
     output layer, whose quadratic-cost delta is ``a3 - y`` without ``ReLU'(z3)``.
 
-    >>> StraightThroughReLU()(tf.constant([[-1.0, 2.0]])).numpy().tolist()
+    >>> out = StraightThroughReLU()(np.array([[-1.0, 2.0]], "float32"))
+    >>> keras.ops.convert_to_numpy(out).tolist()
     [[0.0, 2.0]]
     """
 

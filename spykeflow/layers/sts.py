@@ -41,10 +41,10 @@ Example::
 
     >>> syn = STSSynapse(threshold=0.5, beta=0.5, mode="ann")
     >>> x = np.array([[[0.2], [0.6], [0.1]]], "float32")        # (N=1, T=3, F=1)
-    >>> np.round(syn(x)[0, :, 0].numpy(), 4).tolist()          # U = 0.2, 0.7, 0.45
+    >>> np.round(keras.ops.convert_to_numpy(syn(x))[0, :, 0], 4).tolist()   # U = .2, .7, .45
     [-0.002, 0.7, -0.0045]
     >>> set_mode(syn, "snn")
-    >>> syn(x)[0, :, 0].numpy().tolist()
+    >>> keras.ops.convert_to_numpy(syn(x))[0, :, 0].tolist()
     [0.0, 1.0, 0.0]
 """
 
@@ -55,7 +55,7 @@ from typing import Any
 
 import keras
 import numpy as np  # noqa: F401  (the doctests use it)
-import tensorflow as tf
+from keras import ops
 
 from .._validation import check_bool, check_float, check_in, check_int
 from ..functional import lif as F
@@ -87,20 +87,21 @@ ANN_ACTIVATIONS = ("shifted_leaky_relu", "spike")
 DEFAULT_SURROGATE = {"name": "gaussian", "sigma": 1.0 / 6.0}
 
 
-def shifted_leaky_relu(u: Any, threshold: Any, slope: float) -> tf.Tensor:
+def shifted_leaky_relu(u: Any, threshold: Any, slope: float) -> Any:
     """The paper's Eq. 7: ``u`` where ``u >= threshold``, ``-slope * u`` elsewhere.
 
     Its derivative is 1 above the threshold and ``-slope`` below (exact, no surrogate).
 
-    >>> np.round(shifted_leaky_relu(tf.constant([-1.0, 0.2, 0.5, 2.0]), 0.5, 0.1), 3).tolist()
+    >>> u = np.array([-1.0, 0.2, 0.5, 2.0], "float32")
+    >>> np.round(keras.ops.convert_to_numpy(shifted_leaky_relu(u, 0.5, 0.1)), 3).tolist()
     [0.1, -0.02, 0.5, 2.0]
     """
-    u = tf.convert_to_tensor(u)
-    return tf.where(u >= threshold, u, -slope * u)
+    u = ops.convert_to_tensor(u)
+    return ops.where(u >= threshold, u, -slope * u)
 
 
 def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, slope: float = 0.01,
-                 ann_activation: str = "shifted_leaky_relu") -> tf.Tensor:
+                 ann_activation: str = "shifted_leaky_relu", remat: bool = False) -> Any:
     """Run the switchable LIF dynamics over axis 1 of ``currents`` ``(N, T, ...)``.
 
     Parameters
@@ -118,24 +119,33 @@ def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, sl
     slope : float
         The leak slope of the shifted leaky-ReLU (the paper's beta).
     ann_activation : {"shifted_leaky_relu", "spike"}
+    remat : bool
+        Recompute each time step in the backward pass instead of storing its activations
+        (:func:`~spykeflow.functional.lif.lif_sequence`); same outputs and gradients.
 
     Returns
     -------
     outputs : tensor ``(N, T, ...)``
         Spikes (0/1) in the SNN phase, leaky-ReLU values in the ANN phase.
 
+    The phase is read from ``spiking``/``rest`` inside the computation (``keras.ops.cond``:
+    one ``tf.cond`` / ``jax.lax.cond``; a Python branch on PyTorch), so a compiled function
+    switches phase without being retraced.
+
     >>> p = F.LIFParams(beta=0.5, threshold=0.5, spike_fn=S.get("gaussian", sigma=1 / 6))
-    >>> x = tf.constant([[[0.6], [0.4], [0.4]]])
-    >>> sts_sequence(x, p, spiking=1.0, rest=1.0)[0, :, 0].numpy().tolist()   # U: .6, .4, .6
+    >>> x = np.array([[[0.6], [0.4], [0.4]]], "float32")
+    >>> out = sts_sequence(x, p, spiking=1.0, rest=1.0)                    # U: .6, .4, .6
+    >>> keras.ops.convert_to_numpy(out)[0, :, 0].tolist()
     [1.0, 0.0, 1.0]
-    >>> sts_sequence(x, p, spiking=1.0, rest=0.0)[0, :, 0].numpy().tolist()   # U: .6, .7, .75
+    >>> out = sts_sequence(x, p, spiking=1.0, rest=0.0)                    # U: .6, .7, .75
+    >>> keras.ops.convert_to_numpy(out)[0, :, 0].tolist()
     [1.0, 1.0, 1.0]
     """
     check_in(ann_activation, "ann_activation", ANN_ACTIVATIONS)
     spike_fn = params.spike_fn if params.spike_fn is not None else S.get(DEFAULT_SURROGATE)
     theta = params.threshold
-    spiking = tf.cast(spiking, tf.float32)
-    rest = tf.cast(rest, tf.float32)
+    spiking = ops.cast(spiking, "float32")
+    rest = ops.cast(rest, "float32")
 
     if ann_activation == "spike":
         fn = spike_fn
@@ -146,11 +156,11 @@ def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, sl
 
     with_rest = params._replace(reset="zero", spike_fn=fn)
     without_rest = params._replace(reset="none", spike_fn=fn)
-    use_rest = tf.logical_and(spiking > 0.5, rest > 0.5)
-    return tf.cond(
+    use_rest = ops.logical_and(spiking > 0.5, rest > 0.5)
+    return ops.cond(
         use_rest,
-        lambda: F.lif_sequence(currents, with_rest)[0],
-        lambda: F.lif_sequence(currents, without_rest)[0],
+        lambda: F.lif_sequence(currents, with_rest, remat=remat)[0],
+        lambda: F.lif_sequence(currents, without_rest, remat=remat)[0],
     )
 
 
@@ -235,13 +245,18 @@ class STSSynapse(_STSState, keras.layers.Layer):
     return_sequences : bool, default True
     readout : {"mean", "sum", "max", "last"}
         Reduction over time when ``return_sequences=False`` ("mean" = fire rate).
+    remat : bool, default False
+        Recompute each time step in the backward pass instead of storing its activations
+        (less memory for long sequences, about one extra forward pass; same gradients).
     """
 
     def __init__(self, threshold: float = 0.5, beta: float = 0.5, rest: bool = False,
                  slope: float = 0.01, surrogate: str | dict | S.Surrogate | None = None,
                  ann_activation: str = "shifted_leaky_relu", mode: str = "snn",
-                 return_sequences: bool = True, readout: str = "mean", **kwargs: Any) -> None:
+                 return_sequences: bool = True, readout: str = "mean", remat: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.remat = check_bool(remat, "remat")
         self.threshold = check_float(threshold, "threshold", low=0.0, low_open=True)
         self.beta = check_float(beta, "beta", 0.0, 1.0)
         self.surrogate = S.get(DEFAULT_SURROGATE if surrogate is None else surrogate)
@@ -258,11 +273,13 @@ class STSSynapse(_STSState, keras.layers.Layer):
         self._build_sts()
         self.built = True
 
-    def call(self, inputs):
-        x = tf.cast(inputs, self.compute_dtype)
+    # `training` is unused; accepting it lets `stateless_call(x, training=...)` (JAX) call the
+    # bare layer.
+    def call(self, inputs, training=None):
+        x = ops.cast(inputs, self.compute_dtype)
         params = F.LIFParams(beta=self.beta, threshold=self.threshold, spike_fn=self.surrogate)
         out = sts_sequence(x, params, self.sts_spiking, self.sts_rest, self.slope,
-                           self.ann_activation)
+                           self.ann_activation, remat=self.remat)
         return _readout(out, self.return_sequences, self.readout)
 
     def compute_output_shape(self, input_shape):
@@ -275,7 +292,7 @@ class STSSynapse(_STSState, keras.layers.Layer):
         config.update(threshold=self.threshold, beta=self.beta,
                       surrogate=self.surrogate.get_config(),
                       return_sequences=self.return_sequences, readout=self.readout,
-                      **self._sts_config())
+                      remat=self.remat, **self._sts_config())
         return config
 
 
@@ -283,11 +300,11 @@ def _readout(out, return_sequences, readout):
     if return_sequences:
         return out
     if readout == "mean":
-        return tf.reduce_mean(out, axis=1)
+        return ops.mean(out, axis=1)
     if readout == "sum":
-        return tf.reduce_sum(out, axis=1)
+        return ops.sum(out, axis=1)
     if readout == "max":
-        return tf.reduce_max(out, axis=1)
+        return ops.max(out, axis=1)
     return out[:, -1]
 
 
@@ -316,10 +333,10 @@ class _STSLIF(_STSState):
         super().build(input_shape)
         self._build_sts()
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         cur = self.currents(inputs)
         out = sts_sequence(cur, self.neuron_params(), self.sts_spiking, self.sts_rest,
-                           self.slope, self.ann_activation)
+                           self.slope, self.ann_activation, remat=self.remat)
         return _readout(out, self.return_sequences, self.readout)
 
     def get_config(self):
@@ -341,8 +358,8 @@ class STSConv2D(_STSLIF, LIFConv2D):
     follow the paper: threshold 0.5, decay 0.5, Gaussian surrogate sigma 1/6, no rest.
 
     >>> layer = STSConv2D(4, 3, padding="same", mode="ann")
-    >>> layer(np.zeros((1, 5, 8, 8, 1), "float32")).shape, layer.get_mode()
-    (TensorShape([1, 5, 8, 8, 4]), 'ann')
+    >>> tuple(layer(np.zeros((1, 5, 8, 8, 1), "float32")).shape), layer.get_mode()
+    ((1, 5, 8, 8, 4), 'ann')
     """
 
 

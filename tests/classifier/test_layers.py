@@ -191,3 +191,15 @@ def test_layer_config_round_trip_and_validation():
         BinaryDense(4, surrogate="nope")
     with pytest.raises(ValueError, match="units"):
         BinaryDense(0)
+
+
+def test_event_matmul_input_gradient_only_at_active_inputs():
+    rng = np.random.default_rng(1)
+    x = tf.constant((rng.random((4, 10)) < 0.3).astype(np.float32))
+    w = tf.constant(rng.normal(size=(10, 3)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(event_matmul(x, w))
+    g = tf.convert_to_tensor(tape.gradient(loss, x)).numpy()
+    dense = np.tile(w.numpy().sum(1), (4, 1))
+    np.testing.assert_allclose(g, np.where(x.numpy() != 0, dense, 0.0), rtol=1e-6)

@@ -158,3 +158,19 @@ def test_serialisation_keeps_mode(tmp_path):
     set_mode(loaded, "snn")
     assert loaded.get_layer("out").rest_active()
     assert loaded.get_layer("out").get_config()["rest"] is True
+
+
+def test_remat_keeps_values_gradients_and_config():
+    x = tf.constant(np.random.default_rng(0).uniform(0, 1, (2, 5, 3)).astype("float32"))
+    results = []
+    for remat in (False, True):
+        syn = STSSynapse(rest=True, remat=remat)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = syn(x)
+        results.append((y.numpy(), tape.gradient(y, x).numpy()))
+        assert syn.get_config()["remat"] is remat
+        assert STSSynapse.from_config(syn.get_config()).remat is remat
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
+    assert STSDense(2, remat=True).get_config()["remat"] is True
