@@ -215,13 +215,16 @@ class _JaxSteps(Steps):
                       [v.value for v in self.optimizer.variables])
 
     def pull(self):
+        # Copies: Keras's own jitted functions (model.predict, fit) donate the variables'
+        # buffers, which must not delete the arrays this step's state still holds.
+        import jax.numpy as jnp
+
         tv, ntv, ov = self.state
-        for v, value in zip(self.model.trainable_variables, tv):
-            v.assign(value)
-        for v, value in zip(self.model.non_trainable_variables, ntv):
-            v.assign(value)
-        for v, value in zip(self.optimizer.variables, ov):
-            v.assign(value)
+        for variables, values in ((self.model.trainable_variables, tv),
+                                  (self.model.non_trainable_variables, ntv),
+                                  (self.optimizer.variables, ov)):
+            for v, value in zip(variables, values):
+                v.assign(jnp.copy(value))
 
     def _place(self, *arrays):
         if self.distribution is None:
