@@ -286,7 +286,7 @@ class AudioDataset:
         return n if self.batch_size is None else -(-n // self.batch_size)
 
     def _cache_file(self) -> str:
-        return self._cache + ".npz"
+        return f"{self._cache}.npz"
 
     def _stored(self) -> np.ndarray | None:
         if self._memory is not None:
@@ -323,7 +323,7 @@ class AudioDataset:
             self._memory = x
 
     def __iter__(self) -> Iterator[Any]:
-        elements = self._features()
+        elements: Iterator[Any] = self._features()
         if self._labels is not None:
             elements = zip(elements, self._labels)
         if self.batch_size is None:
