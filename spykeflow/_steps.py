@@ -302,7 +302,7 @@ def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
 def make_steps(model: keras.Model, sample_shape: tuple, run_eagerly: bool = False,
                distribution: Any = None) -> Steps:
     """The :class:`Steps` of ``model`` (compiled; inputs ``(None,) + sample_shape``) for the
-    active Keras backend; ``distribution`` (a ``keras.distribution.Distribution``, JAX only)
+    active Keras backend; ``distribution`` (a ``keras.distribution`` distribution, JAX only)
     trains data parallel."""
     backend = _backend.name()
     if distribution is not None and backend != "jax":
