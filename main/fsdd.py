@@ -70,7 +70,7 @@ def features(run: Run, config: FsddConfig, cache_dir: pathlib.Path) -> tuple:
         if stored["keys"].tolist() == keys.tolist():
             x = stored["x"]
     if x is None:
-        from spykeflow.functional.audio import features_array  # imports TensorFlow
+        from spykeflow.functional.audio import features_array
 
         x = features_array(list(waves), length=int(config.length), sample_rate=rates.pop(),
                            align="center", trim_db=config.trim_db)

@@ -2,8 +2,9 @@
 
 :func:`make_steps` returns a :class:`Steps` for a compiled model (its ``optimizer`` and
 ``loss``): ``train(x, y)`` runs one optimiser step on a batch and returns its mean loss and
-number of correct predictions, ``evaluate(x, y)`` the same without training, ``predict(x)``
-the logits. The loop in :mod:`spykeflow.training` is the same on every backend; only these
+number of correct predictions, ``evaluate(x, y)`` the same without training;
+:func:`predictor` gives the logits of a model with its current weights. The loop in
+:mod:`spykeflow.training` is the same on every backend; only these
 steps differ:
 
 * **TensorFlow** -- ``tf.function`` around a ``GradientTape`` step (one trace, any batch size).
@@ -59,7 +60,7 @@ def _add_n(terms):
 
 
 class Steps:
-    """Train / evaluate / predict steps of one compiled model (see the module docstring)."""
+    """Train and evaluate steps of one compiled model (see the module docstring)."""
 
     def __init__(self, model: keras.Model, run_eagerly: bool = False) -> None:
         self.model = model
@@ -72,10 +73,6 @@ class Steps:
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         raise NotImplementedError  # pragma: no cover - interface
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(ops.convert_to_numpy(self.model(ops.convert_to_tensor(x),
-                                                          training=False)))
 
     def pull(self) -> None:
         """Copy the step's state into the model's variables (no-op where they are the same)."""
@@ -152,12 +149,6 @@ class _TorchSteps(Steps):
             logits = self.model(x, training=False)
             return float(self.loss_fn(y, logits)), float(_correct(y, logits))
 
-    def predict(self, x):
-        import torch
-
-        with torch.no_grad():
-            return super().predict(x)
-
 
 class _JaxSteps(Steps):
     def __init__(self, model, run_eagerly=False, distribution=None):
@@ -190,16 +181,11 @@ class _JaxSteps(Steps):
             logits, _ = model_.stateless_call(tv, ntv, x, training=False)
             return _mean_loss(loss_fn, y, logits, w), _correct(y, logits, w)
 
-        def predict_step(state, x):
-            tv, ntv, _ = state
-            return model_.stateless_call(tv, ntv, x, training=False)[0]
-
         if run_eagerly:
-            self._train, self._eval, self._predict = train_step, eval_step, predict_step
+            self._train, self._eval = train_step, eval_step
         else:
             self._train = jax.jit(train_step)
             self._eval = jax.jit(eval_step)
-            self._predict = jax.jit(predict_step)
         self.push()
 
     def _scope(self):
@@ -215,13 +201,16 @@ class _JaxSteps(Steps):
                       [v.value for v in self.optimizer.variables])
 
     def pull(self):
+        # Copies: Keras's own jitted functions (model.predict, fit) donate the variables'
+        # buffers, which must not delete the arrays this step's state still holds.
+        import jax.numpy as jnp
+
         tv, ntv, ov = self.state
-        for v, value in zip(self.model.trainable_variables, tv):
-            v.assign(value)
-        for v, value in zip(self.model.non_trainable_variables, ntv):
-            v.assign(value)
-        for v, value in zip(self.optimizer.variables, ov):
-            v.assign(value)
+        for variables, values in ((self.model.trainable_variables, tv),
+                                  (self.model.non_trainable_variables, ntv),
+                                  (self.optimizer.variables, ov)):
+            for v, value in zip(variables, values):
+                v.assign(jnp.copy(value))
 
     def _place(self, *arrays):
         if self.distribution is None:
@@ -242,12 +231,6 @@ class _JaxSteps(Steps):
     def evaluate(self, x, y):
         loss, correct = self._eval(self.state, *self._place(x, y))
         return self._scalar(loss), self._scalar(correct)
-
-    def predict(self, x):
-        if self.distribution is None:
-            return np.asarray(self._predict(self.state, x))
-        xs, _weights = self._place(x)
-        return gather_batch(self._predict(self.state, xs), len(x))
 
 
 def shard_batch(distribution: Any, *arrays: np.ndarray) -> tuple:
@@ -319,7 +302,7 @@ def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
 def make_steps(model: keras.Model, sample_shape: tuple, run_eagerly: bool = False,
                distribution: Any = None) -> Steps:
     """The :class:`Steps` of ``model`` (compiled; inputs ``(None,) + sample_shape``) for the
-    active Keras backend; ``distribution`` (a ``keras.distribution.Distribution``, JAX only)
+    active Keras backend; ``distribution`` (a ``keras.distribution`` distribution, JAX only)
     trains data parallel."""
     backend = _backend.name()
     if distribution is not None and backend != "jax":

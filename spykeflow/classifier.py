@@ -134,7 +134,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
     run_eagerly : bool
         Run the training steps eagerly instead of tracing them (debugging, or tiny data where
         tracing dominates).
-    distribution : None, "data_parallel" or keras.distribution.Distribution
+    distribution : None, "data_parallel", keras.distribution.DataParallel or ModelParallel
         Train a Keras backend data parallel (JAX backend only): ``"data_parallel"`` is
         ``keras.distribution.DataParallel`` over every device -- all devices of this host, or
         of every process after ``keras.distribution.initialize`` (multi-host; every process
@@ -280,7 +280,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 )
 
     def _resolve_distribution(self) -> Any:
-        """The ``keras.distribution.Distribution`` to train with, or None (see ``distribution``)."""
+        """The ``keras.distribution`` distribution to train with, or None (see
+        ``distribution``)."""
         import keras
 
         from . import _backend
@@ -295,11 +296,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
                     "Data-parallel training runs on JAX: set KERAS_BACKEND=jax before "
                     "importing keras, or pass distribution=None.")
             return keras.distribution.DataParallel(devices=keras.distribution.list_devices())
-        if isinstance(dist, keras.distribution.Distribution):
+        if isinstance(dist, (keras.distribution.DataParallel, keras.distribution.ModelParallel)):
             return dist
         raise ValueError(
-            "Expected distribution=None, 'data_parallel' or a keras.distribution.Distribution. "
-            f"Received: {dist!r}.")
+            "Expected distribution=None, 'data_parallel' or a keras.distribution.DataParallel / "
+            f"ModelParallel. Received: {dist!r}.")
 
     # ------------------------------------------------------------------ data
     def _validate_x(self, X: Any, reset: bool, y: Any = None) -> tuple[np.ndarray, Any]:

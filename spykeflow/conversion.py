@@ -32,8 +32,11 @@ Inputs: an image batch ``(N, H, W, C)`` is applied as a constant input current a
 frame per step (cycling when ``T > T_in``), e.g. event count frames from
 :func:`spykeflow.functional.events.bin_events` (``mode="count"``) times a scale.
 
-:meth:`SpikingModel.simulate` runs the whole time loop inside one ``tf.function`` and returns the
-cumulative mean output at every requested ``T`` from a single run.
+:meth:`SpikingModel.simulate` runs the whole time loop as one ``keras.ops.fori_loop`` inside one
+compiled function (a graph function on TensorFlow, ``jax.jit`` on JAX; eager on PyTorch) and
+returns the cumulative mean output at every requested ``T`` from a single run; it keeps only the
+recorded outputs, so its memory does not grow with the number of steps. Everything is written
+with ``keras.ops`` and gives the same numbers on the TensorFlow, JAX and PyTorch backends.
 
 Examples
 --------
@@ -46,7 +49,7 @@ Examples
 ...                    np.ones((2, 1), "float32")])
 >>> snn = convert(model)
 >>> x = np.array([[0.3, 0.6]], "float32")
->>> float(model(x)[0, 0]), float(snn.simulate(x, 4)[0, 0, 0])   # time_steps = L: exact
+>>> float(model.predict(x, verbose=0)[0, 0]), float(snn.simulate(x, 4)[0, 0, 0])  # T = L: exact
 (0.75, 0.75)
 """
 
@@ -57,8 +60,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 from tqdm.auto import tqdm
 
 from ._validation import check_finite_array, check_float, check_in, check_int
@@ -105,50 +109,65 @@ class _Op:
         return self.kind in ("if", "maxpool")
 
     # analog (ANN) evaluation -----------------------------------------------------------------
-    def analog(self, h: tf.Tensor) -> tf.Tensor:
+    def analog(self, h: Any) -> Any:
         p = self.params
         if self.kind == "if":
             if p["source"] == "qcfs":
                 return F.qcfs(h, p["threshold"], p["levels"], p["shift"])
-            return tf.nn.relu(h)
+            return ops.relu(h)
         if self.kind == "maxpool":
-            return tf.nn.max_pool2d(h, p["pool"], p["strides"], p["padding"])
+            return ops.max_pool(h, p["pool"], p["strides"], p["padding"],
+                                data_format="channels_last")
         return self.linear(h)
 
     # stateless linear maps ----------------------------------------------------------------------
-    def linear(self, h: tf.Tensor) -> tf.Tensor:
+    def linear(self, h: Any) -> Any:
         p = self.params
         if self.kind == "conv":
-            h = tf.nn.conv2d(h, p["kernel"], p["strides"], p["padding"], dilations=p["dilation"])
-            return tf.nn.bias_add(h, p["bias"])
+            h = ops.conv(h, p["kernel"], p["strides"], p["padding"],
+                         data_format="channels_last", dilation_rate=p["dilation"])
+            return ops.add(h, p["bias"])
         if self.kind == "dense":
-            return tf.tensordot(h, p["kernel"], 1) + p["bias"]
+            return ops.add(ops.matmul(h, p["kernel"]), p["bias"])
         if self.kind == "avgpool":
-            return tf.nn.avg_pool2d(h, p["pool"], p["strides"], p["padding"])
+            return ops.average_pool(h, p["pool"], p["strides"], p["padding"],
+                                    data_format="channels_last")
         if self.kind == "flatten":
-            return tf.reshape(h, (tf.shape(h)[0], -1))
+            return ops.reshape(h, (-1, int(np.prod(h.shape[1:]))))
         raise RuntimeError(f"op {self.kind} is not linear")  # pragma: no cover
 
     # spiking step -------------------------------------------------------------------------------
-    def init_state(self, batch: Any, shape: Sequence[int]) -> tf.Tensor:
-        full = tf.concat([[batch], tf.constant(shape, tf.int32)], 0)
+    def init_state(self, batch: Any, shape: Sequence[int]) -> Any:
+        full = (batch,) + tuple(shape)
         if self.kind == "if":
-            return tf.fill(full, tf.cast(self.params["shift"] * self.params["threshold"],
-                                         tf.float32))
-        return tf.zeros(full, tf.float32)  # maxpool: accumulated input
+            return ops.full(full, ops.cast(self.params["shift"] * self.params["threshold"],
+                                           "float32"), dtype="float32")
+        return ops.zeros(full, "float32")  # maxpool: accumulated input
 
-    def step(self, h: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def step(self, h: Any, state: Any) -> tuple[Any, Any]:
         p = self.params
         if self.kind == "if":
             out, st = F.if_step(h, F.IFState(state), p["threshold"])
             return out, st.v
         # max-pool gating (Rueckauer et al. 2017): pass the current input of the unit with the
-        # largest accumulated input in each window.
+        # largest accumulated input in each window (the first such unit in row-major order on a
+        # tie, as TensorFlow's max_pool_with_argmax picks it).
         acc = state + h
-        _, arg = tf.nn.max_pool_with_argmax(
-            acc, p["pool"], p["strides"], p["padding"], include_batch_in_index=True
-        )
-        return tf.gather(tf.reshape(h, [-1]), arg), acc
+        best_acc = best_h = None
+        for a, v in zip(_windows(acc, p, -np.inf), _windows(h, p, 0.0)):
+            if best_acc is None:
+                best_acc, best_h = a, v
+            else:
+                larger = a > best_acc
+                best_acc = ops.where(larger, a, best_acc)
+                best_h = ops.where(larger, v, best_h)
+        return best_h, acc
+
+    def with_tensors(self) -> _Op:
+        """A copy whose array parameters are backend tensors (converted once, outside traces)."""
+        return _Op(self.kind, self.name, {
+            k: ops.convert_to_tensor(v) if isinstance(v, np.ndarray) else v
+            for k, v in self.params.items()})
 
     def describe(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "name": self.name}
@@ -160,10 +179,83 @@ class _Op:
         return d
 
 
+def _windows(x: Any, p: dict, fill: float):
+    """The ``ph * pw`` strided views ``(N, H_out, W_out, C)`` of a 2-D pooling over ``x``
+    ``(N, H, W, C)``, one per window position in row-major order. ``"same"`` padding is filled
+    with ``fill`` (TensorFlow's split: the smaller half before)."""
+    (ph, pw), (sh, sw) = p["pool"], p["strides"]
+    height, width = int(x.shape[1]), int(x.shape[2])
+    if p["padding"] == "same":
+        out_h, out_w = -(-height // sh), -(-width // sw)
+        pad_h = max((out_h - 1) * sh + ph - height, 0)
+        pad_w = max((out_w - 1) * sw + pw - width, 0)
+        if pad_h or pad_w:
+            x = ops.pad(x, [[0, 0], [pad_h // 2, pad_h - pad_h // 2],
+                            [pad_w // 2, pad_w - pad_w // 2], [0, 0]], constant_values=fill)
+    else:
+        out_h, out_w = (height - ph) // sh + 1, (width - pw) // sw + 1
+    for i in range(ph):
+        for j in range(pw):
+            yield x[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw, :]
+
+
+class _Simulator(keras.Model):
+    """The time loop of a :class:`SpikingModel` as a Keras model without weights, so that
+    ``predict_on_batch`` compiles it the way each backend can: a graph function (TensorFlow,
+    without XLA, as before the port), ``jax.jit`` (JAX), eager (PyTorch). Inputs
+    ``(x, scale, t_max, record)``: ``x`` static images ``(N, ...)`` or, with ``sequence=True``,
+    frames ``(N, T_in, ...)``; ``t_max`` and the recorded steps are tensors, so other values do
+    not retrace (one trace per input dtype, whatever the batch size or sequence length)."""
+
+    def __init__(self, spiking_ops, state_shapes, output_shape, sequence):
+        super().__init__(name="spiking_simulation")
+        self._snn_ops = [op.with_tensors() for op in spiking_ops]
+        self._state_shapes = [tuple(s) for s in state_shapes]
+        self._out_shape = tuple(output_shape)
+        self._sequence = bool(sequence)
+        self.built = True
+        self.jit_compile = keras.backend.backend() == "jax"
+
+    def call(self, inputs):
+        x, scale, t_max, record = inputs
+        sequence = self._sequence
+        batch = ops.shape(x)[0]
+        stateful = [op for op in self._snn_ops if op.stateful]
+        states = tuple(op.init_state(batch, s) for op, s in zip(stateful, self._state_shapes))
+        n_in = ops.shape(x)[1] if sequence else 1
+        acc0 = ops.zeros((batch,) + self._out_shape, "float32")
+        rec_shape = (-1,) + (1,) * (1 + len(self._out_shape))
+        record = ops.reshape(ops.cast(record, "int32"), rec_shape)  # (R, 1, ...)
+        out0 = ops.zeros_like(ops.cast(record, "float32") + acc0[None])  # (R, N, ...)
+
+        def body(t, carry):
+            states, acc, out = carry
+            if sequence:
+                h = ops.cast(ops.take(x, t % n_in, axis=1), "float32") * scale
+            else:
+                h = x
+            new_states, i = [], 0
+            for op in self._snn_ops:
+                if op.stateful:
+                    h, s = op.step(h, states[i])
+                    new_states.append(s)
+                    i += 1
+                else:
+                    h = op.linear(h)
+            acc = acc + h
+            mean = acc / ops.cast(t + 1, "float32")
+            out = ops.where(ops.equal(record, t + 1), mean[None], out)
+            return tuple(new_states), acc, out
+
+        _, _, out = ops.fori_loop(0, t_max, body, (states, acc0, out0))
+        return out
+
+
 class SpikingModel:
     """A converted network of IF neurons (see the module docstring).
 
-    Built by :func:`convert`; holds constants only (no Keras model), so it is cheap to keep.
+    Built by :func:`convert`; holds constants only (not the source Keras model; the time loop
+    is a weightless Keras model built on the first :meth:`simulate`), so it is cheap to keep.
 
     Attributes
     ----------
@@ -190,7 +282,7 @@ class SpikingModel:
         return [float(op.params["threshold"]) for op in self.ops if op.kind == "if"]
 
     def _infer_state_shapes(self):
-        h = tf.zeros((1,) + self.input_shape, tf.float32)
+        h = ops.zeros((1,) + self.input_shape, "float32")
         shapes = []
         for op in self.ops:
             if op.stateful:
@@ -232,57 +324,14 @@ class SpikingModel:
         batch_size = check_int(batch_size, "batch_size")
         outs = []
         for i in range(0, len(x), batch_size):
-            h = tf.constant(x[i:i + batch_size])
+            h = ops.convert_to_tensor(x[i:i + batch_size])
             for op in self.ops:
                 h = op.analog(h)
-            outs.append(h.numpy())
+            outs.append(ops.convert_to_numpy(h))
         return np.concatenate(outs)
 
-    def _build_runner(self):
-        ops, shapes = self.ops, self._state_shapes
-
-        def run(x, scale, t_max, sequence):
-            batch = tf.shape(x)[0]
-            states = tuple(op.init_state(batch, s) for op, s in
-                           zip([o for o in ops if o.stateful], shapes))
-            n_in = tf.shape(x)[1] if sequence else 1
-            acc0 = tf.zeros(tf.concat([[batch], tf.constant(self.output_shape, tf.int32)], 0))
-            ta0 = tf.TensorArray(tf.float32, size=t_max)
-
-            def body(t, states, acc, ta):
-                if sequence:
-                    h = tf.cast(tf.gather(x, t % n_in, axis=1), tf.float32) * scale
-                else:
-                    h = x
-                new_states, i = [], 0
-                for op in ops:
-                    if op.stateful:
-                        h, s = op.step(h, states[i])
-                        new_states.append(s)
-                        i += 1
-                    else:
-                        h = op.linear(h)
-                acc = acc + h
-                ta = ta.write(t, acc / tf.cast(t + 1, tf.float32))
-                return t + 1, tuple(new_states), acc, ta
-
-            _, _, _, ta = tf.while_loop(
-                lambda t, *_: t < t_max, body, (tf.constant(0), states, acc0, ta0)
-            )
-            return ta.stack()
-
-        shape = list(self.input_shape)
-        scalar_f, scalar_i = tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.int32)
-        # one trace per input kind and dtype, whatever the batch size or sequence length
-        return {
-            (False, None): tf.function(
-                lambda x, s, t: run(x, s, t, False),
-                input_signature=[tf.TensorSpec([None] + shape, tf.float32), scalar_f, scalar_i]),
-            **{(True, dt): tf.function(
-                lambda x, s, t: run(x, s, t, True),
-                input_signature=[tf.TensorSpec([None, None] + shape, dt), scalar_f, scalar_i])
-               for dt in (tf.float32, tf.uint8)},
-        }
+    def _build_runner(self, sequence):
+        return _Simulator(self.ops, self._state_shapes, self.output_shape, sequence)
 
     def simulate(self, x: Any, time_steps: int, record: Sequence[int] | None = None,
                  batch_size: int = 128, input_scale: float = 1.0,
@@ -323,16 +372,17 @@ class SpikingModel:
                 f"Received: record={record}."
             )
         if self._runner is None:
-            self._runner = self._build_runner()
-        runners = self._runner
-        idx = tf.constant(np.asarray(record) - 1, tf.int32)
+            self._runner = {}
+        if sequence not in self._runner:
+            self._runner[sequence] = self._build_runner(sequence)
+        runner = self._runner[sequence]
+        args = (np.asarray(input_scale, "float32"), np.asarray(time_steps, "int32"),
+                np.asarray(record, "int32"))
         out = []
         batches = range(0, len(x), batch_size)
         for i in tqdm(batches, desc="SNN", disable=not progress, leave=False):
-            xb = tf.constant(x[i:i + batch_size])
-            runner = runners[(sequence, xb.dtype if sequence else None)]
-            stack = runner(xb, tf.constant(input_scale, tf.float32), tf.constant(time_steps))
-            out.append(tf.gather(stack, idx).numpy())
+            xb = np.ascontiguousarray(x[i:i + batch_size])
+            out.append(np.asarray(runner.predict_on_batch((xb,) + args)))
         return np.concatenate(out, axis=1)
 
 
@@ -414,8 +464,6 @@ def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
         BatchNormalization not directly after a Conv2D / Dense, a ReLU without calibration data,
         or an activation other than QCFS / ReLU / linear.
     """
-    import keras
-
     from .layers.qcfs import QCFS
 
     check_in(max_pool, "max_pool", ("gate", "error"))
@@ -428,13 +476,13 @@ def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
         raise ValueError("Expected a built model with a known input shape (keras.Input(...)).")
 
     layers = _chain(model)
-    ops: list[_Op] = []
+    snn_ops: list[_Op] = []
     relu_slots = []
 
     def add_relu(name):
-        relu_slots.append(len(ops))
-        ops.append(_Op("if", name, {"source": "relu", "threshold": None,
-                                    "shift": float(relu_shift)}))
+        relu_slots.append(len(snn_ops))
+        snn_ops.append(_Op("if", name, {"source": "relu", "threshold": None,
+                                        "shift": float(relu_shift)}))
 
     def check_activation(layer, is_last):
         act = _activation_name(layer)
@@ -454,19 +502,19 @@ def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
         if isinstance(layer, keras.layers.Conv2D) and kind == "Conv2D":
             if layer.groups != 1:
                 raise _unsupported(layer, "grouped convolution")
-            kernel = layer.kernel.numpy()
-            bias = layer.bias.numpy() if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
-            ops.append(_Op("conv", layer.name, {
+            kernel = _numpy(layer.kernel)
+            bias = _numpy(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
+            snn_ops.append(_Op("conv", layer.name, {
                 "kernel": kernel, "bias": bias, "strides": tuple(layer.strides),
-                "padding": layer.padding.upper(), "dilation": tuple(layer.dilation_rate)}))
+                "padding": layer.padding.lower(), "dilation": tuple(layer.dilation_rate)}))
             check_activation(layer, is_last)
         elif kind == "Dense":
-            kernel = layer.kernel.numpy()
-            bias = layer.bias.numpy() if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
-            ops.append(_Op("dense", layer.name, {"kernel": kernel, "bias": bias}))
+            kernel = _numpy(layer.kernel)
+            bias = _numpy(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], "float32")
+            snn_ops.append(_Op("dense", layer.name, {"kernel": kernel, "bias": bias}))
             check_activation(layer, is_last)
         elif kind == "BatchNormalization":
-            prev = ops[-1] if ops else None
+            prev = snn_ops[-1] if snn_ops else None
             axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
             if prev is None or prev.kind not in ("conv", "dense") or axis not in (-1, len(
                     layer.input.shape) - 1):
@@ -475,29 +523,29 @@ def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
                     "it (over the channel axis); put it directly after one")
             k, b = F.fold_batch_norm(
                 prev.params["kernel"], prev.params["bias"],
-                layer.gamma.numpy() if layer.scale else None,
-                layer.beta.numpy() if layer.center else None,
-                layer.moving_mean.numpy(), layer.moving_variance.numpy(), layer.epsilon)
+                _numpy(layer.gamma) if layer.scale else None,
+                _numpy(layer.beta) if layer.center else None,
+                _numpy(layer.moving_mean), _numpy(layer.moving_variance), layer.epsilon)
             prev.params["kernel"], prev.params["bias"] = k, b
             prev.name += "+" + layer.name
         elif kind == "AveragePooling2D":
-            ops.append(_Op("avgpool", layer.name, {
+            snn_ops.append(_Op("avgpool", layer.name, {
                 "pool": tuple(layer.pool_size), "strides": tuple(layer.strides),
-                "padding": layer.padding.upper()}))
+                "padding": layer.padding.lower()}))
         elif kind == "MaxPooling2D":
             if max_pool == "error":
                 raise _unsupported(layer, "max_pool='error'; train with AveragePooling2D or pass "
                                           "max_pool='gate'")
-            ops.append(_Op("maxpool", layer.name, {
+            snn_ops.append(_Op("maxpool", layer.name, {
                 "pool": tuple(layer.pool_size), "strides": tuple(layer.strides),
-                "padding": layer.padding.upper()}))
+                "padding": layer.padding.lower()}))
         elif kind == "Flatten":
-            ops.append(_Op("flatten", layer.name))
+            snn_ops.append(_Op("flatten", layer.name))
         elif kind in ("Dropout", "SpatialDropout2D"):
             continue
         elif isinstance(layer, QCFS):
-            ops.append(_Op("if", layer.name, {
-                "source": "qcfs", "threshold": float(layer.threshold.numpy()),
+            snn_ops.append(_Op("if", layer.name, {
+                "source": "qcfs", "threshold": float(_numpy(layer.threshold)),
                 "levels": layer.levels, "shift": layer.shift}))
         elif kind == "ReLU":
             if (layer.max_value is not None or float(layer.negative_slope) != 0.0
@@ -517,13 +565,17 @@ def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
                 "percentile normalisation). Pass calibration=<training inputs>. "
                 "Received: calibration=None."
             )
-        _calibrate(ops, relu_slots, calibration, input_shape, float(percentile), batch_size)
-    snn = SpikingModel(ops, input_shape)
-    log.info("convert: %d ops, thresholds %s", len(ops), snn.thresholds)
+        _calibrate(snn_ops, relu_slots, calibration, input_shape, float(percentile), batch_size)
+    snn = SpikingModel(snn_ops, input_shape)
+    log.info("convert: %d ops, thresholds %s", len(snn_ops), snn.thresholds)
     return snn
 
 
-def _calibrate(ops, slots, x, input_shape, percentile, batch_size):
+def _numpy(variable):
+    return np.asarray(ops.convert_to_numpy(variable))
+
+
+def _calibrate(spiking_ops, slots, x, input_shape, percentile, batch_size):
     x = check_finite_array(x, "calibration", min_ndim=2)
     if x.shape[1:] != input_shape:
         raise ValueError(
@@ -531,13 +583,13 @@ def _calibrate(ops, slots, x, input_shape, percentile, batch_size):
         )
     collected = {i: [] for i in slots}
     for i in range(0, len(x), batch_size):
-        h = tf.constant(x[i:i + batch_size])
-        for j, op in enumerate(ops):
+        h = ops.convert_to_tensor(x[i:i + batch_size])
+        for j, op in enumerate(spiking_ops):
             h = op.analog(h)
             if j in collected:
-                v = h.numpy().ravel()
+                v = ops.convert_to_numpy(h).ravel()
                 collected[j].append(v[v > 0])
     for j in slots:
         vals = np.concatenate(collected[j])
         theta = float(np.percentile(vals, percentile)) if vals.size else 1.0
-        ops[j].params["threshold"] = theta if theta > 0 else 1.0
+        spiking_ops[j].params["threshold"] = theta if theta > 0 else 1.0

@@ -397,7 +397,7 @@ def fit_keras(
         Patience in epochs (None: never stop early).
     run_eagerly : bool
         Skip tracing the steps (debugging; tiny data).
-    distribution : keras.distribution.Distribution or None
+    distribution : keras.distribution.DataParallel / ModelParallel or None
         Train data parallel over its devices (JAX only; the model must have been built in
         ``distribution.scope()``). Every process passes the same data; each trains on its
         share of every global batch (:func:`spykeflow._steps.shard_batch`).

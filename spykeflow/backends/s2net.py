@@ -175,6 +175,8 @@ class S2NetBackend(KerasBackend):
         Returns a dict ``layer name -> Hz`` (spikes per neuron per second, averaged over
         neurons, time steps and samples).
         """
+        from keras import ops
+
         layers = self.spiking_layers(model)
         sub = self.spike_model(model)
         totals = np.zeros(len(layers))
@@ -183,6 +185,6 @@ class S2NetBackend(KerasBackend):
             outs = sub(batch, training=False)
             if len(layers) == 1:
                 outs = [outs]
-            totals += [len(batch) * float(np.mean(np.asarray(o))) for o in outs]
+            totals += [len(batch) * float(np.mean(ops.convert_to_numpy(o))) for o in outs]
         totals /= len(x)
         return {layer.name: float(r) / dt for layer, r in zip(layers, totals)}

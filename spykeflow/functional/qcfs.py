@@ -33,7 +33,8 @@ the paper uses the straight-through estimator ``d floor(x)/dx = 1``. Applied to 
 lambda - lambda/(2L)``, Eq. 17 of the paper. ``dlambda`` is summed over every element that
 shares the clip (one ``lambda`` per layer).
 
-All functions take and return ``tf.Tensor`` (any shape, float32) unless noted.
+All functions take and return backend tensors (``keras.ops``; any shape, float32) unless noted,
+and run unchanged on the TensorFlow, JAX and PyTorch Keras backends.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 __all__ = [
     "qcfs",
@@ -72,43 +73,43 @@ class QCFSParams(NamedTuple):
 
 
 def _forward(z, threshold, levels, shift):
-    levels = tf.cast(levels, z.dtype)
-    q = tf.floor(z * levels / threshold + shift) / levels
-    return threshold * tf.clip_by_value(q, 0.0, 1.0)
+    levels = ops.cast(levels, z.dtype)
+    q = ops.floor(z * levels / threshold + shift) / levels
+    return threshold * ops.clip(q, 0.0, 1.0)
 
 
 def qcfs_gradients(z: Any, threshold: Any, levels: int,
-                   shift: float = 0.5) -> tuple[tf.Tensor, tf.Tensor]:
+                   shift: float = 0.5) -> tuple[Any, Any]:
     """Element-wise straight-through derivatives ``(da/dz, da/dlambda)`` of Eq. (1).
 
     See the module docstring for the formula (Bu et al. 2022, Eq. 17).
 
-    >>> dz, dl = qcfs_gradients(tf.constant([-0.2, 0.0, 0.5, 0.9, 2.0]), 1.0, 4)
-    >>> dz.numpy().tolist()
+    >>> dz, dl = qcfs_gradients(np.array([-0.2, 0.0, 0.5, 0.9, 2.0]), 1.0, 4)
+    >>> ops.convert_to_numpy(dz).tolist()
     [0.0, 1.0, 1.0, 0.0, 0.0]
-    >>> [round(v, 3) for v in dl.numpy().tolist()]
+    >>> [round(v, 3) for v in ops.convert_to_numpy(dl).tolist()]
     [0.0, 0.0, 0.0, 1.0, 1.0]
     """
-    z = tf.convert_to_tensor(z, tf.float32)
-    threshold = tf.cast(threshold, z.dtype)
-    levels_f = tf.cast(levels, z.dtype)
+    z = ops.convert_to_tensor(z, "float32")
+    threshold = ops.cast(threshold, z.dtype)
+    levels_f = ops.cast(levels, z.dtype)
     lo = -shift * threshold / levels_f
     hi = threshold - shift * threshold / levels_f
-    inside = tf.logical_and(z >= lo, z < hi)
+    inside = ops.logical_and(z >= lo, z < hi)
     a = _forward(z, threshold, levels, shift)
-    dz = tf.cast(inside, z.dtype)
-    dlam = tf.where(inside, (a - z) / threshold, tf.cast(z >= hi, z.dtype))
+    dz = ops.cast(inside, z.dtype)
+    dlam = ops.where(inside, (a - z) / threshold, ops.cast(z >= hi, z.dtype))
     return dz, dlam
 
 
-def qcfs(z: Any, threshold: Any, levels: int, shift: float = 0.5) -> tf.Tensor:
+def qcfs(z: Any, threshold: Any, levels: int, shift: float = 0.5) -> Any:
     """QCFS activation ``a = lambda * clip(floor(z L / lambda + phi) / L, 0, 1)`` (Eq. 1).
 
     Parameters
     ----------
-    z : tf.Tensor, any shape, float32
+    z : tensor or array, any shape, float32
         Pre-activations.
-    threshold : scalar tf.Tensor or tf.Variable or float
+    threshold : scalar tensor or keras.Variable or float
         ``lambda`` > 0 (shared by all elements of ``z``).
     levels : int
         ``L`` >= 1 quantisation steps.
@@ -117,24 +118,30 @@ def qcfs(z: Any, threshold: Any, levels: int, shift: float = 0.5) -> tf.Tensor:
 
     Returns
     -------
-    tf.Tensor, same shape as ``z``: values in ``{0, lambda/L, ..., lambda}``.
+    tensor, same shape as ``z``: values in ``{0, lambda/L, ..., lambda}``.
     Gradients are the straight-through ones of :func:`qcfs_gradients` (the gradient with respect
     to ``threshold`` is summed over all elements).
 
-    >>> qcfs(tf.constant([-0.2, 0.1, 0.125, 0.3, 0.6, 2.0]), 1.0, 4).numpy().tolist()
+    >>> a = qcfs(np.array([-0.2, 0.1, 0.125, 0.3, 0.6, 2.0], "float32"), 1.0, 4)
+    >>> ops.convert_to_numpy(a).tolist()
     [0.0, 0.0, 0.25, 0.25, 0.5, 1.0]
     """
-    z = tf.convert_to_tensor(z, tf.float32)
-    threshold = tf.convert_to_tensor(threshold, z.dtype)
+    z = ops.convert_to_tensor(z, "float32")
+    # a tensor, not the variable itself: TensorFlow's custom_gradient would otherwise treat the
+    # threshold as a captured variable rather than as the input it differentiates.
+    threshold = ops.copy(ops.convert_to_tensor(threshold, z.dtype))
 
-    @tf.custom_gradient
+    @ops.custom_gradient
     def _qcfs(z, lam):
         a = _forward(z, lam, levels, shift)
 
-        def grad(upstream):
+        # TensorFlow and JAX pass the upstream gradient positionally, PyTorch by keyword.
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
             dz, dlam = qcfs_gradients(z, lam, levels, shift)
-            g_lam = tf.reduce_sum(upstream * dlam)
-            return upstream * dz, tf.reshape(g_lam, tf.shape(lam))
+            g_lam = ops.sum(upstream * dlam)
+            return upstream * dz, ops.reshape(g_lam, ops.shape(lam))
 
         return a, grad
 
@@ -144,25 +151,25 @@ def qcfs(z: Any, threshold: Any, levels: int, shift: float = 0.5) -> tf.Tensor:
 class IFState(NamedTuple):
     """State of a layer of IF neurons: the membrane potential ``v`` (same shape as the current)."""
 
-    v: tf.Tensor
+    v: Any
 
 
-def if_init(shape: Any, threshold: Any, shift: float = 0.5, dtype: Any = tf.float32) -> IFState:
+def if_init(shape: Any, threshold: Any, shift: float = 0.5, dtype: Any = "float32") -> IFState:
     """Initial state ``v(0) = shift * threshold`` (``shift = phi``; 0 for the classic method).
 
-    >>> if_init((1, 2), 2.0).v.numpy().tolist()
+    >>> ops.convert_to_numpy(if_init((1, 2), 2.0).v).tolist()
     [[1.0, 1.0]]
     """
-    threshold = tf.cast(threshold, dtype)
-    return IFState(tf.ones(shape, dtype) * (shift * threshold))
+    threshold = ops.cast(threshold, dtype)
+    return IFState(ops.ones(shape, dtype) * (shift * threshold))
 
 
-def if_step(current: Any, state: IFState, threshold: Any) -> tuple[tf.Tensor, IFState]:
+def if_step(current: Any, state: IFState, threshold: Any) -> tuple[Any, IFState]:
     """One step of IF neurons with reset by subtraction, Eq. (2).
 
     Parameters
     ----------
-    current : tf.Tensor (N, ...)
+    current : tensor (N, ...)
         Input current ``I(t) = W x(t) + b`` of this step.
     state : IFState
         Membrane potential ``v(t-1)``.
@@ -171,18 +178,19 @@ def if_step(current: Any, state: IFState, threshold: Any) -> tuple[tf.Tensor, IF
 
     Returns
     -------
-    out : tf.Tensor (N, ...)
+    out : tensor (N, ...)
         ``theta * s(t)``: the spike, weighted by the threshold (what the next layer receives).
     state : IFState
         ``v(t) = m(t) - theta s(t)``.
 
-    >>> out, st = if_step(tf.constant([0.3, 0.6]), if_init((2,), 1.0), 1.0)
-    >>> out.numpy().tolist(), [round(v, 3) for v in st.v.numpy().tolist()]
+    >>> out, st = if_step(np.array([0.3, 0.6], "float32"), if_init((2,), 1.0), 1.0)
+    >>> v = ops.convert_to_numpy(st.v)
+    >>> ops.convert_to_numpy(out).tolist(), [round(float(u), 3) for u in v]
     ([0.0, 1.0], [0.8, 0.1])
     """
-    m = state.v + current
-    threshold = tf.cast(threshold, m.dtype)
-    spikes = tf.cast(m >= threshold, m.dtype)
+    m = ops.add(state.v, current)
+    threshold = ops.cast(threshold, m.dtype)
+    spikes = ops.cast(m >= threshold, m.dtype)
     out = spikes * threshold
     return out, IFState(m - out)
 

@@ -23,14 +23,16 @@ Everything is channels-last: currents, potentials and spikes have shape ``(..., 
 time loop :func:`s2net_scan` takes currents ``(N, T, ..., C)`` (time on axis 1, see
 :mod:`spykeflow.conventions`).
 
->>> import tensorflow as tf
->>> w = tf.constant([[1.0, -1.0]])            # one input, an ON and an OFF neuron
+>>> import numpy as np
+>>> from keras import ops
+>>> w = np.array([[1.0, -1.0]], "float32")   # one input, an ON and an OFF neuron
 >>> p = s2net_params(w, beta=0.5, threshold=[1.0, 1.0])
->>> p.gram.numpy().tolist()
+>>> ops.convert_to_numpy(p.gram).tolist()
 [[1.0, -1.0], [-1.0, 1.0]]
 >>> spike = surrogate.get("sigmoid", scale=10.0)
->>> s, st = s2net_step(tf.constant([[4.0, -4.0]]), s2net_initial_state([1], 2), p, spike)
->>> s.numpy().tolist(), st.u.numpy().tolist()
+>>> current = ops.convert_to_tensor([[4.0, -4.0]])
+>>> s, st = s2net_step(current, s2net_initial_state([1], 2), p, spike)
+>>> ops.convert_to_numpy(s).tolist(), ops.convert_to_numpy(st.u).tolist()
 ([[1.0, 0.0]], [[2.0, -2.0]])
 """
 
@@ -38,8 +40,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import tensorflow as tf
+import keras
+from keras import ops
 
+from .. import _backend
 from . import surrogate  # noqa: F401  (re-exported for doctests and callers)
 
 __all__ = [
@@ -59,7 +63,7 @@ EPS = 1e-8
 
 
 class S2NetParams(NamedTuple):
-    """Parameters of one s2net layer's dynamics.
+    """Parameters of one s2net layer's dynamics (backend tensors).
 
     Attributes
     ----------
@@ -78,22 +82,36 @@ class S2NetParams(NamedTuple):
         Added to ``norm`` (the paper uses 1e-8).
     """
 
-    beta: tf.Tensor
-    threshold: tf.Tensor
-    gram: tf.Tensor
-    norm: tf.Tensor
-    recurrent: tf.Tensor | None = None
+    beta: Any
+    threshold: Any
+    gram: Any
+    norm: Any
+    recurrent: Any = None
     eps: float = EPS
 
 
 class S2NetState(NamedTuple):
     """State of the neurons: potentials ``u`` and last spikes ``s``, both ``(..., C)``."""
 
-    u: tf.Tensor
-    s: tf.Tensor
+    u: Any
+    s: Any
 
 
-def kernel_gram(kernel: Any) -> tf.Tensor:
+@ops.custom_gradient
+def _gram(flat):
+    """``flat^T flat``; its gradient ``flat (g^T + g)`` is computed as TensorFlow's
+    ``matmul(flat, flat, transpose_a=True)`` computes it (bit-identical weights on TF)."""
+
+    def grad(*args, upstream=None):
+        # TensorFlow and JAX pass the upstream gradient positionally, PyTorch by keyword.
+        if upstream is None:
+            (upstream,) = args
+        return ops.matmul(flat, ops.transpose(upstream)) + ops.matmul(flat, upstream)
+
+    return ops.matmul(ops.transpose(flat), flat), grad
+
+
+def kernel_gram(kernel: Any) -> Any:
     """Gram matrix ``G[p, l] = <W~_p, W~_l>`` of the output channels of a kernel.
 
     Parameters
@@ -106,13 +124,12 @@ def kernel_gram(kernel: Any) -> tf.Tensor:
     -------
     (C, C) tensor, symmetric; its diagonal is ``||W~_c||^2``.
 
-    >>> kernel_gram(tf.constant([[1.0, 0.0], [2.0, 3.0]])).numpy().tolist()
+    >>> import numpy as np
+    >>> ops.convert_to_numpy(kernel_gram(np.array([[1.0, 0.0], [2.0, 3.0]], "float32"))).tolist()
     [[5.0, 6.0], [6.0, 9.0]]
     """
-    kernel = tf.convert_to_tensor(kernel)
-    c = tf.shape(kernel)[-1]
-    flat = tf.reshape(kernel, [-1, c])
-    return tf.matmul(flat, flat, transpose_a=True)
+    kernel = ops.convert_to_tensor(kernel)
+    return _gram(ops.reshape(kernel, (-1, kernel.shape[-1])))
 
 
 def s2net_params(kernel: Any, beta: Any, threshold: Any, lateral: bool = True,
@@ -134,13 +151,13 @@ def s2net_params(kernel: Any, beta: Any, threshold: Any, lateral: bool = True,
         Recurrent weights.
     """
     gram = kernel_gram(kernel)
-    norm = tf.linalg.diag_part(gram)
+    norm = ops.diagonal(gram)
     if not lateral:
-        gram = tf.linalg.diag(norm)
-    dtype = gram.dtype
+        gram = ops.diag(norm)
+    dtype = keras.backend.standardize_dtype(gram.dtype)
     return S2NetParams(
-        beta=tf.cast(beta, dtype),
-        threshold=tf.cast(threshold, dtype),
+        beta=ops.cast(beta, dtype),
+        threshold=ops.cast(threshold, dtype),
         gram=gram,
         norm=norm,
         recurrent=recurrent,
@@ -148,15 +165,25 @@ def s2net_params(kernel: Any, beta: Any, threshold: Any, lateral: bool = True,
     )
 
 
-def s2net_initial_state(shape: Any, channels: int, dtype: Any = tf.float32) -> S2NetState:
+def s2net_initial_state(shape: Any, channels: int, dtype: Any = "float32") -> S2NetState:
     """Zero potentials and no spikes for neurons of shape ``(*shape, channels)``."""
-    shape = list(shape) + [channels]
-    zeros = tf.zeros(shape, dtype)
+    shape = tuple(shape) + (channels,)
+    zeros = ops.zeros(shape, dtype)
     return S2NetState(u=zeros, s=zeros)
 
 
+def _step(current, u, s_prev, params, denominator, spike_fn):
+    """One step given ``norm + eps`` (computed once per scan, not per step)."""
+    reset = ops.tensordot(s_prev, params.gram, axes=[[-1], [0]])
+    if params.recurrent is not None:
+        current = current + ops.tensordot(s_prev, params.recurrent, axes=[[-1], [0]])
+    beta = params.beta
+    u = beta * (u - reset) + (1.0 - beta) * current
+    return spike_fn(u / denominator - params.threshold), u
+
+
 def s2net_step(current: Any, state: S2NetState, params: S2NetParams,
-               spike_fn: Any) -> tuple[tf.Tensor, S2NetState]:
+               spike_fn: Any) -> tuple[Any, S2NetState]:
     """One time step of the s2net dynamics (equations 5.1-5.5, see the module docstring).
 
     Parameters
@@ -174,13 +201,7 @@ def s2net_step(current: Any, state: S2NetState, params: S2NetParams,
     spikes : tensor (..., C) of 0./1.
     state : S2NetState
     """
-    s_prev = state.s
-    reset = tf.tensordot(s_prev, params.gram, axes=[[-1], [0]])
-    if params.recurrent is not None:
-        current = current + tf.tensordot(s_prev, params.recurrent, axes=[[-1], [0]])
-    beta = params.beta
-    u = beta * (state.u - reset) + (1.0 - beta) * current
-    spikes = spike_fn(u / (params.norm + params.eps) - params.threshold)
+    spikes, u = _step(current, state.u, state.s, params, params.norm + params.eps, spike_fn)
     return spikes, S2NetState(u=u, s=spikes)
 
 
@@ -189,7 +210,9 @@ def s2net_scan(currents: Any, params: S2NetParams, spike_fn: Any,
     """Run :func:`s2net_step` over the time axis of ``currents``.
 
     The weights are applied to all time steps before this call (one batched matmul or
-    convolution); only the neuron dynamics loop over time, inside one ``tf.scan``.
+    convolution); only the neuron dynamics loop over time, inside one
+    :func:`spykeflow._backend.scan` (a TensorFlow while loop, ``jax.lax.scan`` or a
+    Python loop on PyTorch).
 
     Parameters
     ----------
@@ -206,65 +229,71 @@ def s2net_scan(currents: Any, params: S2NetParams, spike_fn: Any,
     -------
     spikes : (N, T, ..., C) float tensor of 0./1. (and potentials if asked)
     """
-    currents = tf.convert_to_tensor(currents)
-    if currents.shape.rank is not None and currents.shape.rank < 3:
+    currents = ops.convert_to_tensor(currents)
+    rank = len(currents.shape)
+    if rank < 3:
         raise ValueError(
             "Expected currents of shape (N, T, ..., C) with rank >= 3. "
-            f"Received: shape={currents.shape}."
+            f"Received: shape={tuple(currents.shape)}."
         )
-    rank = currents.shape.rank
     perm = [1, 0] + list(range(2, rank))
-    time_major = tf.transpose(currents, perm)
+    time_major = ops.transpose(currents, perm)
     if initial_state is None:
-        zeros = tf.zeros_like(time_major[0])
+        zeros = ops.zeros_like(time_major[0])
         initial_state = S2NetState(u=zeros, s=zeros)
+    denominator = params.norm + params.eps
 
-    def body(carry, current):
-        _, state = carry[0], S2NetState(carry[1], carry[2])
-        spikes, new = s2net_step(current, state, params, spike_fn)
-        return (spikes, new.u, new.s)
+    def step(carry, current):
+        u, s = carry
+        spikes, u = _step(current, u, s, params, denominator, spike_fn)
+        # the outputs have the carry's structure: keras.ops.scan on TensorFlow requires it
+        # (unused potentials are dropped by XLA on JAX; on PyTorch they cost one stack)
+        return (u, spikes), (spikes, u)
 
-    init = (tf.zeros_like(initial_state.s), initial_state.u, initial_state.s)
-    spikes, potentials, _ = tf.scan(body, time_major, initializer=init)
-    spikes = tf.transpose(spikes, perm)
+    _, (spikes, potentials) = _backend.scan(step, (initial_state.u, initial_state.s),
+                                            time_major)
+    spikes = ops.transpose(spikes, perm)
     if return_potentials:
-        return spikes, tf.transpose(potentials, perm)
+        return spikes, ops.transpose(potentials, perm)
     return spikes
 
 
-def spike_count_loss(spikes: Any) -> tf.Tensor:
+def spike_count_loss(spikes: Any) -> Any:
     """The s2net spike regulariser ``L_r = 1/(2 K N) sum_n sum_k S_k[n]^2`` (section 5.5).
 
     The mean of ``S^2 / 2`` over batch, time and neurons. Because the forward value is 0 or 1,
     this equals half the firing probability, but its gradient ``S * dS/dU`` vanishes for
     neurons that did not spike, so silent neurons are not pushed further down.
 
-    >>> float(spike_count_loss(tf.constant([[1.0, 0.0, 0.0, 1.0]])))
+    >>> import numpy as np
+    >>> float(spike_count_loss(np.array([[1.0, 0.0, 0.0, 1.0]], "float32")))
     0.25
     """
-    spikes = tf.convert_to_tensor(spikes)
-    return 0.5 * tf.reduce_mean(tf.square(spikes))
+    spikes = ops.convert_to_tensor(spikes)
+    return 0.5 * ops.mean(ops.square(spikes))
 
 
-def clip_gradient(x: Any, bound: float) -> tf.Tensor:
+def clip_gradient(x: Any, bound: float) -> Any:
     """Identity in the forward pass; clips the incoming gradient to ``[-bound, bound]``.
 
     Applied once to a variable's value, this clips that variable's total gradient element-wise
-    (what ``clipvalue`` does in a Keras optimizer), independently of the training loop.
+    (what ``clipvalue`` does in a Keras optimizer), independently of the training loop and the
+    backend: the gradient of ``sum(100 * clip_gradient(v, 5))`` with respect to ``v`` is 5
+    everywhere, not 100.
 
-    >>> v = tf.Variable([1.0, 2.0])
-    >>> with tf.GradientTape() as tape:
-    ...     loss = tf.reduce_sum(100.0 * clip_gradient(v, 5.0))
-    >>> tape.gradient(loss, v).numpy().tolist()
-    [5.0, 5.0]
+    >>> v = ops.convert_to_tensor([1.0, 2.0])
+    >>> ops.convert_to_numpy(clip_gradient(v, 5.0)).tolist()
+    [1.0, 2.0]
     """
     bound = float(bound)
 
-    @tf.custom_gradient
+    @ops.custom_gradient
     def _clip(v):
-        def grad(upstream):
-            return tf.clip_by_value(upstream, -bound, bound)
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            return ops.clip(upstream, -bound, bound)
 
-        return tf.identity(v), grad
+        return ops.copy(v), grad
 
-    return _clip(tf.convert_to_tensor(x))
+    return _clip(ops.convert_to_tensor(x))

@@ -43,7 +43,8 @@ class QCFS(keras.layers.Layer):
     --------
     >>> import numpy as np
     >>> layer = QCFS(levels=4, threshold=1.0)
-    >>> layer(np.array([[-0.2, 0.1, 0.125, 0.6, 2.0]], "float32")).numpy().tolist()
+    >>> out = layer(np.array([[-0.2, 0.1, 0.125, 0.6, 2.0]], "float32"))
+    >>> keras.ops.convert_to_numpy(out).tolist()
     [[0.0, 0.0, 0.25, 0.5, 1.0]]
     """
 

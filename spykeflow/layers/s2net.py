@@ -3,8 +3,9 @@ Denève lateral connections and a time-averaged readout.
 
 Each spiking layer computes the feed-forward currents of all time steps at once (one matmul or
 one causal convolution over ``(time, space...)``), then runs the neuron dynamics of
-:mod:`spykeflow.functional.s2net` in one ``tf.scan`` over time. Outputs are spike trains of
-0./1. floats, time on axis 1 (see :mod:`spykeflow.conventions`).
+:mod:`spykeflow.functional.s2net` in one scan over time (:func:`spykeflow._backend.scan`).
+Outputs are spike trains of 0./1. floats, time on axis 1 (see :mod:`spykeflow.conventions`).
+Written in ``keras.ops``: the layers run on the TensorFlow, JAX and PyTorch backends.
 
 Naming follows the spatial rank of one time step, the convolution always also spans time
 (the paper's "1D (0D + time), 2D (1D + time), 3D (2D + time)"):
@@ -30,7 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from .._validation import check_bool, check_float, check_in, check_int, check_int_tuple
 from ..functional import s2net as F
@@ -52,7 +53,8 @@ def _read(variable, bound):
     """The variable's value, with its gradient clipped to [-bound, bound] if bound is set."""
     if variable is None:
         return None
-    value = tf.convert_to_tensor(variable)
+    # a tensor holding the value (cast to its own dtype: on TensorFlow a variable read)
+    value = ops.cast(variable, variable.dtype)
     return value if bound is None else F.clip_gradient(value, bound)
 
 
@@ -69,7 +71,7 @@ class ClipConstraint(keras.constraints.Constraint):
             )
 
     def __call__(self, w):
-        return tf.clip_by_value(w, self.min_value, self.max_value)
+        return ops.clip(w, self.min_value, self.max_value)
 
     def get_config(self):
         return {"min_value": self.min_value, "max_value": self.max_value}
@@ -182,12 +184,12 @@ class _S2NetSpiking(keras.layers.Layer):
                 f"Received: input_shape={tuple(input_shape)}."
             )
 
-    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
+    def currents(self, inputs: Any, kernel: Any = None) -> Any:
         """Feed-forward currents ``(N, T, ..., C)`` of all time steps."""
         raise NotImplementedError
 
-    def call(self, inputs):
-        x = tf.cast(inputs, self.compute_dtype)
+    def call(self, inputs, training=None):
+        x = ops.cast(inputs, self.compute_dtype)
         # read the kernel once so a gradient clip acts on its total gradient
         kernel = _read(self.kernel, self.gradient_clip)
         spikes = F.s2net_scan(
@@ -197,11 +199,11 @@ class _S2NetSpiking(keras.layers.Layer):
             self.add_loss(self.spike_regularization * F.spike_count_loss(spikes))
         return spikes
 
-    def run(self, inputs: Any) -> tuple[tf.Tensor, tf.Tensor]:
+    def run(self, inputs: Any) -> tuple[Any, Any]:
         """Spikes and membrane potentials ``(N, T, ..., C)`` (for analysis; no loss added)."""
         if not self.built:
             self.build(tuple(inputs.shape))
-        x = tf.cast(inputs, self.compute_dtype)
+        x = ops.cast(inputs, self.compute_dtype)
         return F.s2net_scan(
             self.currents(x), self.dynamics_params(), self.surrogate, return_potentials=True
         )
@@ -254,9 +256,10 @@ class S2NetDense(_S2NetSpiking):
     seed : int, optional
         Seed of the weight initialisers.
 
+    >>> import numpy as np
     >>> layer = S2NetDense(4, seed=0)
-    >>> layer(tf.ones((2, 5, 3))).shape
-    TensorShape([2, 5, 4])
+    >>> tuple(layer(np.ones((2, 5, 3), "float32")).shape)
+    (2, 5, 4)
     """
 
     _layout = "(N, T, F)"
@@ -274,9 +277,9 @@ class S2NetDense(_S2NetSpiking):
         )
         self._build_dynamics(self.units)
 
-    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
+    def currents(self, inputs: Any, kernel: Any = None) -> Any:
         kernel = self.kernel if kernel is None else kernel
-        return tf.tensordot(inputs, kernel, axes=[[-1], [0]])
+        return ops.tensordot(inputs, kernel, axes=[[-1], [0]])
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -321,12 +324,11 @@ class _S2NetConv(_S2NetSpiking):
         pads.append([0, 0])
         return pads
 
-    def currents(self, inputs: Any, kernel: Any = None) -> tf.Tensor:
+    def currents(self, inputs: Any, kernel: Any = None) -> Any:
         kernel = self.kernel if kernel is None else kernel
-        x = tf.pad(inputs, self._pads())
-        return tf.nn.convolution(
-            x, kernel, strides=1, padding="VALID", dilations=list(self.dilation_rate)
-        )
+        x = ops.pad(inputs, self._pads())
+        return ops.conv(x, kernel, strides=1, padding="valid", data_format="channels_last",
+                        dilation_rate=self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
         shape = [input_shape[0], input_shape[1]]
@@ -365,9 +367,10 @@ class S2NetConv1D(_S2NetConv):
     **kwargs
         Dynamics options of :class:`S2NetDense` (``lateral``, ``recurrent``, ``beta`` ...).
 
+    >>> import numpy as np
     >>> layer = S2NetConv1D(8, (4, 3), dilation_rate=(2, 1), padding="valid", seed=0)
-    >>> layer(tf.ones((2, 10, 40, 3))).shape
-    TensorShape([2, 10, 38, 8])
+    >>> tuple(layer(np.ones((2, 10, 40, 3), "float32")).shape)
+    (2, 10, 38, 8)
     """
 
     _spatial_rank = 1
@@ -379,8 +382,9 @@ class S2NetConv2D(_S2NetConv):
     """s2net convolutional layer over (time, height, width): ``(N, T, H, W, C_in) -> (N, T, H',
     W', C)`` (the paper's "3D (2D + time)" convolution). Options as :class:`S2NetConv1D`.
 
-    >>> S2NetConv2D(2, (1, 3, 3), seed=0)(tf.ones((1, 4, 5, 5, 2))).shape
-    TensorShape([1, 4, 5, 5, 2])
+    >>> import numpy as np
+    >>> tuple(S2NetConv2D(2, (1, 3, 3), seed=0)(np.ones((1, 4, 5, 5, 2), "float32")).shape)
+    (1, 4, 5, 5, 2)
     """
 
     _spatial_rank = 2
@@ -394,8 +398,9 @@ class S2NetReadout(keras.layers.Layer):
     ``logits = 1/T sum_n (flatten(S[n]) @ W + bias)``; input ``(N, T, ...)``, output
     ``(N, units)``. No spikes, reset or lateral connections.
 
-    >>> S2NetReadout(10, seed=0)(tf.ones((2, 7, 4, 3))).shape
-    TensorShape([2, 10])
+    >>> import numpy as np
+    >>> tuple(S2NetReadout(10, seed=0)(np.ones((2, 7, 4, 3), "float32")).shape)
+    (2, 10)
     """
 
     def __init__(self, units: int, use_bias: bool = True,
@@ -435,12 +440,12 @@ class S2NetReadout(keras.layers.Layer):
         )
         self._features = features
 
-    def call(self, inputs):
-        x = tf.cast(inputs, self.compute_dtype)
-        shape = tf.shape(x)
-        x = tf.reshape(x, tf.stack([shape[0], shape[1], self._features]))
+    def call(self, inputs, training=None):
+        x = ops.cast(inputs, self.compute_dtype)
+        shape = ops.shape(x)
+        x = ops.reshape(x, (shape[0], shape[1], self._features))
         # mean over time commutes with the affine map: average first, one matmul.
-        out = tf.matmul(tf.reduce_mean(x, axis=1), _read(self.kernel, self.gradient_clip))
+        out = ops.matmul(ops.mean(x, axis=1), _read(self.kernel, self.gradient_clip))
         if self.bias is not None:
             out = out + _read(self.bias, self.gradient_clip)
         return out

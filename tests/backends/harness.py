@@ -110,7 +110,8 @@ def forward_and_grads(model: Any, x: np.ndarray, training: bool = True,
             out, _ = model.stateless_call(tv, ntv, xj, training=training)
             return scalar(out), out
 
-        (value, out), (g_tv, g_x) = jax.value_and_grad(f, argnums=(0, 1), has_aux=True)(tv, x)
+        grad_fn = jax.jit(jax.value_and_grad(f, argnums=(0, 1), has_aux=True))
+        (value, out), (g_tv, g_x) = grad_fn(tv, x)
         grads = [g_x] + list(g_tv)
     elif backend == "torch":
         import torch

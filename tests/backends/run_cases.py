@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,12 @@ sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
 import keras  # noqa: E402
+
+if os.environ.get("SPYKEFLOW_CONFORMANCE_GPU") and keras.backend.backend() == "torch":
+    import torch  # float32 on the GPU: no TF32 in convolutions and matmuls
+
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
 CASE_MODULES = sorted(p.stem for p in HERE.glob("cases_*.py"))
 
@@ -41,6 +48,7 @@ def main(argv=None) -> int:
     for name, fn in harness.CASES.items():
         if args.only and name not in args.only:
             continue
+        t0 = time.perf_counter()
         keras.utils.set_random_seed(0)
         first = fn()
         keras.utils.set_random_seed(0)
@@ -50,6 +58,7 @@ def main(argv=None) -> int:
         for key, value in first.items():
             results[f"{name}/{key}"] = np.asarray(value)
         results[f"{name}/repeat_exact"] = np.array(same)
+        print(f"{name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     if args.save:
         os.makedirs(args.save, exist_ok=True)
         for name, build in harness.SAVED_MODELS.items():

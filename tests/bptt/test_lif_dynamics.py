@@ -216,3 +216,22 @@ def test_remat_gives_same_forward_and_gradients(graph, reset):
             np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
     with pytest.raises(TypeError, match="remat"):
         F.lif_sequence(x, p, remat="yes")
+
+
+def test_time_loop_and_its_gradient_compile_with_xla():
+    """The TensorFlow time loop (spykeflow._backend.scan) has maximum_iterations, so BPTT
+    compiles with XLA (jit_compile=True) and gives the graph-mode numbers."""
+    x = tf.constant(np.random.default_rng(0).random((3, 7, 5)).astype("float32"))
+    beta = tf.Variable(0.8)
+
+    def grads(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            s, _ = F.lif_sequence(x, F.LIFParams(beta=beta, threshold=0.5, alpha=0.5))
+            loss = tf.reduce_sum(s * tf.range(1.0, 8.0)[None, :, None])
+        return (s,) + tuple(tape.gradient(loss, [x, beta]))
+
+    plain = tf.function(grads)(x)
+    xla = tf.function(grads, jit_compile=True)(x)
+    for a, b in zip(plain, xla):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)

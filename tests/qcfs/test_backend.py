@@ -1,5 +1,6 @@
 """QCFS backend: model shape, ANN vs SNN predictions, classic ReLU conversion, validation."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -31,14 +32,15 @@ def test_build_predict_ann_and_snn():
     assert "MaxPooling2D" not in kinds
     x = np.random.default_rng(0).uniform(0, 1, (6, 8, 8, 1)).astype("float32")
     ann = b.predict_logits(model, x, batch_size=6)
-    np.testing.assert_allclose(ann, model(x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ann, keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6)
     snn = b.predict_logits(model, x, batch_size=6, time_steps=8)
     assert snn.shape == (6, 3)
     curve = b.predict_curve(model, x, 8, [4, 8])
     np.testing.assert_allclose(curve[1], snn, rtol=1e-6, atol=1e-6)
     # same seed -> same weights
     again = b.build_model((8, 8, 1), 3, seed=0)
-    np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(again(x)),
+                                  keras.ops.convert_to_numpy(model(x)))
     with pytest.raises(ValueError, match="images"):
         b.build_model((8, 8), 3, seed=0)
 

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from spykeflow.conversion import convert
 from spykeflow.functional import qcfs as F
@@ -17,6 +16,10 @@ def _one_layer(w, b, theta, levels, readout):
         keras.layers.Dense(readout.shape[1], use_bias=False)])
     model.set_weights([w, b, np.array(theta, "float32"), readout])
     return model
+
+
+def _np(x):
+    return keras.ops.convert_to_numpy(x)
 
 
 def test_exact_equality_at_T_equals_L_one_layer():
@@ -37,7 +40,7 @@ def test_exact_equality_at_T_equals_L_one_layer():
     assert edges.sum() > 10, "test inputs should hit the floor edges"
     snn = convert(model)
     out = snn.simulate(x, 2 * levels, record=[levels, levels - 1, 2 * levels])
-    ann = model(x).numpy()
+    ann = _np(model(x))
     np.testing.assert_array_equal(out[0], ann)
     # ... and not at other T (the quantisation grid differs)
     assert np.abs(out[1] - ann).max() > 0.05 and np.abs(out[2] - ann).max() > 0.05
@@ -54,7 +57,7 @@ def test_rates_equal_qcfs_with_L_equal_T_for_every_T():
     out = convert(model).simulate(x, 20, record=record)
     z = x @ w + b
     for k, t in enumerate(record):
-        np.testing.assert_allclose(out[k], F.qcfs(z, theta, t).numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(out[k], _np(F.qcfs(z, theta, t)), rtol=1e-6, atol=1e-7)
 
 
 def _tiny_deep(seed):
@@ -71,7 +74,7 @@ def _tiny_deep(seed):
 def test_snn_converges_as_T_grows():
     model, x = _tiny_deep(5)
     snn = convert(model)
-    ann = model(x).numpy()
+    ann = _np(model(x))
     record = [1, 4, 16, 64, 256, 1024]
     out = snn.simulate(x, 1024, record=record)
     err_ann = [np.abs(o - ann).mean() for o in out]
@@ -79,7 +82,7 @@ def test_snn_converges_as_T_grows():
     # network with clipped (not quantised) activations, at O(1/T).
     orig = F.qcfs
     try:
-        F.qcfs = lambda z, th, L, phi: th * tf.clip_by_value(z / th, 0.0, 1.0)
+        F.qcfs = lambda z, th, L, phi: th * keras.ops.clip(z / th, 0.0, 1.0)
         clip_net = snn.analog(x)
     finally:
         F.qcfs = orig
@@ -113,7 +116,7 @@ def test_batchnorm_folding_preserves_outputs():
     snn = convert(model)
     assert [op["kind"] for op in snn.describe()] == [
         "conv", "if", "avgpool", "conv", "if", "flatten", "dense"]
-    ref = model(x, training=False).numpy()
+    ref = _np(model(x, training=False))
     # away from the quantisation edges folding is exact up to float rounding
     np.testing.assert_allclose(snn.analog(x), ref, rtol=1e-4, atol=1e-4)
 
@@ -142,15 +145,15 @@ def test_relu_needs_calibration_and_uses_percentile_thresholds():
     x = rng.uniform(0, 1, (300, 5)).astype("float32")
     with pytest.raises(ValueError, match="calibration="):
         convert(model)
-    h1 = np.maximum(model.layers[0](x).numpy(), 0)
-    h2 = np.maximum(model.layers[1](h1).numpy(), 0)
+    h1 = np.maximum(_np(model.layers[0](x)), 0)
+    h2 = np.maximum(_np(model.layers[1](h1)), 0)
     for pct in (100.0, 99.0):
         snn = convert(model, calibration=x, percentile=pct)
         np.testing.assert_allclose(snn.thresholds, [np.percentile(h1[h1 > 0], pct),
                                                     np.percentile(h2[h2 > 0], pct)], rtol=1e-5)
     # max-normalised: no activation exceeds the threshold, so the rates converge to the ReLU net
     snn = convert(model, calibration=x, percentile=100.0)
-    ref = model(x[:50]).numpy()
+    ref = _np(model(x[:50]))
     out = snn.simulate(x[:50], 2000, record=[20, 2000])
     assert np.abs(out[1] - ref).mean() < 0.1 * np.abs(out[0] - ref).mean() + 1e-3
 

@@ -1,8 +1,8 @@
-"""Audio front end: shapes, Mel filterbank, derivatives, per-band normalisation, padding, cache."""
+"""Audio front end (numpy): shapes, Mel filterbank, derivatives, per-band normalisation, padding,
+cache, augmentation, silence trimming."""
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from spykeflow.functional import audio
 
@@ -21,15 +21,15 @@ def test_shapes_frames_and_channels():
 
 
 def test_tone_energy_in_matching_mel_band():
-    low = audio.log_mel_spectrogram(_tone(300)).numpy().mean(0)
-    high = audio.log_mel_spectrogram(_tone(3000)).numpy().mean(0)
+    low = audio.log_mel_spectrogram(_tone(300)).mean(0)
+    high = audio.log_mel_spectrogram(_tone(3000)).mean(0)
     assert np.argmax(low) < 15 < 30 < np.argmax(high)
 
 
 def test_each_band_standardised_over_time():
     rng = np.random.default_rng(0)
     wave = (rng.normal(size=6000) * np.linspace(0.1, 1, 6000)).astype(np.float32)
-    f = audio.log_mel_features(wave).numpy()
+    f = audio.log_mel_features(wave)
     np.testing.assert_allclose(f.mean(axis=0), 0.0, atol=1e-4)
     np.testing.assert_allclose(f.std(axis=0), 1.0, atol=1e-3)
 
@@ -37,26 +37,26 @@ def test_each_band_standardised_over_time():
 def test_derivative_channels_are_deltas_of_logmel():
     wave = _tone(500) * np.linspace(0, 1, 4000, dtype=np.float32)
     lm = audio.log_mel_spectrogram(wave)
-    d1 = audio.deltas(lm).numpy()
-    f = audio.log_mel_features(wave).numpy()
+    d1 = audio.deltas(lm)
+    f = audio.log_mel_features(wave)
     z = (d1 - d1.mean(0)) / np.where(d1.std(0) > 1e-8, d1.std(0), 1)
     np.testing.assert_allclose(f[..., 1], z, atol=1e-3)
     # a linear ramp has a constant interior derivative
-    ramp = tf.constant(np.arange(10.0, dtype=np.float32)[:, None] * 3)
-    np.testing.assert_allclose(audio.deltas(ramp).numpy()[2:-2, 0], 3.0, rtol=1e-6)
+    ramp = np.arange(10.0, dtype=np.float32)[:, None] * 3
+    np.testing.assert_allclose(audio.deltas(ramp)[2:-2, 0], 3.0, rtol=1e-6)
 
 
 def test_constant_band_is_centred_not_divided_by_zero():
-    z = audio.standardize_bands(tf.constant([[2.0, 1.0], [2.0, 3.0]])).numpy()
+    z = audio.standardize_bands(np.array([[2.0, 1.0], [2.0, 3.0]], np.float32))
     np.testing.assert_allclose(z[:, 0], [0.0, 0.0])
 
 
 def test_fix_length_pad_and_crop():
-    x = tf.reshape(tf.range(10.0), (5, 2))
+    x = np.arange(10.0, dtype=np.float32).reshape(5, 2)
     assert audio.fix_length(x, 8).shape == (8, 2)
-    np.testing.assert_array_equal(audio.fix_length(x, 8).numpy()[5:], 0)
-    np.testing.assert_array_equal(audio.fix_length(x, 3, align="center").numpy()[:, 0], [2, 4, 6])
-    np.testing.assert_array_equal(audio.fix_length(x, 7, align="center").numpy()[:, 0],
+    np.testing.assert_array_equal(audio.fix_length(x, 8)[5:], 0)
+    np.testing.assert_array_equal(audio.fix_length(x, 3, align="center")[:, 0], [2, 4, 6])
+    np.testing.assert_array_equal(audio.fix_length(x, 7, align="center")[:, 0],
                                   [0, 0, 2, 4, 6, 8, 0])
     with pytest.raises(ValueError, match="length"):
         audio.fix_length(x, 0)
@@ -71,13 +71,13 @@ def test_dataset_pipeline_with_file_cache(tmp_path):
                              batch_size=2)
     batches = list(ds)
     assert [tuple(b[0].shape) for b in batches] == [(2, 30, 40, 3), (1, 30, 40, 3)]
-    assert batches[0][1].numpy().tolist() == [0, 1]
+    assert np.asarray(batches[0][1]).tolist() == [0, 1]
     assert any(p.name.startswith("feat") for p in tmp_path.iterdir())
-    first = np.concatenate([b[0].numpy() for b in batches])
-    again = np.concatenate([b[0].numpy() for b in ds])  # second pass reads the cache
+    first = np.concatenate([b[0] for b in batches])
+    again = np.concatenate([b[0] for b in ds])  # second pass reads the cache
     np.testing.assert_array_equal(again, first)
-    expected = audio.fix_length(audio.log_mel_features(waves[1]), 30).numpy()
-    np.testing.assert_allclose(first[1], expected, atol=2e-3)  # graph vs eager round-off
+    expected = audio.fix_length(audio.log_mel_features(waves[1]), 30)
+    np.testing.assert_allclose(first[1], expected, atol=2e-3)
 
 
 def test_bad_inputs():
@@ -94,25 +94,25 @@ def test_bad_inputs():
 
 
 def test_augment_identity_shift_masks_and_determinism():
-    x = tf.reshape(tf.range(1.0, 1.0 + 2 * 8 * 5 * 3), (2, 8, 5, 3))
-    np.testing.assert_array_equal(audio.augment_features(x, seed=(1, 2)).numpy(), x.numpy())
-    shifted = audio.augment_features(x, seed=(1, 2), max_shift=3).numpy()
-    again = audio.augment_features(x, seed=(1, 2), max_shift=3).numpy()
-    np.testing.assert_array_equal(shifted, again)  # stateless: same seed, same output
+    x = np.arange(1.0, 1.0 + 2 * 8 * 5 * 3, dtype=np.float32).reshape(2, 8, 5, 3)
+    np.testing.assert_array_equal(audio.augment_features(x, seed=(1, 2)), x)
+    shifted = audio.augment_features(x, seed=(1, 2), max_shift=3)
+    again = audio.augment_features(x, seed=(1, 2), max_shift=3)
+    np.testing.assert_array_equal(shifted, again)  # seeded: same seed, same output
     for i in range(2):
         # every sample is x shifted by one integer s in [-3, 3], zeros shifted in
         matches = []
         for s in range(-3, 4):
-            ref = np.zeros_like(x.numpy()[i])
+            ref = np.zeros_like(x[i])
             if s >= 0:
-                ref[s:] = x.numpy()[i][:8 - s]
+                ref[s:] = x[i][:8 - s]
             else:
-                ref[:s] = x.numpy()[i][-s:]
+                ref[:s] = x[i][-s:]
             matches.append(np.array_equal(shifted[i], ref))
         assert sum(matches) == 1
-    ones = tf.ones((16, 10, 6, 3))
+    ones = np.ones((16, 10, 6, 3), np.float32)
     masked = audio.augment_features(ones, seed=(3, 4), time_masks=1, max_time_mask=4,
-                                    freq_masks=1, max_freq_mask=2).numpy()
+                                    freq_masks=1, max_freq_mask=2)
     for m in masked:
         zero_t = np.all(m == 0, axis=(1, 2))
         zero_f = np.all(m == 0, axis=(0, 2))
@@ -123,29 +123,30 @@ def test_augment_identity_shift_masks_and_determinism():
         # outside the masks nothing changed
         np.testing.assert_array_equal(m[~zero_t][:, ~zero_f], 1.0)
     assert np.any(masked == 0)
-    noisy = audio.augment_features(tf.zeros((64, 20, 10, 3)), seed=(5, 6), noise_std=0.5).numpy()
+    noisy = audio.augment_features(np.zeros((64, 20, 10, 3), np.float32), seed=(5, 6),
+                                   noise_std=0.5)
     assert abs(noisy.std() - 0.5) < 0.02
     with pytest.raises(ValueError, match="max_shift"):
         audio.augment_features(x, seed=(0, 0), max_shift=-1)
     with pytest.raises(ValueError, match=r"\(N, T, F, C\)"):
-        audio.augment_features(tf.ones((3, 4)), seed=(0, 0))
+        audio.augment_features(np.ones((3, 4), np.float32), seed=(0, 0))
 
 
 def test_trim_silence_keeps_the_sound_and_its_frames():
     t = np.arange(1600) / 8000.0  # 0.2 s chirp 300 -> 1900 Hz (stationary tones standardise to 0)
     sound = np.sin(2 * np.pi * (300 * t + 4000 * t * t)).astype(np.float32)
     wave = np.concatenate([np.zeros(2000, np.float32), sound, np.zeros(4000, np.float32)])
-    cut = audio.trim_silence(wave, top_db=40.0, frame_length=240, hop_length=80).numpy()
+    cut = audio.trim_silence(wave, top_db=40.0, frame_length=240, hop_length=80)
     # frames overlapping the sound start at most one frame before it and end one frame after
     assert 1600 <= len(cut) <= 1600 + 2 * 240
     np.testing.assert_array_equal(np.flatnonzero(cut)[[0, -1]] - np.flatnonzero(cut)[0],
                                   [0, 1599 - np.flatnonzero(sound)[0]])
     quiet = wave + 1e-4  # a floor 74 dB down is cut at 40 dB, kept at 80 dB
-    assert len(audio.trim_silence(quiet, 40.0).numpy()) < 2200
-    assert len(audio.trim_silence(quiet, 80.0).numpy()) == len(wave)
+    assert len(audio.trim_silence(quiet, 40.0)) < 2200
+    assert len(audio.trim_silence(quiet, 80.0)) == len(wave)
     # silent or shorter-than-one-frame input comes back unchanged
-    assert len(audio.trim_silence(np.zeros(1000, np.float32)).numpy()) == 1000
-    assert len(audio.trim_silence(np.ones(100, np.float32)).numpy()) == 100
+    assert len(audio.trim_silence(np.zeros(1000, np.float32))) == 1000
+    assert len(audio.trim_silence(np.ones(100, np.float32))) == 100
     with pytest.raises(ValueError, match="top_db"):
         audio.trim_silence(wave, top_db=0)
     # the dataset option: with trimming, a recording in long silence keeps only the sound's
@@ -161,3 +162,58 @@ def test_trim_silence_keeps_the_sound_and_its_frames():
     assert np.abs(a - b).mean() < np.abs(a - c).mean() / 2
     with pytest.raises(ValueError, match="trim_db"):
         audio.audio_dataset([sound], trim_db=-1.0)
+
+
+def test_same_numbers_as_the_tensorflow_signal_implementation():
+    # the earlier implementation (tf.signal, float32): equal up to its float32 round-off
+    tf = pytest.importorskip("tensorflow")
+    rng = np.random.default_rng(1)
+    t = np.arange(6000) / 8000.0
+    wave = (np.sin(2 * np.pi * (200 * t + 1500 * t * t)) * np.linspace(0.05, 1, 6000)
+            + rng.normal(scale=0.01, size=6000)).astype(np.float32)
+    stft = tf.signal.stft(wave, 240, 80, fft_length=256, window_fn=tf.signal.hann_window)
+    mel = tf.signal.linear_to_mel_weight_matrix(40, 129, 8000, 20.0, 4000.0)
+    expected = tf.math.log(tf.matmul(tf.abs(stft), mel) + 1e-6).numpy()
+    got = audio.log_mel_spectrogram(wave)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    np.testing.assert_allclose(audio._mel_matrix(40, 129, 8000, 20.0, 4000.0), mel.numpy(),
+                               atol=2e-5)
+    frames = tf.signal.frame(wave[:5000], 240, 80, pad_end=True)
+    energy = tf.reduce_mean(tf.square(frames), axis=-1).numpy()
+    loud = np.flatnonzero(energy >= energy.max() * 1e-4)
+    assert len(audio.trim_silence(wave[:5000], 40.0)) == min(loud[-1] * 80 + 240, 5000) \
+        - loud[0] * 80
+
+
+def test_dataset_memory_cache_length_labels_and_stale_file_cache(tmp_path):
+    waves = [_tone(300, 0.1), _tone(600, 0.2), _tone(900, 0.15)]
+    ds = audio.audio_dataset(waves, [7, 8, 9], length=12, cache="memory")
+    assert len(ds) == 3 and len(audio.audio_dataset(waves, batch_size=2)) == 2
+    first = list(ds)
+    assert [int(label) for _, label in first] == [7, 8, 9]
+    assert all(f.shape == (12, 40, 3) and f.dtype == np.float32 for f, _ in first)
+    again = list(ds)
+    for (a, _), (b, _) in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(audio.features_array(waves, length=12),
+                                  np.stack([f for f, _ in first]))
+    path = str(tmp_path / "c")
+    list(audio.audio_dataset(waves, length=12, cache=path))
+    with pytest.raises(ValueError, match="different cache path"):
+        list(audio.audio_dataset(waves[:2], length=12, cache=path))
+
+
+def test_augment_seeds_streams_and_inputs():
+    x = np.random.default_rng(0).normal(size=(4, 12, 6, 3)).astype(np.float32)
+    opts = dict(max_shift=3, time_masks=1, max_time_mask=3)
+    a = audio.augment_features(x, seed=7, **opts)
+    np.testing.assert_array_equal(a, audio.augment_features(x, seed=7, **opts))
+    assert not np.array_equal(a, audio.augment_features(x, seed=8, **opts))
+    # each option has its own random stream: adding noise leaves shift and masks as they were
+    noisy = audio.augment_features(x, seed=7, noise_std=0.1, **opts)
+    np.testing.assert_array_equal(noisy == a, False)
+    np.testing.assert_array_equal(np.abs(noisy - a) < 1.0, True)
+    assert not np.shares_memory(audio.augment_features(x, seed=0), x)  # the input is kept
+    with pytest.raises(TypeError, match="seed"):
+        audio.augment_features(x, seed=1.5)

@@ -107,3 +107,23 @@ def test_scan_rejects_low_rank():
     p = F.s2net_params(np.eye(2, dtype=np.float32), 0.5, [1.0, 1.0])
     with pytest.raises(ValueError, match="rank >= 3"):
         F.s2net_scan(tf.zeros((2, 2)), p, SPIKE)
+
+
+def test_clip_gradient_is_identity_forward_and_clips_backward():
+    v = tf.Variable([1.0, 2.0, -3.0])
+    with tf.GradientTape() as tape:
+        y = F.clip_gradient(v, 5.0)
+        loss = tf.reduce_sum(tf.constant([100.0, 2.0, -100.0]) * y)
+    np.testing.assert_array_equal(y.numpy(), v.numpy())
+    np.testing.assert_array_equal(tape.gradient(loss, v).numpy(), [5.0, 2.0, -5.0])
+
+
+def test_gram_gradient_is_w_times_g_plus_g_transposed():
+    k = tf.constant(np.random.default_rng(0).normal(size=(3, 2, 4)).astype(np.float32))
+    c = tf.constant(np.random.default_rng(1).normal(size=(4, 4)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(k)
+        loss = tf.reduce_sum(F.kernel_gram(k) * c)
+    flat = k.numpy().reshape(-1, 4)
+    expected = (flat @ (c.numpy() + c.numpy().T)).reshape(3, 2, 4)
+    np.testing.assert_allclose(tape.gradient(loss, k).numpy(), expected, rtol=1e-5, atol=1e-6)

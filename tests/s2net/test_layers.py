@@ -179,3 +179,19 @@ def test_gradient_clip_bounds_every_weight_gradient():
     assert max(np.abs(g).max() for g in grads["free"]) > 5.0  # the clip has work to do
     for gc, gf in zip(grads["clipped"], grads["free"]):
         np.testing.assert_allclose(gc, np.clip(gf, -5.0, 5.0), rtol=1e-4, atol=1e-5)
+
+
+def test_conv2d_gradients_eagerly_and_stateless_call_with_training():
+    # the 3-D convolution's eager gradient (TensorFlow's Conv3D needs its data format given)
+    layer = S2NetConv2D(2, (2, 3, 3), padding="same", threshold=0.1, seed=0)
+    x = tf.random.stateless_normal((1, 3, 4, 4, 2), seed=(7, 8))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x) * tf.range(1.0, 3.0))
+    grads = tape.gradient(loss, layer.trainable_variables)
+    assert all(g is not None for g in grads)
+    # the layers accept ``training`` (Layer.stateless_call passes it through)
+    dense = S2NetDense(3, seed=0)
+    dense.build((2, 4, 5))
+    out, _ = dense.stateless_call(dense.trainable_variables, dense.non_trainable_variables,
+                                  tf.ones((2, 4, 5)), training=True)
+    assert out.shape == (2, 4, 3)
