@@ -35,7 +35,7 @@ pytestmark = pytest.mark.backends
 
 BACKENDS = ["tensorflow", "jax", "torch"]
 AVAILABLE = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
-TIMEOUT_S = 900
+TIMEOUT_S = 1200
 
 
 def _run(backend: str, out: Path, *extra: str) -> dict[str, np.ndarray]:
