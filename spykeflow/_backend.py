@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["name", "scan", "unsupported"]
+__all__ = ["name", "scan", "scope", "unsupported"]
 
 #: Backends SpykeFlow supports and tests.
 SUPPORTED = ("tensorflow", "jax", "torch")
@@ -21,6 +21,13 @@ SUPPORTED = ("tensorflow", "jax", "torch")
 def name() -> str:
     """The active Keras backend (``"tensorflow"``, ``"jax"`` or ``"torch"``)."""
     return keras.backend.backend()
+
+
+def scope(distribution: Any) -> Any:
+    """``distribution.scope()`` of a ``keras.distribution`` distribution, or a no-op context."""
+    import contextlib
+
+    return distribution.scope() if distribution is not None else contextlib.nullcontext()
 
 
 def unsupported(feature: str, alternative: str) -> NotImplementedError:

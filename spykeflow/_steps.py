@@ -156,7 +156,7 @@ class _JaxSteps(Steps):
         import jax
 
         self.distribution = distribution
-        with self._scope():
+        with _backend.scope(self.distribution):
             if not self.optimizer.built:
                 self.optimizer.build(model.trainable_variables)
         model_, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
@@ -187,12 +187,6 @@ class _JaxSteps(Steps):
             self._train = jax.jit(train_step)
             self._eval = jax.jit(eval_step)
         self.push()
-
-    def _scope(self):
-        import contextlib
-
-        return self.distribution.scope() if self.distribution is not None \
-            else contextlib.nullcontext()
 
     def push(self):
         m = self.model

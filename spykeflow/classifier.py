@@ -72,13 +72,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _scope(distribution: Any) -> Any:
-    """``distribution.scope()``, or a no-op context without one."""
-    import contextlib
-
-    return distribution.scope() if distribution is not None else contextlib.nullcontext()
-
-
 class Classifier(ClassifierMixin, BaseEstimator):
     """Train and apply a readout or spiking classifier chosen by name.
 
@@ -426,7 +419,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             x_tr, y_tr = (X[tr], y_enc[tr]) if len(va) else (X, y_enc)
 
         distribution = self._resolve_distribution()
-        with _scope(distribution):
+        from . import _backend
+
+        with _backend.scope(distribution):
             keras.utils.set_random_seed(int(self.seed))
             model = backend.build_model(self.input_shape_, len(classes), int(self.seed))
             model.compile(
@@ -477,7 +472,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
         from .training import memory_bounded_batch
 
         batch = memory_bounded_batch(self.model_, int(self.predict_batch_size))
-        with _scope(getattr(self, "distribution_", None)):
+        from . import _backend
+
+        with _backend.scope(getattr(self, "distribution_", None)):
             logits = backend.predict_logits(self.model_, X, batch, **predict_options)
         return np.asarray(logits, np.float64)
 

@@ -94,22 +94,21 @@ def lif_dense_readouts():
 @case
 def lif_conv2d_neurons():
     x = _maps_x()
-    out = {}
-    for name, padding, strides in (("zero_floor", "same", 2), ("quant_channel", "valid", 1),
-                                   ("alpha_zero", "same", 1)):
-        res = _layer_case(LIFConv2D, x, filters=4, kernel_size=3, strides=strides,
-                          padding=padding, **NEURONS[name])
-        for key, value in res.items():
-            out[f"{key}_{name}_{padding}"] = value
-    return out
+    return _conv_cases(LIFConv2D, x, (("zero_floor", "same", 2), ("quant_channel", "valid", 1),
+                                      ("alpha_zero", "same", 1)))
 
 
 @case
 def lif_conv1d_neurons():
     x = (rng(5).random((2, T, 9, 2)) * 1.2).astype("float32")
+    return _conv_cases(LIFConv1D, x, (("detach", "same", 2), ("quant_layer_unit", "valid", 1)))
+
+
+def _conv_cases(layer_cls, x, settings):
+    """One 3-wide conv layer with 4 filters per (neuron setting, padding, strides)."""
     out = {}
-    for name, padding, strides in (("detach", "same", 2), ("quant_layer_unit", "valid", 1)):
-        res = _layer_case(LIFConv1D, x, filters=4, kernel_size=3, strides=strides,
+    for name, padding, strides in settings:
+        res = _layer_case(layer_cls, x, filters=4, kernel_size=3, strides=strides,
                           padding=padding, **NEURONS[name])
         for key, value in res.items():
             out[f"{key}_{name}_{padding}"] = value
