@@ -7,8 +7,10 @@ same per-step kernels as training (:func:`~spykeflow.functional.integrate_fire.i
 :func:`~spykeflow.functional.inhibition.fire_step`). An MNIST image (~260 input spikes) costs
 ~200k additions instead of the ~9.5M multiply-adds of a dense convolution of its 12 frames.
 
-Samples run in parallel (``numba.prange``; ``NUMBA_NUM_THREADS`` or :func:`numba.set_num_threads`
-sets the thread count). Results do not depend on the thread count.
+Samples run in parallel (``numba.prange``; :func:`spykeflow._parallel.numba_threads`, i.e. the
+``n_jobs`` of :class:`spykeflow.Network`, sets the thread count). Results do not depend on the
+thread count. Output events are sorted by (step, index) within each sample, the order in which
+a next layer adds their weights (:mod:`spykeflow.functional.dense_pass` reproduces it).
 """
 
 from __future__ import annotations
@@ -18,9 +20,21 @@ import numpy as np
 
 from .inhibition import fire_step
 from .integrate_fire import integrate_step
-from .spike_events import SpikeEvents, compact, slots
+from .spike_events import SpikeEvents, compact, slots, sort_step
 
-__all__ = ["conv_events", "max_potentials"]
+__all__ = ["conv_events", "max_potentials", "flush_subnormal"]
+
+
+def flush_subnormal(weights):
+    """Float32 weights with every value below the smallest normal float32 (1.2e-38) set to 0,
+    as a GPU in flush-to-zero mode would read them; both inference paths (this one and
+    :mod:`spykeflow.functional.dense_pass`) use these weights.
+
+    >>> flush_subnormal(np.array([1e-40, 0.5], np.float32)).tolist()
+    [0.0, 0.5]
+    """
+    w = np.asarray(weights, np.float32)
+    return np.where(np.abs(w) < np.finfo(np.float32).tiny, np.float32(0), w).astype(np.float32)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -48,11 +62,13 @@ def _conv_kernel(ptr, ev_t, ev_idx, w, hin, win, kh, kw, thetas, strict, inhibit
                                    touched, inc)
             ns = fire_step(touched, nt, v, inc, fired, thetas[i], strict, inhibition,
                            s_pos, s_map, s_val)
+            k_step = k_out
             for q in range(ns):
                 out_t[k_out] = t
                 out_idx[k_out] = s_pos[q] * c_out + s_map[q]
                 out_val[k_out] = s_val[q]
                 k_out += 1
+            sort_step(out_idx, out_val, k_step, k_out)
         n_out[i] = k_out - ptr_cap[i]
 
 
@@ -64,6 +80,8 @@ def conv_events(ev, weights, thresholds, strict=False, inhibition=True):
     ev : SpikeEvents
         Input spikes on a ``(T, H, W, C_in)`` grid.
     weights : ndarray (kh, kw, C_in, C_out), non-negative
+        Values below the smallest normal float32 count as 0
+        (:func:`flush_subnormal`).
     thresholds : ndarray (n,) float32, one per sample
     strict : bool
         Threshold test ``V > theta`` instead of ``V >= theta``.
@@ -82,7 +100,7 @@ def conv_events(ev, weights, thresholds, strict=False, inhibition=True):
     >>> out.t.tolist(), out.idx.tolist(), [round(float(v), 3) for v in out.val]
     ([1], [1], [2.4])
     """
-    w = np.ascontiguousarray(weights, np.float32)
+    w = np.ascontiguousarray(flush_subnormal(weights))
     T, hin, win, _ = ev.shape
     kh, kw, _, c_out = w.shape
     hw = (hin - kh + 1) * (win - kw + 1)
@@ -140,7 +158,7 @@ def max_potentials(ev, weights):
     >>> max_potentials(from_dense(s), w).tolist()
     [[2.0]]
     """
-    w = np.ascontiguousarray(weights, np.float32)
+    w = np.ascontiguousarray(flush_subnormal(weights))
     _, hin, win, _ = ev.shape
     kh, kw, cin, c_out = w.shape
     out = np.zeros((ev.n, c_out), np.float32)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .spike_events import SpikeEvents, compact, slots, unravel
+from .spike_events import SpikeEvents, compact, slots, sort_step, unravel
 
 __all__ = ["POOL_MODES", "FEATURE_VALUES", "pool_events"]
 
@@ -56,6 +56,7 @@ def _pool_kernel(ptr, ev_t, ev_idx, ev_val, hin, win, c, T, size, stride, mode, 
         for t in range(T):
             nt = 0
             npt = 0
+            k_step = k_out
             while e < e_end and ev_t[e] == t:
                 row, col, m = unravel(ev_idx[e], win, c)
                 x = ev_val[e]
@@ -127,6 +128,7 @@ def _pool_kernel(ptr, ev_t, ev_idx, ev_val, hin, win, c, T, size, stride, mode, 
                         out_idx[k_out] = pn
                         out_val[k_out] = x
                         k_out += 1
+            sort_step(out_idx, out_val, k_step, k_out)
         n_out[i] = k_out - ptr_cap[i]
 
 
