@@ -16,7 +16,12 @@ from typing import Any
 
 from ._validation import is_int
 
-__all__ = ["check_n_jobs", "effective_n_jobs", "numba_threads"]
+__all__ = ["check_n_jobs", "effective_n_jobs", "numba_thread_count", "numba_threads"]
+
+#: Samples a Numba thread takes at a time from a ``prange`` loop inside :func:`numba_threads`
+#: (dynamic scheduling: a thread that is slowed down, e.g. by another process on its core,
+#: does not hold up the others; equal static shares did).
+CHUNK = 8
 
 
 def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> Any:
@@ -55,11 +60,21 @@ def effective_n_jobs(n_jobs: Any, name: str = "n_jobs") -> int:
     return max(1, int(joblib.effective_n_jobs(None if n_jobs is None else int(n_jobs))))
 
 
+def numba_thread_count(n_jobs: Any, name: str = "n_jobs") -> int:
+    """The threads :func:`numba_threads` runs for ``n_jobs``: :func:`effective_n_jobs`, at
+    most Numba's pool (``NUMBA_NUM_THREADS``)."""
+    import numba
+
+    pool = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    return min(effective_n_jobs(n_jobs, name), pool)
+
+
 @contextlib.contextmanager
 def numba_threads(n_jobs: Any, name: str = "n_jobs") -> Iterator[int]:
     """Run the Numba ``parallel=True`` kernels called inside the block on ``n_jobs`` threads
-    (at most Numba's pool, ``NUMBA_NUM_THREADS``); the calling thread's previous setting is
-    restored afterwards. Yields the thread count used.
+    (at most Numba's pool, ``NUMBA_NUM_THREADS``), taking :data:`CHUNK` iterations at a time;
+    the calling thread's previous settings are restored afterwards. Yields the thread
+    count used.
 
     >>> import numba
     >>> before = numba.get_num_threads()
@@ -71,11 +86,12 @@ def numba_threads(n_jobs: Any, name: str = "n_jobs") -> Iterator[int]:
     """
     import numba
 
-    pool = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-    n = min(effective_n_jobs(n_jobs, name), pool)
+    n = numba_thread_count(n_jobs, name)
     previous = numba.get_num_threads()
     numba.set_num_threads(n)
+    previous_chunk = numba.set_parallel_chunksize(CHUNK)
     try:
         yield n
     finally:
+        numba.set_parallel_chunksize(previous_chunk)
         numba.set_num_threads(previous)

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import io
 from . import monitors as mon
-from ._parallel import check_n_jobs, numba_threads
+from ._parallel import check_n_jobs, numba_thread_count, numba_threads
 from ._validation import check_fitted, check_in, check_int, check_spikes, is_int
 from .functional import feature_pass, pooling, spike_events
 from .functional.integrate_fire import sample_thresholds
@@ -62,8 +62,10 @@ class Network(TransformerMixin, BaseEstimator):
     feature_layer : int
         Index into ``layers`` of the layer whose spikes become features (-1: the last).
     batch_size : int
-        Samples processed together: per inference batch, and per call of the compiled
-        training loop (monitors run between calls; results do not depend on it).
+        Samples processed together: per inference batch (:meth:`transform` gives each of
+        its ``n_jobs`` threads this many, and the ``"gpu"`` device takes this many per
+        call), and per call of the compiled training loop (monitors run between calls).
+        Results do not depend on it.
     checkpoint_path : str or path, optional
         Folder for training checkpoints (``<path>/state``, written atomically every
         ``checkpoint_every`` images and at the end of each layer); ``fit(..., resume=True)``
@@ -239,29 +241,36 @@ dense_pass`) on the first GPU of the active Keras backend, ``batch_size`` sample
         for i in range(upto + 1):
             layer = layers[i]
             ev = spike_events.pad(ev, layer.padding)
+            # a conv layer sums its input events in their order: keep them sorted for it
+            sort = i + 1 < len(layers) and isinstance(layers[i + 1], STDPConv)
             if isinstance(layer, STDPConv):
                 thetas[i] = self._thresholds(i, layer, ev.n, start)
                 ev = feature_pass.conv_events(ev, weights[i], thetas[i],
                                               strict=layer.neuron.strict_threshold,
-                                              inhibition=layer.neuron.lateral_inhibition)
+                                              inhibition=layer.neuron.lateral_inhibition,
+                                              sort=sort)
                 conv_i = i
             else:
                 ev = pooling.pool_events(
                     ev, thetas[conv_i], mode=layer.resolved_mode(is_last=i == len(layers) - 1),
                     lateral_inhibition=layer.lateral_inhibition, size=layer.size,
-                    stride=layer.stride, strict=layers[conv_i].neuron.strict_threshold)
+                    stride=layer.stride, strict=layers[conv_i].neuron.strict_threshold,
+                    sort=sort)
             if keep is not None and i in keep:
                 kept[i] = ev
         return ev if keep is None else kept
 
-    def _iter_events(self, spikes, layer, batch_size=None) -> Iterator:
+    def _iter_events(self, spikes, layer, batch_size=None, per_thread=False) -> Iterator:
         """Yield ``(start, events)`` of layer ``layer``'s output per batch (``None``: the
-        input spikes themselves)."""
+        input spikes themselves). ``per_thread``: batches of ``batch_size`` samples per
+        thread, so that each call of a parallel kernel has work for every thread."""
         check_fitted(self, "weights_")
         spikes = self._check_spikes(spikes)
         idx = None if layer is None else self._layer_index(layer, len(self.layers_))
         self._check_input_shape(spikes)
         bs = check_int(batch_size or self.batch_size, "batch_size")
+        if per_thread:
+            bs *= numba_thread_count(self.n_jobs)
         check_n_jobs(self.n_jobs)
         for start in range(0, spikes.shape[0], bs):
             with numba_threads(self.n_jobs):
@@ -358,7 +367,7 @@ dense_pass`) on the first GPU of the active Keras backend, ``batch_size`` sample
         # one set (the usual case): its features are written straight into the result rows
         direct = len(sets) == 1 and out.dtype == dtypes[0]
         with numba_threads(self.n_jobs):
-            for start, ev in self._iter_events(spikes, None):
+            for start, ev in self._iter_events(spikes, None, per_thread=True):
                 kept = self._forward(ev, self.layers_, self.weights_, max(keep), start=start,
                                      keep=keep)
                 rows, col = out[start:start + ev.n], 0

@@ -9,8 +9,9 @@ same per-step kernels as training (:func:`~spykeflow.functional.integrate_fire.i
 
 Samples run in parallel (``numba.prange``; :func:`spykeflow._parallel.numba_threads`, i.e. the
 ``n_jobs`` of :class:`spykeflow.Network`, sets the thread count). Results do not depend on the
-thread count. Output events are sorted by (step, index) within each sample, the order in which
-a next layer adds their weights (:mod:`spykeflow.functional.dense_pass` reproduces it).
+thread count. Output events are sorted by (step, index) within each sample (unless
+``sort=False``), the order in which a next layer adds their weights
+(:mod:`spykeflow.functional.dense_pass` reproduces it).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def flush_subnormal(weights):
 
 
 @nb.njit(cache=True, parallel=True)
-def _conv_kernel(ptr, ev_t, ev_idx, w, hin, win, kh, kw, thetas, strict, inhibition, ptr_cap,
-                 out_t, out_idx, out_val, n_out):
+def _conv_kernel(ptr, ev_t, ev_idx, w, hin, win, kh, kw, thetas, strict, inhibition, sort,
+                 ptr_cap, out_t, out_idx, out_val, n_out):
     n = ptr.shape[0] - 1
     cin = w.shape[0] // (kh * kw)
     c_out = w.shape[1]
@@ -68,11 +69,12 @@ def _conv_kernel(ptr, ev_t, ev_idx, w, hin, win, kh, kw, thetas, strict, inhibit
                 out_idx[k_out] = s_pos[q] * c_out + s_map[q]
                 out_val[k_out] = s_val[q]
                 k_out += 1
-            sort_step(out_idx, out_val, k_step, k_out)
+            if sort:
+                sort_step(out_idx, out_val, k_step, k_out)
         n_out[i] = k_out - ptr_cap[i]
 
 
-def conv_events(ev, weights, thresholds, strict=False, inhibition=True):
+def conv_events(ev, weights, thresholds, strict=False, inhibition=True, sort=True):
     """Spikes of a frozen conv layer as events valued by their potential.
 
     Parameters
@@ -88,6 +90,10 @@ def conv_events(ev, weights, thresholds, strict=False, inhibition=True):
     inhibition : bool
         Lateral inhibition (one spike per position per sample, argmax map, ties to the lowest
         index); off: every neuron spikes once, at its first crossing.
+    sort : bool
+        Emit each step's events sorted by index (the canonical order, in which a next conv
+        layer sums them); False saves that work when the order does not matter (a pool, the
+        features).
 
     Returns
     -------
@@ -112,7 +118,7 @@ def conv_events(ev, weights, thresholds, strict=False, inhibition=True):
     n_out = np.zeros(ev.n, np.int64)
     _conv_kernel(ev.ptr, ev.t, ev.idx, w.reshape(kh * kw * w.shape[2], c_out), hin, win, kh, kw,
                  np.ascontiguousarray(thresholds, np.float32), bool(strict), bool(inhibition),
-                 ptr_cap, out_t, out_idx, out_val, n_out)
+                 bool(sort), ptr_cap, out_t, out_idx, out_val, n_out)
     ptr, t, idx, val = compact(ptr_cap, n_out, out_t, out_idx, out_val)
     return SpikeEvents(ptr, t, idx, val, (T, hin - kh + 1, win - kw + 1, c_out))
 
