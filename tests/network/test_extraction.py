@@ -68,6 +68,17 @@ def test_to_features_equals_dense_definition():
         spike_events.to_features(ev, "counts", out=out)
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 33, 1000])
+def test_sort_step_sorts_one_step_in_place(n):
+    rng = np.random.default_rng(n)
+    key = rng.permutation(10 * n + 1)[:n].astype(np.int32)     # one event per neuron and step
+    idx = np.concatenate([[5, 5], key, [5]]).astype(np.int32)
+    val = idx.astype(np.float32) / 2
+    spike_events.sort_step(idx, val, 2, 2 + n)
+    np.testing.assert_array_equal(idx, np.concatenate([[5, 5], np.sort(key), [5]]))
+    np.testing.assert_array_equal(val, idx / 2)
+
+
 def test_kernels_emit_events_in_canonical_order():
     """Sorted by (step, index) within a sample: the order the next layer sums in."""
     first = _first_spikes(5, (9, 9, 2), 4, 0.4, 2)
