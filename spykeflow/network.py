@@ -532,12 +532,13 @@ dense_pass`) on the first GPU of the active Keras backend, ``batch_size`` sample
         if self.checkpoint_path is not None:
             monitors.append(mon.Checkpoint(self.checkpoint_path, self.checkpoint_every,
                                            self._pack_checkpoint))
-        for li, layer in enumerate(layers):
-            if not isinstance(layer, STDPConv) or li < cursor["layer"]:
-                continue
-            resumed = li == cursor["layer"] and loop is not None
-            self._train_layer(li, spikes, layers, shapes, weights, history, monitors,
-                              cursor["done"] if resumed else 0, loop if resumed else None)
+        with numba_threads(self.n_jobs):    # the input passes; training itself is serial
+            for li, layer in enumerate(layers):
+                if not isinstance(layer, STDPConv) or li < cursor["layer"]:
+                    continue
+                resumed = li == cursor["layer"] and loop is not None
+                self._train_layer(li, spikes, layers, shapes, weights, history, monitors,
+                                  cursor["done"] if resumed else 0, loop if resumed else None)
         self.weights_ = weights
         self.history_ = history
         return self

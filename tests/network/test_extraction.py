@@ -130,8 +130,8 @@ def _layers_two_convs(inhibition=True, jitter=0.0, pool_inhibition=True):
 @pytest.fixture(scope="module")
 def two_conv_net():
     x = _dense_spikes(_first_spikes(40, (10, 10, 2), 5, 0.75, 4), 5)
-    net = Network(_layers_two_convs(jitter=0.2), progress=False, batch_size=16).fit(x)
-    return net, x
+    net = Network(_layers_two_convs(jitter=0.2), progress=False, batch_size=16, n_jobs=1)
+    return net.fit(x), x
 
 
 ALL_SETS = [0, (0, "counts"), (1, "first_spike_times"), (2, "max_potential"), (2, "counts"),
@@ -149,6 +149,9 @@ def test_results_do_not_depend_on_n_jobs(two_conv_net):
             x, layers=ALL_SETS), ref)
     np.testing.assert_array_equal(net.set_params(n_jobs=2).spikes_at(x, 2),
                                   net.set_params(n_jobs=1).spikes_at(x, 2))
+    refit = Network(_layers_two_convs(jitter=0.2), progress=False, batch_size=16, n_jobs=2)
+    for w, w_ref in zip(refit.fit(x).weights_, net.weights_):
+        np.testing.assert_array_equal(w, w_ref)
 
 
 def test_network_rejects_bad_n_jobs_and_device(two_conv_net):
