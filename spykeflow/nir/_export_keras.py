@@ -10,7 +10,7 @@ Keras layer                             NIR nodes
 ``Rescaling`` (offset 0)                ``Scale``
 ``LIFDense`` / ``STSDense``             ``Affine`` (+ ``Scale`` with QAT) + neuron node(s)
 ``LIFConv1D/2D`` / ``STSConv2D``        ``Conv1d``/``Conv2d`` (+ ``Scale``) + neuron node(s)
-``SequenceMaxPool``, ``MaxPooling2D``   ``SumPool2d`` (1-D: a depthwise ``Conv1d`` of ones)
+``SequenceMaxPool``, ``MaxPooling2D``   ``SumPool2d`` (1-D: a ``Conv1d`` summing each window)
                                         + ``Threshold(0.5)``: the max of 0/1 spikes is their OR
 ``AveragePooling2D`` (``TimeFolded``)   ``AvgPool2d``
 ``SequenceFlatten``, ``Flatten``        ``Flatten`` (the next weight's columns are permuted
@@ -216,10 +216,12 @@ class _Walk:
         if len(self.shape) == 3:
             node = nir.SumPool2d(kernel_size=np.array(size), stride=np.array(strides),
                                  padding=np.array([0, 0]))
-        else:  # 1-D: a depthwise convolution with a kernel of ones sums each window
-            node = nir.Conv1d(input_shape=int(self.shape[1]),
-                              weight=np.ones((c, 1, size[0]), np.float32), stride=int(strides[0]),
-                              padding=0, dilation=1, groups=c, bias=np.zeros(c, np.float32))
+        else:  # 1-D: a convolution whose kernel sums each window of its own channel
+            # (an identity over channels times ones; not groups=C, which nir's types reject)
+            weight = np.eye(c, dtype=np.float32)[:, :, None] * np.ones(size[0], np.float32)
+            node = nir.Conv1d(input_shape=int(self.shape[1]), weight=weight,
+                              stride=int(strides[0]), padding=0, dilation=1, groups=1,
+                              bias=np.zeros(c, np.float32))
         src = self.b.add(f"{layer.name}_sum", node, self.src)
         out = tuple((n - k) // s + 1 for n, k, s in zip(self.shape[1:], size, strides))
         self.shape = (c,) + out
