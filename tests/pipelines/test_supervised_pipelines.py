@@ -56,7 +56,8 @@ def test_cosine_schedule_drives_the_classifiers_optimizer():
 def test_qcfs_curves_through_the_classifier(data_root, tmp_path):
     config = qcfs.QcfsConfig(dataset="mnist", data_root=str(data_root), levels=(2,), relu=False,
                              timesteps=(4, 1, 2), epochs=1, train_limit=120, test_limit=30,
-                             widths=(4,), dense=8, batch_size=32)
+                             widths=(4,), dense=8, batch_size=32,
+                             export_nir=str(tmp_path / "snn.nir"))
     results = qcfs.curves(Run(tmp_path, progress=False), config)
     assert results["T"] == [1, 2, 4] and (results["n_train"], results["n_test"]) == (120, 30)
     (entry,) = results["runs"]
@@ -65,6 +66,10 @@ def test_qcfs_curves_through_the_classifier(data_root, tmp_path):
     assert all(0.0 <= a <= 1.0 for a in entry["snn_acc"].values())
     assert (tmp_path / "mnist.json").is_file()
     assert qcfs.plot(results) is not None
+    # --export-nir: the converted SNN of each L, here snn-L2.nir
+    assert entry["nir_export"] == str(tmp_path / "snn-L2.nir")
+    sim = spykeflow.nir.load(entry["nir_export"])
+    assert sim.input_shapes["input"] == (28, 28, 1)
 
 
 def test_fsdd_classifier_follows_its_configuration():
