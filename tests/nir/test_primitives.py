@@ -161,6 +161,10 @@ def test_integrate_and_fire_resets():
     res = run([node], x, record=True, reset="subtract")              # 1.2 - 1 = 0.2
     assert res.output[0, :, 0].tolist() == [0, 1, 0, 1]
     assert np.allclose(res.states["if"]["v"][0, :, 0], [0.6, 0.2, 0.8, 0.4])
+    # exact: the crossing at 2/3 of step 2, then 1/3 step more from 0: 0.2 (as subtraction)
+    res = run([node], x, record=True, method="exact")
+    assert res.output[0, :, 0].tolist() == [0, 1, 0, 1]
+    assert np.allclose(res.states["if"]["v"][0, :, 0], [0.6, 0.2, 0.8, 0.4])
     # v_reset != 0: reset to it; subtraction removes v_threshold - v_reset
     node = nir.IF(r=arr(1.0), v_threshold=arr(1.0), v_reset=arr(0.5))
     assert np.allclose(run([node], x, record=True).states["if"]["v"][0, :, 0],
@@ -256,6 +260,12 @@ def test_branches_are_summed():
     g = _graph({"a": nir.Scale(scale=arr(2.0)), "b": nir.Scale(scale=arr(3.0))},
                [("input", "a"), ("input", "b"), ("a", "output"), ("b", "output")])
     assert run(g, steps(1, 2)).output[0, :, 0].tolist() == [5, 10]
+
+
+def test_identity_passes_through():
+    g = _graph({"id": nir.ir.graph.Identity(input_type={"input": np.array([1])})},
+               [("input", "id"), ("id", "output")])
+    assert run(g, steps(1, -2)).output[0, :, 0].tolist() == [1, -2]
 
 
 def test_recurrent_edge_reads_the_previous_step():
