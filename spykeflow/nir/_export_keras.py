@@ -350,7 +350,6 @@ class _Walk:
 
 def keras_graph(model: Any, dt: float, quantized: bool = True) -> tuple[GraphBuilder, str, dict]:
     """Nodes and edges of a Keras spiking model; returns ``(builder, last node, info)``."""
-    import keras
     import nir
 
     from ..layers.lif import SequenceFlatten, SequenceMaxPool, _LIFBase
@@ -399,7 +398,5 @@ def keras_graph(model: Any, dt: float, quantized: bool = True) -> tuple[GraphBui
             raise _unsupported(layer)
         if getattr(inner, "data_format", "channels_last") != "channels_last":
             raise _unsupported(layer, "only data_format='channels_last'")
-    if not isinstance(model, keras.Model):  # pragma: no cover - guarded by the dispatcher
-        raise TypeError("Expected a keras.Model.")
     info = {"readout": walk.readout or "none"}
     return b, walk.src, info

@@ -1,7 +1,7 @@
 """Export of the STDP :class:`~spykeflow.Network` and of QCFS-converted networks
 (:class:`~spykeflow.conversion.SpikingModel`) to NIR.
 
-STDP Network (inference, as :meth:`Network.transform` runs it)
+STDP Network (inference, as :meth:`Network.transform` runs it, up to ``feature_layer``)
     ``STDPConv`` -> ``Conv2d`` (weights ``(filters, C_in, k, k)``, padding ``padding``, no
     bias) -> ``IF`` (``r = 1/dt``: the potential is the running sum of the input currents, no
     leak; threshold ``theta``; ``v_reset = -inf``: a neuron fires once per sample and stays

@@ -39,8 +39,11 @@ Graph metadata
     The exported model's kind, the SpykeFlow version, and the discretisation the parameters
     assume (``"euler"``).
 ``spykeflow_input``
-    What one time step of the Input node holds (e.g. ``"constant current: the image, at every
+    What one time step of the Input node holds (``"constant current: the same input at every
     step"`` for QCFS-converted networks).
+``spykeflow_time_steps``, ``spykeflow_threshold_jitter``
+    STDP networks: the time steps of the training spikes, and the per-sample threshold jitter
+    that the graph leaves out (the nominal threshold is exported).
 """
 
 from __future__ import annotations
