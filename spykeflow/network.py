@@ -86,11 +86,11 @@ class Network(TransformerMixin, BaseEstimator):
         itself is sequential: each image sees the weights its predecessors left.)
     device : {"cpu", "gpu", "auto"}
         Where :meth:`transform` runs: ``"cpu"``, the event-driven Numba kernels;
-        ``"gpu"``, a batched ``keras.ops`` implementation (:mod:`spykeflow.functional.\
-dense_pass`) on the first GPU of the active Keras backend, ``batch_size`` samples per call;
-        ``"auto"``, the GPU when the backend sees one, else the CPU. The features are
-        bit-identical on both (docs/design_choices.md, "Feature extraction on all cores and
-        on a GPU").
+        ``"gpu"``, a batched ``keras.ops`` implementation
+        (:mod:`spykeflow.functional.dense_pass`) on the first GPU of the active Keras
+        backend, ``batch_size`` samples per call; ``"auto"``, the GPU when the backend sees
+        one, else the CPU. The features are bit-identical on both (docs/design_choices.md,
+        "Feature extraction on all cores and on a GPU").
 
     Attributes
     ----------
