@@ -29,8 +29,9 @@ def md(text):
     return new_markdown_cell(text.strip())
 
 
-def code(text):
-    return new_code_cell(text.strip())
+def code(text, tags=()):
+    """A code cell; ``tags`` go into its metadata (the docs build reads ``home-figure``)."""
+    return new_code_cell(text.strip(), metadata={"tags": list(tags)} if tags else {})
 
 
 QUICKSTART = [
@@ -174,7 +175,7 @@ blurred when training stops.
     code("""
 rows = np.unique(np.linspace(0, len(snapshots) - 1, 10).round().astype(int))
 plotting.plot_kernel_evolution(snapshots, images_seen, snapshot_index=rows)
-"""),
+""", tags=["home-figure"]),
     code("""
 plotting.plot_feature_grid(net.weights_[conv[0]], title="Conv1 after training")
 """),
