@@ -84,6 +84,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_context = {"default_mode": "light"}
+# Pages without sub-pages get the full width (no empty "Section Navigation" column).
+html_sidebars = {"index": [], "getting_started": [], "results": [], "design": []}
 
 
 def _skip_member(app, what, name, obj, skip, options):
