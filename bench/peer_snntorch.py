@@ -208,22 +208,26 @@ class Runner:
             self.torch.cuda.synchronize()
 
 
-def timed(fn, epochs: int) -> float:
-    """Seconds per epoch: one warm-up call, then the median of ``epochs`` timed calls."""
+def timed(fn, epochs: int) -> tuple[float, float]:
+    """Seconds per epoch: one warm-up call (tracing, compiling), then the median of ``epochs``
+    timed calls; and the process's CPU seconds per wall second over them (1.0 = one busy
+    core: checks the thread limit)."""
     fn()
     times = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in range(epochs):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(times), (time.process_time() - cpu0) / (time.perf_counter() - wall0)
 
 
 def measure(runner: Runner, x, y, epochs: int) -> dict:
     batches = runner.batches(x, y)
-    train_s = timed(lambda: runner.train_epoch(batches), epochs)
-    infer_s = timed(lambda: runner.infer(batches), epochs)
-    return {"train_clips_per_s": len(x) / train_s, "inference_clips_per_s": len(x) / infer_s}
+    train_s, cpu_per_wall = timed(lambda: runner.train_epoch(batches), epochs)
+    infer_s, _ = timed(lambda: runner.infer(batches), epochs)
+    return {"train_clips_per_s": len(x) / train_s, "inference_clips_per_s": len(x) / infer_s,
+            "cpu_per_wall": cpu_per_wall}
 
 
 def make_data(n: int):

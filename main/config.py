@@ -44,6 +44,8 @@ class Common:
     seed: int = 0
     no_plots: bool = False
     quick: bool = False
+    #: also write the trained spiking model as a NIR graph here (main/nir_export.py)
+    export_nir: str | None = None
 
     #: Settings of ``--quick`` (a smoke run); explicit options still override them.
     QUICK: ClassVar[Mapping[str, Any]] = {}
@@ -104,4 +106,9 @@ class Pipeline:
         metrics["timings_s"] = {k: v["seconds"] for k, v in run.state.items()}
         metrics["spykeflow_version"] = spykeflow.__version__
         io.write_json_atomic(run.path("metrics.json"), metrics)
+        if config.export_nir:
+            import nir_export
+
+            metrics["nir_export"] = nir_export.write(run, config, metrics)
+            io.write_json_atomic(run.path("metrics.json"), metrics)
         return metrics

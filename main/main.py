@@ -21,6 +21,7 @@ import tempfile
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+import nir_export  # noqa: E402  (main/nir_export.py)
 import pipelines  # noqa: E402  (main/pipelines.py, next to this file)
 from run import Run  # noqa: E402
 
@@ -147,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     other.add_argument("--seq", type=int, default=None, choices=(1, 2, 3, 4, 5),
                        help="sequences: synthetic sequence type 1-5 of Samadzadeh et al. "
                        "(default: 1)")
+    parser.add_argument(
+        "--export-nir", default=None, metavar="PATH",
+        help="also write the trained spiking model as a NIR graph (HDF5) to PATH: the "
+        "convsnn / s2net / sts_convsnn classifier, else the STDP network (without lateral "
+        "inhibition, which NIR cannot express); qcfs: one file per L, PATH-L<L>.nir",
+    )
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars and no log lines: only warnings, errors and the "
@@ -251,13 +258,18 @@ def main(argv=None) -> int:
     pipeline = pipelines.PIPELINES[args.pipeline]
     from spykeflow.datasets import DatasetNotFoundError
 
+    config = pipeline.config(vars(args))
+    try:
+        nir_export.check(config)  # before anything runs: no spiking model, no export
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         run = Run.open(REPO / "outputs", args.pipeline, out=args.out, run_id=args.run_id,
                        resume=args.resume, progress=not args.quiet)
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    config = pipeline.config(vars(args))
     fields = config.names()
     unused = sorted(
         k for k, v in vars(args).items()
@@ -275,6 +287,9 @@ def main(argv=None) -> int:
                 run.dir.rmdir()
             except OSError:
                 pass
+        return 2
+    except nir_export.ExportError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(

@@ -21,6 +21,7 @@ import logging
 import time
 from typing import Any, ClassVar
 
+import nir_export
 import numpy as np
 import schedules
 from config import Common
@@ -145,6 +146,10 @@ def curves(run: Run, config: QcfsConfig) -> dict:
                          train_s=round(train_s, 1), sim_s=round(sim_s, 1),
                          train_acc=clf.history_["accuracy"],
                          thresholds=clf.backend_.spiking_model(clf.model_).thresholds)
+            if config.export_nir and activation == "qcfs":
+                path = nir_export.level_path(config.export_nir, levels)
+                spykeflow.nir.export(clf.backend_.spiking_model(clf.model_), path)
+                entry["nir_export"] = str(path)
             if data["seq_test"] is not None:
                 # control: the accumulated (ANN) frame as a constant input current, which
                 # separates the conversion error from the effect of event timing

@@ -14,6 +14,7 @@ Public API::
     plotting, animation, io, conventions
     functional   the pure functions and Numba kernels behind the classes (for research code)
     conversion   ANN -> SNN conversion (QCFS, max/percentile normalisation)
+    nir          NIR interchange: run NIR graphs (load) and export spiking models (export)
 
 Heavy modules (TensorFlow) are imported on first use, so ``import spykeflow`` is cheap.
 """
@@ -26,7 +27,7 @@ from ._version import __version__
 
 __all__ = ["InputLayer", "EventEncoder", "DeltaEncoder", "Network", "STDPConv", "SpikePool",
            "Classifier", "datasets", "monitors", "plotting", "animation", "io", "conventions",
-           "functional", "conversion", "__version__"]
+           "functional", "conversion", "nir", "__version__"]
 
 _LAZY = {
     "InputLayer": ("spykeflow.input_layer", "InputLayer"),
@@ -44,6 +45,7 @@ _LAZY = {
     "conventions": ("spykeflow.conventions", None),
     "functional": ("spykeflow.functional", None),
     "conversion": ("spykeflow.conversion", None),
+    "nir": ("spykeflow.nir", None),
 }
 
 

@@ -54,7 +54,8 @@ def quiet_run(tmp_path_factory):
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     env["MPLBACKEND"] = "Agg"
     proc = subprocess.run([sys.executable, str(REPO / "main" / "main.py"), "digits", *SMALL,
-                           "--out", str(out)], capture_output=True, text=True, env=env,
+                           "--out", str(out), "--export-nir", str(out.parent / "net.nir")],
+                          capture_output=True, text=True, env=env,
                           cwd=str(REPO), timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc.stdout, proc.stderr
@@ -118,6 +119,33 @@ def test_saved_models_reproduce_the_run(run_dir):
     pred = io.load_npz(run_dir / "predictions.npz")
     np.testing.assert_array_equal(pred["y_test"], y_test[:120])
     np.testing.assert_array_equal(clf.predict(f_test), pred["y_pred"])
+
+
+def test_export_nir_writes_the_network_without_lateral_inhibition(run_dir):
+    import copy
+
+    import spykeflow
+    from spykeflow import datasets
+
+    written = _json(run_dir / "metrics.json")["nir_export"]
+    assert written == {"path": str(run_dir.parent / "net.nir"), "model": "stdp_network"}
+    net = spykeflow.Network.load(run_dir / "network")
+    x_test, _ = datasets.load("digits", split="test")
+    spikes = spykeflow.InputLayer().transform(x_test[:20])
+    out = spykeflow.nir.load(written["path"]).run(spikes.astype("float32")).output
+    features = np.moveaxis(out.max(axis=1) > 0, -1, 1).reshape(len(spikes), -1)
+    free = copy.deepcopy(net)
+    free.layers_ = [layer.replace(lateral_inhibition=False)
+                    if isinstance(layer, spykeflow.STDPConv) else layer for layer in net.layers_]
+    np.testing.assert_array_equal(features, free.transform(spikes))
+
+
+def test_export_nir_is_refused_early_without_a_spiking_model(tmp_path, capsys):
+    out = tmp_path / "r"
+    code = cli.main(["sequences", "--model", "cnn", "--export-nir", str(tmp_path / "m.nir"),
+                     "--out", str(out), "-q"])
+    assert code == 2 and "non-spiking ANN baseline" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "m.nir").exists()
 
 
 def test_figures_written(run_dir):

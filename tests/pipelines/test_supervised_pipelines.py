@@ -56,7 +56,8 @@ def test_cosine_schedule_drives_the_classifiers_optimizer():
 def test_qcfs_curves_through_the_classifier(data_root, tmp_path):
     config = qcfs.QcfsConfig(dataset="mnist", data_root=str(data_root), levels=(2,), relu=False,
                              timesteps=(4, 1, 2), epochs=1, train_limit=120, test_limit=30,
-                             widths=(4,), dense=8, batch_size=32)
+                             widths=(4,), dense=8, batch_size=32,
+                             export_nir=str(tmp_path / "snn.nir"))
     results = qcfs.curves(Run(tmp_path, progress=False), config)
     assert results["T"] == [1, 2, 4] and (results["n_train"], results["n_test"]) == (120, 30)
     (entry,) = results["runs"]
@@ -65,6 +66,10 @@ def test_qcfs_curves_through_the_classifier(data_root, tmp_path):
     assert all(0.0 <= a <= 1.0 for a in entry["snn_acc"].values())
     assert (tmp_path / "mnist.json").is_file()
     assert qcfs.plot(results) is not None
+    # --export-nir: the converted SNN of each L, here snn-L2.nir
+    assert entry["nir_export"] == str(tmp_path / "snn-L2.nir")
+    sim = spykeflow.nir.load(entry["nir_export"])
+    assert sim.input_shapes["input"] == (28, 28, 1)
 
 
 def test_fsdd_classifier_follows_its_configuration():
@@ -114,3 +119,34 @@ def test_sequences_clips_are_scaled_like_the_table(data_root):
     assert x.shape == (4, 10, 28, 28) and x.dtype == np.float32
     assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() > 0.5
     assert y.shape == (4,)
+
+
+def test_export_nir_takes_the_spiking_classifier_of_a_run(tmp_path):
+    import nir_export
+
+    rng = np.random.default_rng(0)
+    x, y = (rng.random((8, 4, 6)) < 0.5).astype("float32"), np.arange(8) % 2
+    run = Run(tmp_path / "run", progress=False)
+    clf = spykeflow.Classifier("convsnn", backend_params={"filters": [], "hidden": [4]},
+                               epochs=1, batch_size=4, validation_split=0.0, progress=False)
+    clf.fit(x, y).save(run.path("classifier"))
+    config = dataclasses.replace(fsdd.FsddConfig(), pipeline="soli",
+                                 export_nir=str(tmp_path / "m.nir"))
+    assert nir_export.write(run, config, {}) == {"path": str(tmp_path / "m.nir"),
+                                                 "model": "convsnn"}
+    counts = spykeflow.nir.load(tmp_path / "m.nir").run(x).output.sum(axis=1)
+    np.testing.assert_array_equal(counts, clf.decision_scores(x))
+    with pytest.raises(nir_export.ExportError, match="trained no spiking model"):
+        nir_export.write(Run(tmp_path / "empty", progress=False), config, {})
+
+
+def test_export_nir_check_refuses_non_spiking_runs():
+    import nir_export
+
+    for model, why in (("resnet", "branching"), ("c3d", "non-spiking")):
+        config = sequences.SequencesConfig(pipeline="sequences", model=model, export_nir="m.nir")
+        with pytest.raises(ValueError, match=why):
+            nir_export.check(config)
+    nir_export.check(sequences.SequencesConfig(pipeline="sequences", export_nir="m.nir"))
+    with pytest.raises(ValueError, match="only the ReLU baseline"):
+        nir_export.check(qcfs.QcfsConfig(pipeline="qcfs", levels=(), export_nir="m.nir"))
