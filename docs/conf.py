@@ -40,12 +40,12 @@ templates_path = ["_templates"]
 nitpicky = True  # every unresolved cross-reference is a warning, and warnings fail the build
 # Names that docstrings mention as types but this site does not document (other projects'
 # objects; no intersphinx, which would need the network at build time).
-# The private modules (spykeflow._backend, ._steps, ._validation) and the compiled STDP engine
+# The private modules (spykeflow._backend, spykeflow.nir._graph, ...) and the compiled STDP engine
 # are implementation: docstrings may name them, the site does not document them.
 nitpick_ignore_regex = [
     ("py:(class|obj|data|func|meth|mod|attr|exc)", r"(keras|numpy|np|matplotlib|sklearn|jax|torch|"
      r"tensorflow|tf|scipy|numba|nbformat|tqdm|typing|collections|os|pathlib|h5py)(\..*)?"),
-    ("py:(class|obj|data|func|meth|mod|attr)", r"spykeflow\._\w+(\..*)?"),
+    ("py:(class|obj|data|func|meth|mod|attr)", r"spykeflow(\.\w+)*\._\w+(\..*)?"),
     ("py:(class|obj|data|func|meth|mod|attr)", r"spykeflow\.stdp\.(engine|trainer|state)(\..*)?"),
 ]
 
