@@ -13,7 +13,8 @@ Needs ``pip install -e ".[docs]"``. The steps, each a function the tests reuse:
 2. :func:`stage` assembles the Sphinx source folder: the pages of ``docs/`` (including
    ``design_choices.md`` and ``original/``), ``README.md`` (the getting-started and results
    pages include parts of it, so the commands and tables exist once) and the executed notebooks
-   as ``tutorials/``. The repository is never written to, except ``docs/_build`` by default.
+   as ``tutorials/``, and MathJax (from ``jupyter-server-mathjax``), so that the equations
+   render offline. The repository is never written to, except ``docs/_build`` by default.
 3. :func:`sphinx_build` runs ``sphinx-build -W --keep-going -n``: every warning, including an
    unresolved cross-reference (nitpicky), fails the build.
 4. :func:`check_links` parses every built page and checks that each relative ``href``/``src``
@@ -122,7 +123,22 @@ def stage(source: pathlib.Path, executed: pathlib.Path) -> pathlib.Path:
         shutil.copy2(path, source / "tutorials" / path.name)
     (source / "_generated").mkdir()
     (source / "_generated" / "home_figure.png").write_bytes(home_figure(executed))
+    mathjax = mathjax_folder()
+    if mathjax is not None:  # conf.py serves it from _static/mathjax when it is staged
+        shutil.copytree(mathjax, source / "_mathjax" / "mathjax")
     return source
+
+
+def mathjax_folder() -> pathlib.Path | None:
+    """The MathJax 2 files of the ``jupyter-server-mathjax`` package (in the ``docs`` extra),
+    copied into the site so that equations render without the network; None if it is not
+    installed (conf.py then loads MathJax from its CDN)."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        return None
+    folder = pathlib.Path(jupyter_server_mathjax.__file__).parent / "static"
+    return folder if (folder / "MathJax.js").is_file() else None
 
 
 def home_figure(executed: pathlib.Path) -> bytes:

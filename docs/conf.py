@@ -8,6 +8,7 @@ script's docstring.
 from __future__ import annotations
 
 import os
+import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -35,7 +36,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 root_doc = "index"
 # _include holds README.md (for the include directives) and _generated the home-page figure,
 # both staged by build.py; neither is a page.
-exclude_patterns = ["_build", "_include", "_generated", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "_include", "_generated", "_mathjax", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
 nitpicky = True  # every unresolved cross-reference is a warning, and warnings fail the build
 # Names that docstrings mention as types but this site does not document (other projects'
@@ -69,10 +70,30 @@ numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 numpydoc_class_members_toctree = False
 
+# ------------------------------------------------------------------------------------ math
+# build.py stages MathJax 2 (from jupyter-server-mathjax) as _mathjax/mathjax, so the equations
+# render without the network; without it, Sphinx's default (MathJax from its CDN) applies.
+_HERE = pathlib.Path(__file__).resolve().parent
+if (_HERE / "_mathjax" / "mathjax" / "MathJax.js").is_file():
+    mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+    # The package ships the STIX web fonts only; no image fonts, no menu, no status messages.
+    mathjax2_config = {
+        "messageStyle": "none",
+        "showMathMenu": False,
+        "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web",
+                     "imageFont": None},
+    }
+    _MATHJAX_STATIC = ["_mathjax"]
+    # MyST would add a MathJax 3 configuration (window.MathJax = {...}), which MathJax 2 takes
+    # as its own and then typesets nothing; Sphinx's math markup needs no extra configuration.
+    myst_update_mathjax = False
+else:
+    _MATHJAX_STATIC = []
+
 # ------------------------------------------------------------------------------------ HTML
 html_theme = "pydata_sphinx_theme"
 html_title = f"SpykeFlow {release}"
-html_static_path = ["_static"]
+html_static_path = ["_static", *_MATHJAX_STATIC]
 html_css_files = ["spykeflow.css"]
 html_show_sourcelink = False
 html_theme_options = {

@@ -73,7 +73,7 @@ def _docs_build():
     """``docs/build.py`` as a module (it is a script, not part of the package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("spykeflow_docs_build",
+    spec = importlib.util.spec_from_file_location("docs_build",
                                                   REPO / "docs" / "build.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -88,7 +88,7 @@ class ExecutedNotebooks:
     def __init__(self, folder: pathlib.Path):
         self.folder = folder
         self._stories: dict[str, dict] = {}
-        self._errors: dict[str, BaseException] = {}
+        self._errors: dict[str, Exception] = {}
 
     def story(self, stem: str) -> dict:
         """The probe values of notebook ``stem``, executing it first if needed; a failed
@@ -101,7 +101,7 @@ class ExecutedNotebooks:
                 self._stories[stem] = _docs_build().execute_notebook(
                     REPO / "notebooks" / f"{stem}.ipynb", self.folder / f"{stem}.ipynb",
                     probe=probe)
-            except BaseException as err:  # noqa: BLE001 - re-raised for each test that asks
+            except Exception as err:  # re-raised for each test that asks for this notebook
                 self._errors[stem] = err
         if stem in self._errors:
             raise self._errors[stem]

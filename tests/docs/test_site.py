@@ -26,6 +26,17 @@ REQUIRED = os.environ.get("CI_REQUIRE_DOCS") == "1"
 #: Pages opened in the browser: the home page, one API page, one tutorial.
 BROWSER_PAGES = ["index.html", "api/generated/spykeflow.Network.html",
                  "tutorials/02_weight_evolution.html"]
+#: After MathJax has typeset the page (it is copied into the site, so this needs no network):
+#: [equations on the page, equations typeset].
+TYPESET = """() => new Promise(resolve => {
+  const math = () => Array.from(document.querySelectorAll('.math.notranslate'));  // Sphinx's
+  const count = () => [math().length, math().filter(e => e.querySelector('.MathJax')).length];
+  const deadline = Date.now() + 30000;  // then report what was typeset so far
+  const idle = () => !window.MathJax || (window.MathJax.isReady
+      && !window.MathJax.Hub.queue.running && !window.MathJax.Hub.queue.pending);
+  const poll = () => (idle() || Date.now() > deadline) ? resolve(count()) : setTimeout(poll, 100);
+  poll();
+})"""
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -125,8 +136,8 @@ def _browser() -> str:
 
 def test_pages_render_in_headless_chromium(site, tmp_path):
     """The home page, one API page and one tutorial load every local file they reference
-    (styles, scripts, fonts, images) and show their images; screenshots go to
-    $SPYKEFLOW_DOCS_SCREENSHOTS when set."""
+    (styles, scripts, fonts, images, MathJax), show their images and have their equations
+    typeset; full-page screenshots go to $SPYKEFLOW_DOCS_SCREENSHOTS when set."""
     _require("playwright")
     executable = _browser()
     from playwright.sync_api import sync_playwright
@@ -155,7 +166,14 @@ def test_pages_render_in_headless_chromium(site, tmp_path):
                 styled = page.evaluate(
                     "getComputedStyle(document.querySelector('.bd-header')).display")
                 assert styled != "none", "the PyData theme's header is not laid out"
-                page.screenshot(path=str(shots / (name.replace("/", "_") + ".png")))
+                math, typeset = page.evaluate(TYPESET)
+                assert typeset == math, f"{name}: {math - typeset} equations left as TeX"
+                if name == BROWSER_PAGES[2]:
+                    assert math > 0, "the weight-evolution tutorial shows the C_l equation"
+                local_failures = [u for u in failed if u.startswith("file:")]
+                assert not local_failures, (name, local_failures)  # MathJax's files too
+                page.screenshot(path=str(shots / (name.replace("/", "_") + ".png")),
+                                full_page=True)
                 page.close()
         finally:
             browser.close()
