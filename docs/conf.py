@@ -100,7 +100,10 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "header_links_before_dropdown": 6,
-    "secondary_sidebar_items": ["page-toc"],
+    # The tutorials' figures get the width of the "On this page" column (their labels stay
+    # readable); every other page keeps it.
+    "secondary_sidebar_items": {"**": ["page-toc"], **{
+        f"tutorials/{nb.stem}": [] for nb in (_HERE / "tutorials").glob("*.ipynb")}},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
