@@ -121,7 +121,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         level on the ``spykeflow.training`` logger).
     predict_batch_size : int
         Inference batch size; reduced automatically where one batch's largest layer output
-        would exceed 256 MB (:func:`spykeflow.training.memory_bounded_batch`).
+        would exceed 256 MB (``spykeflow.training.memory_bounded_batch``).
     callbacks : list of keras.callbacks.Callback or None
         Extra callbacks for the Keras training loop (after the backend's own).
     run_eagerly : bool
@@ -222,7 +222,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ parameters
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> Classifier:
-        """A Classifier with a published configuration from :data:`PRESETS`.
+        """A Classifier with a published configuration from ``spykeflow.classifier.PRESETS``.
 
         ``"mnist_sg1"``, ``"mnist_sg2"``, ``"mnist_relu"``, ``"emnist_sg1"``,
         ``"emnist_sg2"``, ``"emnist_relu"``: the original notebooks' classifier runs (binary
@@ -479,7 +479,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return np.asarray(logits, np.float64)
 
     def predict(self, X: Any, **predict_options: Any) -> np.ndarray:
-        """Predicted labels ``(N,)`` (values of :attr:`classes_`)."""
+        """Predicted labels ``(N,)`` (values of ``classes_``)."""
         scores = self.decision_scores(X, **predict_options)
         return self.classes_[np.argmax(scores, axis=1)]
 

@@ -6,8 +6,8 @@ For every layer with weights of a Keras model the cost of *one* sample is counte
 layer                                      multiply-accumulates (MACs) per sample
 =========================================  ===================================================
 ``Dense`` (and ``LIFDense``/``STSDense``)  ``F_in * units`` per position (x T over a time axis)
-``Conv1D/2D/3D`` (and ``LIFConv*``,        ``prod(output spatial) * prod(kernel) *
-``STSConv2D``)                             C_in/groups * C_out`` (x T for the LIF layers: one
+``ConvND``, ``LIFConv*``, ``STSConv2D``    ``prod(output spatial) * prod(kernel) *
+                                           C_in/groups * C_out`` (x T for the LIF layers: one
                                            conv per time step)
 ``TimeDistributed(layer)``                 T x the inner layer's MACs
 ``LSTM``                                   ``T * 4 * (F_in + units) * units``

@@ -3,7 +3,7 @@
 :func:`convert` turns a trained Keras model into a :class:`SpikingModel` of integrate-and-fire
 (IF) neurons with reset by subtraction (:func:`spykeflow.functional.qcfs.if_step`):
 
-* every :class:`~spykeflow.layers.QCFS` activation becomes IF neurons with threshold
+* every :class:`~spykeflow.layers.qcfs.QCFS` activation becomes IF neurons with threshold
   ``theta = lambda`` and initial membrane ``phi * theta`` (Bu et al. 2022);
 * every ReLU (a ``ReLU`` / ``Activation("relu")`` layer or ``activation="relu"`` of a
   Conv2D / Dense) becomes IF neurons whose threshold is the ``percentile``-th percentile of that
@@ -314,11 +314,11 @@ class SpikingModel:
 
         Parameters
         ----------
-        x : ndarray (N, *input_shape)
+        x : ndarray ``(N, *input_shape)``
 
         Returns
         -------
-        ndarray (N, *output_shape), float32: equals the source model's output (logits).
+        ndarray ``(N, *output_shape)``, float32: equals the source model's output (logits).
         """
         x, _ = self._check_x(x, sequence_ok=False)
         batch_size = check_int(batch_size, "batch_size")
@@ -357,7 +357,7 @@ class SpikingModel:
 
         Returns
         -------
-        ndarray (len(record), N, *output_shape), float32
+        ndarray ``(len(record), N, *output_shape)``, float32
             ``out[k] = (1/T_k) sum_{t=1}^{T_k} y(t)``, ``y(t)`` the read-out current of step t.
         """
         x, sequence = self._check_x(x)
@@ -439,7 +439,7 @@ def convert(model: Any, calibration: Any = None, percentile: float = 99.9,
     model : keras.Model
         Sequential or single-chain functional model of the layers in :data:`SUPPORTED_LAYERS`
         (channels-last). QCFS activations convert without data.
-    calibration : ndarray (N, *input_shape), optional
+    calibration : ndarray ``(N, *input_shape)``, optional
         Training inputs used to set the thresholds of ReLU activations (classic conversion);
         required when the model has ReLUs.
     percentile : float in (0, 100]

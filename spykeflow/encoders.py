@@ -125,7 +125,7 @@ class EventEncoder(StatelessEncoder):
         events : structured array or sequence of structured arrays
             One recording or N recordings with integer fields ``x`` (column), ``y`` (row),
             ``p`` (1 = ON, 0 = OFF) and ``t`` (microseconds), e.g. the samples of
-            ``spykeflow.datasets.load("nmnist")`` (:data:`spykeflow.datasets.EVENT_DTYPE`).
+            ``spykeflow.datasets.load("nmnist")`` (``spykeflow.datasets.EVENT_DTYPE``).
 
         Returns
         -------

@@ -2,7 +2,7 @@
 "conditioned" and "collapsed" evaluations of Vaila et al.
 (``docs/original/readout.md#conditioned-and-collapsed-evaluation``).
 
-Labels are integer class indices ``0..K-1`` (use :attr:`Classifier.classes_` to map back).
+Labels are integer class indices ``0..K-1`` (use ``Classifier.classes_`` to map back).
 Plots are made elsewhere from these arrays.
 
 * :func:`conditioned_accuracy` -- the arg-max of the scores restricted to the group of the

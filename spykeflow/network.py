@@ -50,7 +50,7 @@ class Network(TransformerMixin, BaseEstimator):
     ----------
     layers : list of STDPConv / SpikePool, or str, optional
         The stack, e.g. ``[STDPConv(30, 5, threshold=15, inhibition_window=11), SpikePool(2)]``,
-        or a preset name (see :data:`spykeflow.stdp.PRESETS` and :meth:`preset`). None:
+        or a preset name (see :data:`spykeflow.stdp.presets.PRESETS` and :meth:`preset`). None:
         ``"mnist_conv1"``.
     seed : int
         Seeds weight initialisation and threshold jitter. Same seed => same weights/features.
@@ -334,7 +334,7 @@ class Network(TransformerMixin, BaseEstimator):
         layers : list, optional
             Feature sets to concatenate, in order, from one pass through the network: each
             entry a layer index (its spikes as ``feature_values`` says) or a pair
-            ``(index, values)`` with ``values`` one of :data:`FEATURE_VALUES`. None: the
+            ``(index, values)`` with ``values`` one of ``FEATURE_VALUES``. None: the
             network's own ``[(feature_layer, feature_values)]``.
 
         Returns

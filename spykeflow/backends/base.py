@@ -16,7 +16,7 @@ Two kinds exist:
 
 Backends take their hyper-parameters as explicit keyword arguments of ``__init__`` (with
 defaults), validate them there with :mod:`spykeflow._validation` (the error names the
-parameter), store the validated values in :attr:`Backend.params` and return them from
+parameter), store the validated values in ``Backend.params`` and return them from
 :meth:`Backend.get_config`, which must be JSON-serialisable so a saved Classifier can rebuild
 its backend with ``type(backend)(**config)``.
 """

@@ -6,7 +6,7 @@ paper's Eq. 5) as the class scores. Training follows section 4.1 (STS): the firs
 ``switch_epoch`` epochs with the shifted leaky-ReLU and no rest, then spikes (step activation,
 Gaussian surrogate ``N(threshold, 1/6)``) and, if ``rest=True``, the rest mechanism. The
 switch is the :class:`~spykeflow.layers.sts.STSSwitch` callback returned by
-:meth:`callbacks`; the fitted history has ``sts_snn`` (0 before, 1 after the switch).
+``callbacks()``; the fitted history has ``sts_snn`` (0 before, 1 after the switch).
 
 ``sts_convsnn`` -- the "48-48" ConvSNN of Table 1::
 

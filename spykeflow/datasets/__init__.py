@@ -6,25 +6,25 @@ The data root is resolved by :func:`data_root`: explicit ``root`` argument, then
 folder. :func:`download` fetches MNIST, Fashion-MNIST and EMNIST Balanced for users with
 internet access.
 
-==================== ============ ============================================================
-name (aliases)       splits       samples, labels
-==================== ============ ============================================================
-``mnist``            train, test  uint8 (N, 28, 28); int64 digit
-``fashion_mnist``    train, test  uint8 (N, 28, 28); int64 class 0-9
+====================== ============ ==========================================================
+name (aliases)         splits       samples, labels
+====================== ============ ==========================================================
+``mnist``              train, test  uint8 (N, 28, 28); int64 digit
+``fashion_mnist``      train, test  uint8 (N, 28, 28); int64 class 0-9
 (``fashion``)
-``emnist_balanced``  train, test  uint8 (N, 28, 28) upright; int64 class 0-46
-(``emnist``)                      (:func:`emnist_mapping` gives the characters)
-``caltech_face_motor`` learn,     object array of uint8 2-D images (or uint8 (N, h, w) with
-(``facebike``)       train, test  ``size=(h, w)``); int64 0 = Face, 1 = Motor
-``nmnist``           train, test  object array of :data:`EVENT_DTYPE` arrays; int64 digit
-``fsdd``             train, test, object array of float32 1-D waveforms in [-1, 1] (8 kHz);
-                     all          int64 digit
-``soli``             all (train,  float32 (T, 4, 32, 32) range-Doppler sequences (object
-                     test with a  array); int64 gesture id
-                     split file)
-``digits``           train, test, uint8 (N, 28, 28) upscaled scikit-learn 8x8 digits; int64
-                     all          digit (no files needed)
-==================== ============ ============================================================
+``emnist_balanced``    train, test  uint8 (N, 28, 28) upright; int64 class 0-46
+(``emnist``)                        (:func:`emnist_mapping` gives the characters)
+``caltech_face_motor`` learn,       object array of uint8 2-D images (or uint8 (N, h, w)
+(``facebike``)         train, test  with ``size=(h, w)``); int64 0 = Face, 1 = Motor
+``nmnist``             train, test  object array of ``EVENT_DTYPE`` arrays; int64 digit
+``fsdd``               train, test, object array of float32 1-D waveforms in [-1, 1]
+                       all          (8 kHz); int64 digit
+``soli``               all (train,  float32 (T, 4, 32, 32) range-Doppler sequences (object
+                       test with a  array); int64 gesture id
+                       split file)
+``digits``             train, test, uint8 (N, 28, 28) upscaled scikit-learn 8x8 digits;
+                       all          int64 digit (no files needed)
+====================== ============ ==========================================================
 
 Common options: ``root`` (the data root, see :func:`data_root`), ``split``, ``progress`` (a
 progress bar: ``True``, ``False``, or ``None`` = only on an interactive terminal, the default)

@@ -90,11 +90,11 @@ def load_digits(split: str = "train", root: PathLike | None = None, test_size: f
         Accepted for a uniform :func:`spykeflow.datasets.load` signature; no files are read.
     test_size : float
         Fraction of every class in the test split, in (0, 1). Default 0.2 (1,438 train /
-        359 test); see :func:`stratified_test_mask`.
+        359 test); see ``stratified_test_mask``.
     seed : int
         Seed of the split (>= 0); the same seed always gives the same split.
     size, box : int
-        Output frame and digit box sizes (see :func:`upscale_digits`).
+        Output frame and digit box sizes (see ``upscale_digits``).
 
     Returns
     -------

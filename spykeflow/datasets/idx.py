@@ -65,7 +65,7 @@ def read_idx(source: Source, expect_magic: int | None = None,
     source : str, os.PathLike or bytes
         Path of the file, or its content.
     expect_magic : int, optional
-        Required magic number, e.g. :data:`IMAGES_MAGIC` (2051) or :data:`LABELS_MAGIC` (2049).
+        Required magic number, e.g. ``IMAGES_MAGIC`` (2051) or ``LABELS_MAGIC`` (2049).
     name : str, optional
         Name used in error messages (defaults to the path, or ``"<bytes>"``).
 

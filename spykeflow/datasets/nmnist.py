@@ -11,7 +11,7 @@ bits   field
 22-0   timestamp in microseconds (23 bits)
 ====== =========================================
 
-Events are returned as structured arrays of :data:`EVENT_DTYPE` (fields ``x``, ``y``, ``p``,
+Events are returned as structured arrays of ``EVENT_DTYPE`` (fields ``x``, ``y``, ``p``,
 ``t``), the dtype that :class:`spykeflow.EventEncoder` bins into ON/OFF spike frames. Values are
 kept as stored: no coordinate filtering and no re-ordering. (Orchard's MATLAB reader also treats
 events with ``y == 240`` as timestamp-overflow markers; recordings of the length of N-MNIST
@@ -67,7 +67,7 @@ def read_nmnist_events(path_or_bytes: Source, name: str | None = None) -> np.nda
 
     Returns
     -------
-    numpy.ndarray of :data:`EVENT_DTYPE`, shape (n_events,)
+    numpy.ndarray of ``EVENT_DTYPE``, shape (n_events,)
         ``x``, ``y`` in pixels, ``p`` 1 = ON / 0 = OFF, ``t`` in microseconds, in file order.
 
     Raises
@@ -219,7 +219,7 @@ def load_nmnist(split: str = "train", root: PathLike | None = None,
     Returns
     -------
     samples : object array, shape (N,)
-        Each entry a structured array of :data:`EVENT_DTYPE`, shape (n_events,).
+        Each entry a structured array of ``EVENT_DTYPE``, shape (n_events,).
     labels : int64 array, shape (N,)
         Digits 0-9.
     """

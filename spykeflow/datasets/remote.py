@@ -241,7 +241,7 @@ def download(name: str, root: PathLike | None = None, base_url: str | None = Non
     ValueError
         ``name`` cannot be downloaded (the message lists those that can).
     ChecksumError, DownloadError
-        See :func:`fetch`.
+        See ``fetch``.
     """
     key = canonical_name(name)
     if key not in SOURCES:

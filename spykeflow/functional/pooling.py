@@ -6,10 +6,10 @@ stride ``stride``, valid (23 -> 11 for Conv1: the last row and column are droppe
 neuron's potential is its window's pooled value; it spikes where that is at or above the
 threshold. Modes:
 
-``"transient"``    potential = this step's max; fires whenever an input newly spikes (<= 4
-                   spikes per sample for 2x2 pools)
-``"accumulate"``   potential += this step's max; fires on every step from its first input on
-``"first_spike"``  fires at the first step any input spikes, then is silent (<= 1 per sample)
+* ``"transient"``: potential = this step's max; fires whenever an input newly spikes (<= 4
+  spikes per sample for 2x2 pools);
+* ``"accumulate"``: potential += this step's max; fires on every step from its first input on;
+* ``"first_spike"``: fires at the first step any input spikes, then is silent (<= 1 per sample).
 
 Binarised ``"transient"`` features equal ``"first_spike"`` features. With
 ``lateral_inhibition=True`` the pool potentials go through the same inhibition as a

@@ -1,14 +1,14 @@
 """Quantisation-clip-floor-shift (QCFS) activation and the integrate-and-fire neuron it converts to.
 
 After Bu et al., "Optimal ANN-SNN Conversion for High-accuracy and Ultra-low-latency Spiking
-Neural Networks", ICLR 2022. An ANN trained with the QCFS activation
+Neural Networks", ICLR 2022. An ANN trained with the QCFS activation::
 
     a = lambda * clip(floor(z * L / lambda + phi) / L, 0, 1)                          (1)
 
 (``z`` the pre-activation, ``lambda`` > 0 a trainable clip per layer, ``L`` quantisation steps,
 ``phi`` the shift, 0.5 in the paper) is converted to a spiking network by replacing (1) by
 integrate-and-fire (IF) neurons with threshold ``theta = lambda``, reset by subtraction and
-initial membrane ``phi * theta``:
+initial membrane ``phi * theta``::
 
     m(t) = v(t-1) + I(t)            I(t) = W x(t) + b, the input current of step t
     s(t) = 1 if m(t) >= theta else 0
@@ -22,7 +22,7 @@ the first layer at ``T = L`` and nearly exact for deeper layers at moderate ``T`
 
 Gradient (Bu et al. 2022, Sec. 4.3, Eq. 17). The floor has zero derivative almost everywhere;
 the paper uses the straight-through estimator ``d floor(x)/dx = 1``. Applied to (1) as written
-(clip outside the floor), with ``lo = -phi*lambda/L`` and ``hi = lambda - phi*lambda/L``:
+(clip outside the floor), with ``lo = -phi*lambda/L`` and ``hi = lambda - phi*lambda/L``::
 
     da/dz      = 1                      if lo <= z < hi,   else 0
     da/dlambda = (a - z) / lambda       if lo <= z < hi

@@ -27,13 +27,13 @@ name                  g(x)                                           used by
                                                                      N(threshold, 1/6)
 ``sigmoid``           scale * s(scale x) * (1 - s(scale x)),         Zimmer et al. (s2net,
                       s = logistic                                   scale 10)
-``fast_sigmoid``      1 / (1 + scale |x|)^2                          Zenke & Ganguli
+``fast_sigmoid``      ``1 / (1 + scale |x|)^2``                      Zenke & Ganguli
                                                                      (SuperSpike)
-``rectangular``       1/width  if |x| < width/2  else 0              Wu et al. 2018
+``rectangular``       ``1/width if |x| < width/2 else 0``            Wu et al. 2018
 ``box``               1 if lo <= x <= hi (``inclusive``;             Vaila et al. surrogate 1
                       else lo <= x < hi)
 ``heaviside``         1 if x >= 0 else 0  (g = S)                    Vaila et al. surrogate 2
-``triangular``        max(0, 1 - |x|/width) / width                  Esser et al. 2016
+``triangular``        ``max(0, 1 - |x|/width) / width``              Esser et al. 2016
 ``arctan``            alpha / (2 (1 + (pi/2 alpha x)^2))             Fang et al. 2021
 ``straight_through``  1                                              Bengio et al. 2013
 ====================  =============================================  ==========================

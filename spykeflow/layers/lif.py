@@ -33,7 +33,7 @@ Neuron arguments shared by all three layers:
   as a multiple of the threshold (None; Safa et al. use -1); ``detach_reset``.
 * ``alpha`` (None, float or per-channel list) and ``train_alpha``: synaptic-current decay.
 * ``surrogate``: name, config dict or :class:`~spykeflow.functional.surrogate.Surrogate`
-  (default ``"gaussian"``); subclasses may override :meth:`spike_function` to switch activation.
+  (default ``"gaussian"``); subclasses may override ``spike_function`` to switch activation.
 * ``spiking`` (True): False makes the layer a non-spiking leaky integrator (readout membrane).
 * ``bits`` (None) and ``quant_axis`` (``"layer"`` or ``"channel"``), ``quant_mode``
   (``"max"``/``"unit"``): quantisation-aware training of the kernel (see

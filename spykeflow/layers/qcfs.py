@@ -21,7 +21,7 @@ class QCFS(keras.layers.Layer):
     """QCFS activation ``a = lambda * clip(floor(z L / lambda + phi) / L, 0, 1)``.
 
     Element-wise; input and output have the same shape (any rank). ``lambda`` is one trainable
-    scalar per layer, the weight :attr:`threshold` (the layer's clip, which becomes the IF
+    scalar per layer, the weight ``threshold`` (the layer's clip, which becomes the IF
     threshold ``theta`` after conversion by :func:`spykeflow.conversion.convert`).
 
     Gradients (straight-through estimator, Bu et al. 2022 Eq. 17), with ``lo = -phi lambda / L``

@@ -10,13 +10,13 @@ Written in ``keras.ops``: the layers run on the TensorFlow, JAX and PyTorch back
 Naming follows the spatial rank of one time step, the convolution always also spans time
 (the paper's "1D (0D + time), 2D (1D + time), 3D (2D + time)"):
 
-======================  ========================  =======================  =================
-layer                   input                     kernel                   convolution
-======================  ========================  =======================  =================
-:class:`S2NetDense`     ``(N, T, F)``             ``(F, units)``           none (per step)
-:class:`S2NetConv1D`    ``(N, T, L, C_in)``       ``(k_t, k_l, C_in, C)``  2-D over (T, L)
-:class:`S2NetConv2D`    ``(N, T, H, W, C_in)``    ``(k_t, k_h, k_w, ...)`` 3-D over (T, H, W)
-======================  ========================  =======================  =================
+======================  ========================  ==========================  =================
+layer                   input                     kernel                      convolution
+======================  ========================  ==========================  =================
+:class:`S2NetDense`     ``(N, T, F)``             ``(F, units)``              none (per step)
+:class:`S2NetConv1D`    ``(N, T, L, C_in)``       ``(k_t, k_l, C_in, C)``     2-D over (T, L)
+:class:`S2NetConv2D`    ``(N, T, H, W, C_in)``    ``(k_t, k_h, k_w, ...)``    3-D over (T, H, W)
+======================  ========================  ==========================  =================
 
 The time axis is padded causally (a neuron at step ``n`` sees inputs ``n - (k_t - 1) d_t ... n``;
 the temporal kernel acts as conduction delays); space uses ``padding`` ("same" or "valid").

@@ -8,12 +8,12 @@ Speck, Xylo) exchange spiking networks.
 * :func:`load` compiles a graph (an object or a ``.nir`` file) into a :class:`Simulator`, a
   NumPy simulator with an explicit time step ``dt``; ``Simulator.run(inputs)`` returns the
   Output nodes' values over time (spikes for spiking outputs) and, with ``record=True``, every
-  node's output and every neuron's state. Supported node types: :data:`SUPPORTED_NODES`.
+  node's output and every neuron's state. Supported node types: ``SUPPORTED_NODES``.
 * :func:`to_graph` / :func:`export` turn a trained model into a ``nir.NIRGraph`` / a ``.nir``
   file: the ``convsnn``, ``sts_convsnn`` and ``s2net`` backend models (or a fitted
   :class:`~spykeflow.Classifier` using them), QCFS-converted networks
   (:class:`~spykeflow.conversion.SpikingModel`, or a fitted ``Classifier("qcfs")``) and the
-  STDP :class:`~spykeflow.Network` (:data:`EXPORTABLE`).
+  STDP :class:`~spykeflow.Network` (``EXPORTABLE``).
 
 The discrete-time models map onto NIR's continuous-time nodes so that loading the graph with
 the same ``dt`` (forward Euler, the default) reproduces the model; the mapping and what other

@@ -64,7 +64,7 @@ def _resolve(model: Any) -> tuple[str, Any]:
 
 
 def to_graph(model: Any, dt: float = 1e-3, quantized: bool = True) -> Any:
-    """A ``nir.NIRGraph`` of a SpykeFlow spiking model (see :data:`EXPORTABLE`).
+    """A ``nir.NIRGraph`` of a SpykeFlow spiking model (see ``EXPORTABLE``).
 
     Parameters
     ----------

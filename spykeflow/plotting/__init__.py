@@ -23,10 +23,10 @@ ON/OFF colours: ``kernel_rgb="off_red"`` (default) draws OFF in red and ON in gr
 What the original SpykeFlow's diagnostics were and where these differ:
 ``docs/original/diagnostics.md``.
 
-Modules: :mod:`.encoder` (DoG kernels, encoder view), :mod:`.spikes` (raster, input spikes per
-time step), :mod:`.features` (feature grid, reconstruction, kernel evolution),
-:mod:`.statistics` (updates per map, winners/spikes per image, spikes per map per class,
-convergence), :mod:`.debug` (per-image debug views), :mod:`.classifier` (confusion matrix,
+Modules: ``encoder`` (DoG kernels, encoder view), ``spikes`` (raster, input spikes per
+time step), ``features`` (feature grid, reconstruction, kernel evolution),
+``statistics`` (updates per map, winners/spikes per image, spikes per map per class,
+convergence), ``debug`` (per-image debug views), ``classifier`` (confusion matrix,
 per-class accuracy, training curves, misclassified images).
 """
 

@@ -150,7 +150,7 @@ def plot_per_class_accuracy(y_true: ArrayLike, y_pred: ArrayLike, *,
     """Accuracy per class as bars in class order with the overall accuracy (Figs 9, 11, 14).
 
     ``equivalent`` (sequence of groups of labels, or ``"emnist"`` for
-    :data:`EMNIST_COLLAPSED_GROUPS`) gives the "collapsed" variant: a prediction counts as
+    ``EMNIST_COLLAPSED_GROUPS``) gives the "collapsed" variant: a prediction counts as
     correct when it lies in the same group as the label. The conditioned variant is the same
     plot of a classifier's conditioned predictions.
 

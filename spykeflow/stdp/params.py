@@ -3,17 +3,17 @@
 A :class:`~spykeflow.stdp.layers.STDPConv` is configured by seven small frozen groups, each
 validated when it is built:
 
-=================  =========================================================================
-group              what it sets
-=================  =========================================================================
-:class:`Neuron`    threshold, strict comparison, per-sample jitter, lateral inhibition
-:class:`Competition`  STDP competition window and form
-:class:`Rule`      STDP rate A+ of the first image, A-/A+, when the update is applied
-:class:`Schedule`  how A+ grows during training
-:class:`Homeostasis`  exclusion and decay of over-active maps
-:class:`Init`      initial weight distribution
-:class:`Training`  training budget (images, epochs) and the weight-snapshot schedule
-=================  =========================================================================
+======================  ====================================================================
+group                   what it sets
+======================  ====================================================================
+:class:`Neuron`         threshold, strict comparison, per-sample jitter, lateral inhibition
+:class:`Competition`    STDP competition window and form
+:class:`Rule`           STDP rate A+ of the first image, A-/A+, when the update is applied
+:class:`Schedule`       how A+ grows during training
+:class:`Homeostasis`    exclusion and decay of over-active maps
+:class:`Init`           initial weight distribution
+:class:`Training`       training budget (images, epochs) and the weight-snapshot schedule
+======================  ====================================================================
 
 :data:`FLAT_OPTIONS` maps the flat keyword arguments of ``STDPConv(...)`` (what users type,
 e.g. ``threshold=15, inhibition_window=11``) to ``(group, field)``; it is the only place where
