@@ -107,8 +107,8 @@ class InputLayer(StatelessEncoder):
         Images encoded together. ~100 keeps the working set in cache; memory grows linearly.
     n_jobs : int or None, default=None
         Threads encoding batches in parallel, with scikit-learn's meaning: None is 1 (unless
-        inside a ``joblib.parallel_config(n_jobs=...)`` block), -1 all CPUs, -2 all but one
-        (:mod:`spykeflow._parallel`). Each thread also writes its batch's rows of the result
+        inside a ``joblib.parallel_config(n_jobs=...)`` block), -1 all CPUs, -2 all but one.
+        Each thread also writes its batch's rows of the result
         (the dense expansion of :meth:`transform` included), so nothing runs serially after
         the batches. The encoder limits BLAS to one thread while it runs
         (``threadpoolctl``), for the whole process.

@@ -4,7 +4,7 @@
 
 Tensors are ``(N, T, H, W, C)``, spikes ``bool``, potentials ``float32``; ``thresholds`` is
 ``(N,)`` float32. The functions run on whichever Keras backend is active (TensorFlow, JAX,
-PyTorch) and device is in scope; :func:`spykeflow._backend.jit` compiles them (XLA on
+PyTorch) and device is in scope; ``spykeflow._backend.jit`` compiles them (XLA on
 TensorFlow and JAX), fusing the element-wise chains below into a few kernels.
 
 **Why the features are identical, not just close.** Float addition is not associative, so a
@@ -45,7 +45,7 @@ from keras import ops
 __all__ = ["pad", "step_currents", "window_any", "conv_layer",
            "final_potentials", "pool_layer", "features"]
 
-#: Pool modes in the order of :data:`spykeflow.functional.pooling.POOL_MODES`.
+# pool modes in the order of spykeflow.functional.pooling.POOL_MODES
 _POOL_MODES = ("first_spike", "transient", "accumulate")
 
 

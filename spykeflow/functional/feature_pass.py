@@ -7,8 +7,8 @@ same per-step kernels as training (:func:`~spykeflow.functional.integrate_fire.i
 :func:`~spykeflow.functional.inhibition.fire_step`). An MNIST image (~260 input spikes) costs
 ~200k additions instead of the ~9.5M multiply-adds of a dense convolution of its 12 frames.
 
-Samples run in parallel (``numba.prange``; :func:`spykeflow._parallel.numba_threads`, i.e. the
-``n_jobs`` of :class:`spykeflow.Network`, sets the thread count). Results do not depend on the
+Samples run in parallel (``numba.prange``; the ``n_jobs`` of :class:`spykeflow.Network` sets
+the thread count). Results do not depend on the
 thread count. Output events are sorted by (step, index) within each sample (unless
 ``sort=False``), the order in which a next layer adds their weights
 (:mod:`spykeflow.functional.dense_pass` reproduces it).

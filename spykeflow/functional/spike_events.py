@@ -48,7 +48,7 @@ def from_dense(spikes):
     """Events of bool spike trains ``(n, T, H, W, C)`` (any non-zero value is a spike).
 
     One compiled pass per sample counts, a second writes the events; samples run in parallel
-    (``numba.prange``: the thread count of :func:`spykeflow._parallel.numba_threads`).
+    (``numba.prange``, on the ``n_jobs`` threads of :class:`spykeflow.Network`).
 
     >>> s = np.zeros((2, 2, 1, 2, 1), bool); s[0, 1, 0, 1, 0] = s[1, 0, 0, 0, 0] = True
     >>> e = from_dense(s); e.ptr.tolist(), e.t.tolist(), e.idx.tolist()
