@@ -90,19 +90,19 @@ def main(argv=None):
     xte, yte = datasets.load("mnist", "test", root=args.root)
     if args.limit:
         xtr, ytr, xte, yte = xtr[:args.limit], ytr[:args.limit], xte[:args.limit], yte[:args.limit]
-    enc = InputLayer().fit()
+    enc = InputLayer(n_jobs=-1).fit()          # all CPUs (scikit-learn's None would be 1)
     res = {"train_images_conv1": args.train_images, "seed": args.seed, "variant": args.variant}
 
     spikes = enc.transform(xtr[:args.train_images])
     res["input_spikes_per_image"] = float(spikes.sum() / len(spikes))
     if args.load_network:
         net = Network.load(args.load_network)
-        net.set_params(batch_size=args.net_batch)
+        net.set_params(batch_size=args.net_batch, n_jobs=-1)
         res["loaded_network"] = args.load_network
     else:
         conv, pool = Network.preset("mnist_conv1").layers
         net = Network([conv.replace(stdp_update=args.variant), pool], seed=args.seed,
-                      progress=False, batch_size=args.net_batch)
+                      progress=False, batch_size=args.net_batch, n_jobs=-1)
         t0, c0 = time.perf_counter(), time.process_time()
         net.fit(spikes)
         res["conv1_fit_wall_s"] = time.perf_counter() - t0
@@ -165,7 +165,7 @@ def main(argv=None):
         # the trained Conv1 is given (given weights are used) and stays frozen (n_images=0)
         net2 = Network([conv1.replace(weights=net.weights_[0], n_images=0), pool1,
                         conv2.replace(n_images=args.conv2_images), pool2], seed=args.seed,
-                       progress=False, batch_size=args.net_batch)
+                       progress=False, batch_size=args.net_batch, n_jobs=-1)
         t0 = time.perf_counter()
         net2.fit(enc.transform(xtr[:args.conv2_images]))
         res["conv2_fit_wall_s"] = time.perf_counter() - t0

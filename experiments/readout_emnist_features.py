@@ -38,12 +38,12 @@ def main(argv=None):
     from spykeflow import InputLayer, Network, datasets
     from spykeflow import io as sfio
 
-    enc = InputLayer().fit()
+    enc = InputLayer(n_jobs=-1).fit()          # all CPUs (scikit-learn's None would be 1)
     if args.network:
-        net = Network.load(args.network)
+        net = Network.load(args.network).set_params(n_jobs=-1)
     else:
         x, _ = datasets.load("emnist_balanced", "train", root=args.root)
-        net = Network.preset("mnist_conv1", seed=args.seed, progress=False)
+        net = Network.preset("mnist_conv1", seed=args.seed, progress=False, n_jobs=-1)
         net.fit(enc.transform(x[:args.stdp_images]))
         h = net.history_["layers"][0]
         logging.info("Conv1 trained on %d images: %.2f winners/image, C_l %.2e",

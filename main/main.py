@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="double the STDP learning rate every N images up to a_plus_max (default: the "
         "preset's, 500 for Conv1; digits: 150, since it has only 1438 training images)",
     )
+    net.add_argument("--n-jobs", type=int, default=None,
+                     help="CPU threads of encoding and feature extraction, scikit-learn's "
+                     "n_jobs (default -1: all CPUs; 1: one thread)")
     net.add_argument("--checkpoint-every", type=int, default=None,
                      help="STDP checkpoint interval in images (what --resume continues from)")
     net.add_argument("--train-limit", type=int, default=None,

@@ -44,6 +44,8 @@ class StdpConfig(Common):
     lr_schedule_params: dict | None = None
     encode_batch: int = 2000
     network_batch: int = 256
+    #: CPU threads of encoding and feature extraction (scikit-learn's n_jobs: -1 all CPUs)
+    n_jobs: int = -1
     checkpoint_every: int = 1000
     stat_samples: int = 1000
     debug_sample: int = 0
@@ -71,8 +73,8 @@ class StdpConfig(Common):
         return self.preset
 
     def make_encoder(self) -> Any:
-        """Images -> spike trains."""
-        return spykeflow.InputLayer(**(self.encoder or {}))
+        """Images -> spike trains (``n_jobs`` threads unless ``encoder`` says otherwise)."""
+        return spykeflow.InputLayer(**{"n_jobs": self.n_jobs, **(self.encoder or {})})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -73,7 +73,8 @@ def body(run: Run, config: StdpConfig) -> dict:
         spikes = encoder.transform(x_stdp[:min(needed, len(x_stdp))])
         ckpt = run.path("checkpoint")
         net = spykeflow.Network(layers, seed=config.seed, batch_size=int(config.network_batch),
-                                progress=run.progress, checkpoint_path=str(ckpt),
+                                n_jobs=config.n_jobs, progress=run.progress,
+                                checkpoint_path=str(ckpt),
                                 checkpoint_every=int(config.checkpoint_every))
         net.fit(spikes, resume=ckpt.exists())
         net.save(net_file)
@@ -90,7 +91,7 @@ def body(run: Run, config: StdpConfig) -> dict:
         }
 
     stdp_result = run.stage("stdp", stdp)
-    net = spykeflow.Network.load(net_file).set_params(progress=False)
+    net = spykeflow.Network.load(net_file).set_params(progress=False, n_jobs=config.n_jobs)
     feat_result = run.stage("features", lambda: _features(run, config, net, encoder,
                                                           x_train, x_test))
     f_train, f_test = _load_features(run.path("features.npz"))

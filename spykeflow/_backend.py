@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["name", "scan", "scope", "unsupported"]
+__all__ = ["name", "scan", "scope", "unsupported", "jit", "gpu_visible"]
 
 #: Backends SpykeFlow supports and tests.
 SUPPORTED = ("tensorflow", "jax", "torch")
@@ -34,6 +34,41 @@ def unsupported(feature: str, alternative: str) -> NotImplementedError:
     """The error for a feature the active backend cannot provide; ``raise unsupported(...)``."""
     return NotImplementedError(
         f"{feature} is not available on the Keras backend {name()!r}. {alternative}")
+
+
+def jit(fn: Callable) -> Callable:
+    """``fn`` compiled for the active backend, for inference (no gradients): one XLA program
+    per input shape on TensorFlow (``tf.function(jit_compile=True)``) and JAX
+    (``jax.jit``); PyTorch runs it eagerly."""
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True)
+    if name() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn
+
+
+def gpu_visible() -> bool:
+    """Whether the active backend sees a GPU."""
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if name() == "jax":
+        import jax
+
+        try:
+            return bool(jax.devices("gpu"))
+        except RuntimeError:      # no GPU platform
+            return False
+    if name() == "torch":
+        import torch
+
+        return bool(torch.cuda.is_available())
+    return False
 
 
 def scan(step: Callable, init: Any, xs: Any, remat: bool = False) -> tuple[Any, Any]:

@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -48,7 +47,8 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from spykeflow import conventions
-from spykeflow._validation import check_bool, check_in, check_int, is_int
+from spykeflow._parallel import check_n_jobs, effective_n_jobs
+from spykeflow._validation import check_bool, check_in, check_int
 from spykeflow.encoders import StatelessEncoder
 from spykeflow.functional import dog as dog_fn
 from spykeflow.functional import latency as latency_fn
@@ -106,8 +106,12 @@ class InputLayer(StatelessEncoder):
     batch_size : int, default=128
         Images encoded together. ~100 keeps the working set in cache; memory grows linearly.
     n_jobs : int or None, default=None
-        Threads encoding batches in parallel (None: 1; -1: all CPUs). The encoder limits
-        BLAS to one thread while it runs (``threadpoolctl``), for the whole process.
+        Threads encoding batches in parallel, with scikit-learn's meaning: None is 1 (unless
+        inside a ``joblib.parallel_config(n_jobs=...)`` block), -1 all CPUs, -2 all but one.
+        Each thread also writes its batch's rows of the result
+        (the dense expansion of :meth:`transform` included), so nothing runs serially after
+        the batches. The encoder limits BLAS to one thread while it runs
+        (``threadpoolctl``), for the whole process.
     progress : bool, default=False
         Show a tqdm progress bar over batches.
 
@@ -213,7 +217,7 @@ class InputLayer(StatelessEncoder):
             per input neuron. Memory: ``N * T * H' * W' * 2`` bytes (17.5 kB per 27x27 image);
             use :meth:`transform_compact` for large datasets.
         """
-        return conventions.from_first_spike(self._encode(X), self.time_steps)
+        return self._encode(X, dense=True)
 
     def transform_compact(self, X: Any) -> np.ndarray:
         """Encode grey images to first-spike times, ``(N, H', W', 2)`` ``int8``, -1 = no spike.
@@ -241,30 +245,44 @@ class InputLayer(StatelessEncoder):
         """
         return self._run(X, lambda inner: inner, np.float64, fill=0.0)
 
-    def _encode(self, X: Any) -> np.ndarray:
-        """First-spike bins (N, H', W', 2), int8 (int32 if n_bins > 127)."""
+    def _encode(self, X: Any, dense: bool = False) -> np.ndarray:
+        """First-spike bins (N, H', W', 2), int8 (int32 if n_bins > 127); ``dense``: the bool
+        spike trains (N, T, H', W', 2) instead."""
         method, n_bins = self.latency, int(self.n_bins)
         dtype = np.int8 if n_bins <= np.iinfo(np.int8).max else np.int32
         return self._run(
             X, lambda inner: latency_fn.latency_bins(inner, method, n_bins), dtype,
-            fill=conventions.NO_SPIKE,
+            fill=conventions.NO_SPIKE, time_steps=self.time_steps if dense else None,
         )
 
     def _run(self, X: Any, per_batch: Callable[[np.ndarray], np.ndarray], dtype: Any,
-             fill: float) -> np.ndarray:
-        """Apply ``per_batch`` to the inner DoG maps of each batch; assemble (N, H', W', 2)."""
+             fill: float, time_steps: int | None = None) -> np.ndarray:
+        """Apply ``per_batch`` to the inner DoG maps of each batch; assemble (N, H', W', 2)
+        (with ``time_steps``: expand first-spike steps to bool spikes (N, T, H', W', 2))."""
         params = self._validate_params()
         x = self._check_images(X, params)
         n = x.shape[0]
         b = params.border_size
         h, w = params.map_shape(x.shape[1:])
-        out = np.full((n, h, w, 2), fill, dtype)
+        if time_steps is None:
+            out = np.full((n, h, w, 2), fill, dtype)
+        else:
+            out = np.empty((n, time_steps, h, w, 2), bool)
+            steps = np.arange(time_steps).reshape(1, time_steps, 1, 1, 1)
         step = int(self.batch_size)
         starts = range(0, n, step)
 
         def encode_batch(start):
+            # every thread writes its own rows of the result (numpy releases the GIL)
             inner, _ = dog_fn.dog_responses_inner(x[start : start + step], params)
-            return start, per_batch(inner)
+            values = per_batch(inner).transpose(0, 2, 3, 1)
+            if time_steps is None:
+                out[start : start + step, b : h - b, b : w - b, :] = values
+            else:
+                first = np.full((values.shape[0], h, w, 2), fill, dtype)
+                first[:, b : h - b, b : w - b, :] = values
+                np.equal(first[:, None], steps, out=out[start : start + step])
+            return start
 
         workers = _n_workers(self.n_jobs, len(starts))
         # The matrix products are small; a multi-threaded BLAS only adds synchronisation
@@ -277,8 +295,8 @@ class InputLayer(StatelessEncoder):
                 from tqdm.auto import tqdm
 
                 results = tqdm(results, total=len(starts), desc="InputLayer", unit="batch")
-            for start, values in results:
-                out[start : start + step, b : h - b, b : w - b, :] = values.transpose(0, 2, 3, 1)
+            for _ in results:
+                pass
         return out
 
     # ----------------------------------------------------------------------------------------
@@ -292,12 +310,7 @@ class InputLayer(StatelessEncoder):
         check_int(self.n_bins, "n_bins", minimum=1)
         check_int(self.n_empty_bins, "n_empty_bins", minimum=0)
         check_int(self.batch_size, "batch_size", minimum=1)
-        if self.n_jobs is not None and (not is_int(self.n_jobs) or self.n_jobs == 0
-                                        or self.n_jobs < -1):
-            raise ValueError(
-                "Expected n_jobs to be None, -1 (all CPUs) or an integer >= 1. "
-                f"Received: n_jobs={self.n_jobs!r}."
-            )
+        check_n_jobs(self.n_jobs)
         check_bool(self.progress, "progress")
         return params
 
@@ -403,8 +416,4 @@ def _is_ragged(X: Any) -> bool:
 
 
 def _n_workers(n_jobs: int | None, n_batches: int) -> int:
-    if n_jobs is None:
-        return 1
-    if n_jobs == -1:
-        n_jobs = os.cpu_count() or 1
-    return max(1, min(int(n_jobs), n_batches))
+    return max(1, min(effective_n_jobs(n_jobs), n_batches))

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import io
 from . import monitors as mon
+from ._parallel import check_n_jobs, numba_thread_count, numba_threads
 from ._validation import check_fitted, check_in, check_int, check_spikes, is_int
 from .functional import feature_pass, pooling, spike_events
 from .functional.integrate_fire import sample_thresholds
@@ -30,7 +31,7 @@ from .stdp import engine, state, trainer
 from .stdp.layers import SpikePool, STDPConv
 from .stdp.presets import PRESETS
 
-__all__ = ["Network", "FEATURE_VALUES"]
+__all__ = ["Network", "FEATURE_VALUES", "DEVICES"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ _KIND, _VERSION = "spykeflow.Network", 2
 
 #: What :meth:`Network.transform` can return per feature (``feature_values``).
 FEATURE_VALUES = pooling.FEATURE_VALUES + ("max_potential",)
+#: Where :meth:`Network.transform` can run (``device``).
+DEVICES = ("cpu", "gpu", "auto")
 
 
 class Network(TransformerMixin, BaseEstimator):
@@ -59,8 +62,10 @@ class Network(TransformerMixin, BaseEstimator):
     feature_layer : int
         Index into ``layers`` of the layer whose spikes become features (-1: the last).
     batch_size : int
-        Samples processed together: per inference batch, and per call of the compiled
-        training loop (monitors run between calls; results do not depend on it).
+        Samples processed together: per inference batch (:meth:`transform` gives each of
+        its ``n_jobs`` threads this many, and the ``"gpu"`` device takes this many per
+        call), and per call of the compiled training loop (monitors run between calls).
+        Results do not depend on it.
     checkpoint_path : str or path, optional
         Folder for training checkpoints (``<path>/state``, written atomically every
         ``checkpoint_every`` images and at the end of each layer); ``fit(..., resume=True)``
@@ -73,6 +78,19 @@ class Network(TransformerMixin, BaseEstimator):
         returning True stops the current layer's training.
     progress : bool
         Show tqdm progress bars with the current C_l.
+    n_jobs : int or None
+        CPU threads of the compiled (Numba) kernels of :meth:`transform`, :meth:`spikes_at`
+        and the inference passes of :meth:`fit`, with scikit-learn's meaning: None is 1
+        (unless inside a ``joblib.parallel_config(n_jobs=...)`` block), -1 all CPUs, -2 all
+        but one. Samples are independent: results do not depend on it. (STDP training
+        itself is sequential: each image sees the weights its predecessors left.)
+    device : {"cpu", "gpu", "auto"}
+        Where :meth:`transform` runs: ``"cpu"``, the event-driven Numba kernels;
+        ``"gpu"``, a batched ``keras.ops`` implementation
+        (:mod:`spykeflow.functional.dense_pass`) on the first GPU of the active Keras
+        backend, ``batch_size`` samples per call; ``"auto"``, the GPU when the backend sees
+        one, else the CPU. The features are bit-identical on both (docs/design_choices.md,
+        "Feature extraction on all cores and on a GPU").
 
     Attributes
     ----------
@@ -99,7 +117,8 @@ class Network(TransformerMixin, BaseEstimator):
 
     def __init__(self, layers=None, seed: int = 0, feature_values: str = "binary",
                  feature_layer: int = -1, batch_size: int = 256, checkpoint_path=None,
-                 checkpoint_every: int = 1000, monitors=None, progress: bool = True):
+                 checkpoint_every: int = 1000, monitors=None, progress: bool = True,
+                 n_jobs: int | None = None, device: str = "cpu"):
         self.layers = layers
         self.seed = seed
         self.feature_values = feature_values
@@ -109,6 +128,8 @@ class Network(TransformerMixin, BaseEstimator):
         self.checkpoint_every = checkpoint_every
         self.monitors = monitors
         self.progress = progress
+        self.n_jobs = n_jobs
+        self.device = device
 
     @classmethod
     def preset(cls, name: str, **params) -> Network:
@@ -142,11 +163,16 @@ class Network(TransformerMixin, BaseEstimator):
         return layers
 
     def _validate_params(self) -> None:
+        self._check_runtime_params()
         check_in(self.feature_values, "feature_values", FEATURE_VALUES)
         check_int(self.batch_size, "batch_size")
         check_int(self.checkpoint_every, "checkpoint_every")
         if not is_int(self.seed):
             raise TypeError(f"Expected an integer seed. Received: seed={self.seed!r}.")
+
+    def _check_runtime_params(self) -> None:
+        check_n_jobs(self.n_jobs)
+        check_in(self.device, "device", DEVICES)
 
     @staticmethod
     def _shapes(layers, in_shape) -> list:
@@ -215,33 +241,42 @@ class Network(TransformerMixin, BaseEstimator):
         for i in range(upto + 1):
             layer = layers[i]
             ev = spike_events.pad(ev, layer.padding)
+            # a conv layer sums its input events in their order: keep them sorted for it
+            sort = i + 1 < len(layers) and isinstance(layers[i + 1], STDPConv)
             if isinstance(layer, STDPConv):
                 thetas[i] = self._thresholds(i, layer, ev.n, start)
                 ev = feature_pass.conv_events(ev, weights[i], thetas[i],
                                               strict=layer.neuron.strict_threshold,
-                                              inhibition=layer.neuron.lateral_inhibition)
+                                              inhibition=layer.neuron.lateral_inhibition,
+                                              sort=sort)
                 conv_i = i
             else:
                 ev = pooling.pool_events(
                     ev, thetas[conv_i], mode=layer.resolved_mode(is_last=i == len(layers) - 1),
                     lateral_inhibition=layer.lateral_inhibition, size=layer.size,
-                    stride=layer.stride, strict=layers[conv_i].neuron.strict_threshold)
+                    stride=layer.stride, strict=layers[conv_i].neuron.strict_threshold,
+                    sort=sort)
             if keep is not None and i in keep:
                 kept[i] = ev
         return ev if keep is None else kept
 
-    def _iter_events(self, spikes, layer, batch_size=None) -> Iterator:
+    def _iter_events(self, spikes, layer, batch_size=None, per_thread=False) -> Iterator:
         """Yield ``(start, events)`` of layer ``layer``'s output per batch (``None``: the
-        input spikes themselves)."""
+        input spikes themselves). ``per_thread``: batches of ``batch_size`` samples per
+        thread, so that each call of a parallel kernel has work for every thread."""
         check_fitted(self, "weights_")
         spikes = self._check_spikes(spikes)
         idx = None if layer is None else self._layer_index(layer, len(self.layers_))
         self._check_input_shape(spikes)
         bs = check_int(batch_size or self.batch_size, "batch_size")
+        if per_thread:
+            bs *= numba_thread_count(self.n_jobs)
+        check_n_jobs(self.n_jobs)
         for start in range(0, spikes.shape[0], bs):
-            ev = self._events(spikes[start:start + bs])
-            if idx is not None:
-                ev = self._forward(ev, self.layers_, self.weights_, idx, start=start)
+            with numba_threads(self.n_jobs):
+                ev = self._events(spikes[start:start + bs])
+                if idx is not None:
+                    ev = self._forward(ev, self.layers_, self.weights_, idx, start=start)
             yield start, ev
 
     def iter_spikes_at(self, spikes, layer: int = -1, batch_size: int | None = None) -> Iterator:
@@ -281,9 +316,11 @@ class Network(TransformerMixin, BaseEstimator):
         parts = []
         for start, ev in self._iter_events(spikes, idx - 1 if idx else None, batch_size):
             th = self._thresholds(idx, conv, ev.n, start)
-            ev = feature_pass.conv_events(spike_events.pad(ev, conv.padding), self.weights_[idx],
-                                          th, strict=conv.neuron.strict_threshold,
-                                          inhibition=False)
+            with numba_threads(self.n_jobs):
+                ev = feature_pass.conv_events(spike_events.pad(ev, conv.padding),
+                                              self.weights_[idx], th,
+                                              strict=conv.neuron.strict_threshold,
+                                              inhibition=False)
             parts.append(spike_events.to_dense(ev))
         return np.concatenate(parts, axis=0)
 
@@ -315,22 +352,68 @@ class Network(TransformerMixin, BaseEstimator):
         (4, 40)
         """
         check_fitted(self, "weights_")
+        self._check_runtime_params()
         sets = self._feature_sets(layers)
+        spikes = self._check_spikes(spikes)
+        self._check_input_shape(spikes)
+        widths, dtypes = self._set_layouts(sets)
+        out = np.empty((spikes.shape[0], sum(widths)), np.result_type(*dtypes))
+        if self._resolved_device() == "gpu":
+            from . import _dense
+
+            _dense.transform_into(self, spikes, sets, out, _dense.gpu_device())
+            return out
         keep = {idx - 1 if values == "max_potential" else idx for idx, values in sets}
-        parts = []
-        for start, ev in self._iter_events(spikes, None):
-            kept = self._forward(ev, self.layers_, self.weights_, max(keep), start=start,
-                                 keep=keep)
-            row = []
-            for idx, values in sets:
-                if values == "max_potential":
-                    conv = self.layers_[idx]
-                    row.append(feature_pass.max_potentials(
-                        spike_events.pad(kept[idx - 1], conv.padding), self.weights_[idx]))
-                else:
-                    row.append(spike_events.to_features(kept[idx], values))
-            parts.append(row[0] if len(row) == 1 else np.concatenate(row, axis=1))
-        return np.concatenate(parts, axis=0)
+        # one set (the usual case): its features are written straight into the result rows
+        direct = len(sets) == 1 and out.dtype == dtypes[0]
+        with numba_threads(self.n_jobs):
+            for start, ev in self._iter_events(spikes, None, per_thread=True):
+                kept = self._forward(ev, self.layers_, self.weights_, max(keep), start=start,
+                                     keep=keep)
+                rows, col = out[start:start + ev.n], 0
+                for (idx, values), width in zip(sets, widths):
+                    if values == "max_potential":
+                        conv = self.layers_[idx]
+                        part = feature_pass.max_potentials(
+                            spike_events.pad(kept[idx - 1], conv.padding), self.weights_[idx])
+                    elif direct:
+                        spike_events.to_features(kept[idx], values, out=rows)
+                        continue
+                    else:
+                        part = spike_events.to_features(kept[idx], values)
+                    rows[:, col:col + width] = part
+                    col += width
+        return out
+
+    def _set_layouts(self, sets) -> tuple[list, list]:
+        """Width and dtype of each feature set of :meth:`transform`."""
+        shapes = self._shapes(self.layers_, tuple(self.input_shape_[1:]))
+        widths: list[int] = []
+        dtypes: list[np.dtype] = []
+        for idx, values in sets:
+            if values == "max_potential":
+                widths.append(self.layers_[idx].filters)
+                dtypes.append(np.dtype(np.float32))
+            else:
+                widths.append(int(np.prod(shapes[idx])))
+                dtypes.append(np.dtype(spike_events.FEATURE_DTYPES[values]))
+        return widths, dtypes
+
+    def _resolved_device(self) -> str:
+        """``"cpu"`` or ``"gpu"`` for :meth:`transform` (``device="auto"`` looks for a GPU)."""
+        if self.device == "cpu":
+            return "cpu"
+        from . import _dense
+
+        if _dense.gpu_device() is not None:
+            return "gpu"
+        if self.device == "gpu":
+            from . import _backend
+
+            raise ValueError(
+                f"device='gpu' but the Keras backend {_backend.name()!r} sees no GPU. Use "
+                "device='cpu' (or 'auto'), or install the backend's GPU build.")
+        return "cpu"
 
     def _feature_sets(self, layers) -> list:
         """``[(layer index >= 0, values), ...]`` of :meth:`transform`'s ``layers``, validated."""
@@ -449,12 +532,13 @@ class Network(TransformerMixin, BaseEstimator):
         if self.checkpoint_path is not None:
             monitors.append(mon.Checkpoint(self.checkpoint_path, self.checkpoint_every,
                                            self._pack_checkpoint))
-        for li, layer in enumerate(layers):
-            if not isinstance(layer, STDPConv) or li < cursor["layer"]:
-                continue
-            resumed = li == cursor["layer"] and loop is not None
-            self._train_layer(li, spikes, layers, shapes, weights, history, monitors,
-                              cursor["done"] if resumed else 0, loop if resumed else None)
+        with numba_threads(self.n_jobs):    # the input passes; training itself is serial
+            for li, layer in enumerate(layers):
+                if not isinstance(layer, STDPConv) or li < cursor["layer"]:
+                    continue
+                resumed = li == cursor["layer"] and loop is not None
+                self._train_layer(li, spikes, layers, shapes, weights, history, monitors,
+                                  cursor["done"] if resumed else 0, loop if resumed else None)
         self.weights_ = weights
         self.history_ = history
         return self

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .spike_events import SpikeEvents, compact, slots, unravel
+from .spike_events import SpikeEvents, compact, slots, sort_step, unravel
 
 __all__ = ["POOL_MODES", "FEATURE_VALUES", "pool_events"]
 
@@ -34,7 +34,7 @@ FEATURE_VALUES = ("binary", "counts", "first_spike_times")
 
 @nb.njit(cache=True, parallel=True)
 def _pool_kernel(ptr, ev_t, ev_idx, ev_val, hin, win, c, T, size, stride, mode, lateral, thetas,
-                 strict, ptr_cap, out_t, out_idx, out_val, n_out):
+                 strict, sort, ptr_cap, out_t, out_idx, out_val, n_out):
     # mode: index into POOL_MODES, 0 first_spike, 1 transient, 2 accumulate
     n = ptr.shape[0] - 1
     P, Q = (hin - size) // stride + 1, (win - size) // stride + 1
@@ -56,6 +56,7 @@ def _pool_kernel(ptr, ev_t, ev_idx, ev_val, hin, win, c, T, size, stride, mode, 
         for t in range(T):
             nt = 0
             npt = 0
+            k_step = k_out
             while e < e_end and ev_t[e] == t:
                 row, col, m = unravel(ev_idx[e], win, c)
                 x = ev_val[e]
@@ -127,18 +128,21 @@ def _pool_kernel(ptr, ev_t, ev_idx, ev_val, hin, win, c, T, size, stride, mode, 
                         out_idx[k_out] = pn
                         out_val[k_out] = x
                         k_out += 1
+            if sort:
+                sort_step(out_idx, out_val, k_step, k_out)
         n_out[i] = k_out - ptr_cap[i]
 
 
 def pool_events(ev, thresholds, mode="first_spike", lateral_inhibition=False, size=2, stride=2,
-                strict=False):
+                strict=False, sort=True):
     """Pool a conv layer's spikes; returns the pool spikes as events on ``(T, P, Q, C)``.
 
     ``ev`` holds a conv layer's spikes valued by their potential (from
     :func:`~spykeflow.functional.feature_pass.conv_events`);
     a pool neuron's potential is the max of its window's values at this step (``"transient"``,
     ``"first_spike"``) or their running sum (``"accumulate"``). Returns the pool spikes as
-    SpikeEvents on ``(T, P, Q, C)`` valued by the pool potential.
+    SpikeEvents on ``(T, P, Q, C)`` valued by the pool potential, each step's events sorted by
+    index unless ``sort=False`` (needed only when a conv layer reads them).
 
     >>> from spykeflow.functional.spike_events import from_dense, to_dense
     >>> x = np.zeros((1, 3, 2, 2, 1), bool); x[0, 0, 0, 0, 0] = x[0, 2, 1, 1, 0] = True
@@ -167,7 +171,7 @@ def pool_events(ev, thresholds, mode="first_spike", lateral_inhibition=False, si
     n_out = np.zeros(ev.n, np.int64)
     _pool_kernel(ev.ptr, ev.t, ev.idx, ev.val, hin, win, c, T, int(size), int(stride),
                  POOL_MODES.index(mode), bool(lateral_inhibition),
-                 np.ascontiguousarray(thresholds, np.float32), bool(strict), ptr_cap,
+                 np.ascontiguousarray(thresholds, np.float32), bool(strict), bool(sort), ptr_cap,
                  out_t, out_idx, out_val, n_out)
     ptr, t, idx, val = compact(ptr_cap, n_out, out_t, out_idx, out_val)
     return SpikeEvents(ptr, t, idx, val, (T, P, Q, c))

@@ -83,8 +83,11 @@ def test_compact_round_trip(images, encoded):
 
 
 def test_batching_threads_and_batch_independence(images, encoded):
-    for kw in (dict(batch_size=1), dict(batch_size=4), dict(batch_size=2, n_jobs=2)):
+    for kw in (dict(batch_size=1), dict(batch_size=4), dict(batch_size=2, n_jobs=2),
+               dict(batch_size=3, n_jobs=-1), dict(batch_size=2, n_jobs=-2)):
         np.testing.assert_array_equal(InputLayer(**kw).transform(images), encoded, err_msg=str(kw))
+        c = InputLayer(**kw).transform_compact(images)
+        np.testing.assert_array_equal(conventions.from_first_spike(c, 12), encoded)
     np.testing.assert_array_equal(InputLayer().transform(images[3:4]), encoded[3:4])
 
 
@@ -237,7 +240,7 @@ def test_partial_nans_are_counted():
         (dict(progress="yes"), TypeError, "progress to be a bool"),
         (dict(dog_sigmas=(1.0, "2")), TypeError, "dog_sigmas to be a pair"),
         (dict(dog_size=True), ValueError, "dog_size to be an odd integer"),
-        (dict(n_jobs=-2), ValueError, "n_jobs"),
+        (dict(n_jobs=1.5), ValueError, "n_jobs"),
         (dict(resize_to=(27, 2.5)), ValueError, "resize_to"),
         (dict(border_size=14), ValueError, "border of 14 pixels leaves nothing"),
     ],
