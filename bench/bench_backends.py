@@ -12,11 +12,11 @@ training steps (:func:`spykeflow._steps.make_steps`), inference by the backend's
   Pool1 of the published setting on real MNIST; synthetic binary features with Pool1
   statistics when MNIST is absent), batch 64.
 
-Every (backend, workload) runs in its own fresh interpreter with one compute thread
-(``--threads``); repeats are interleaved over the backends (backend A, B, C, A, B, C, ...), and
-the medians are reported with the load average. Prints one JSON document: training and
-inference clips/s (median over repeats of the median epoch after a warm-up epoch) and the
-peak RSS of each child process.
+Every (backend, workload) runs in its own fresh interpreter pinned to ``--threads`` cores (one
+by default; ``cpu_per_wall`` in each result checks that the framework kept to them); repeats
+are interleaved over the backends (backend A, B, C, A, B, C, ...), and the medians are reported
+with the load average. Prints one JSON document: training and inference clips/s (median over
+repeats of the median epoch after a warm-up epoch) and the peak RSS of each child process.
 
 With ``--peer snntorch`` the ``sts_convsnn`` workload also runs the identical network built
 with snnTorch and trained through ``torch.compile`` (``bench/peer_snntorch.py``; install it
