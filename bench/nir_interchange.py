@@ -34,17 +34,19 @@ FRAMEWORKS = ("norse", "rockpool", "sinabs", "exact")
 
 
 def nir_folder(given: str | None) -> pathlib.Path:
-    candidates = [pathlib.Path(given)] if given else []
-    if os.environ.get("SPYKEFLOW_NIR_DATA"):
-        candidates.append(pathlib.Path(os.environ["SPYKEFLOW_NIR_DATA"]))
-    candidates.append(REPO.parent / "shared" / "nir")
-    if os.environ.get("SPYKEFLOW_DATA"):
-        candidates.append(pathlib.Path(os.environ["SPYKEFLOW_DATA"]).parent / "nir")
-    for c in candidates:
-        if (c / "lif" / "lif_norse.nir").is_file():
-            return c
-    raise SystemExit(f"NIR reference files not found in {[str(c) for c in candidates]}; "
-                     "pass --nir-data")
+    """``--nir-data``, else the tests' lookup (``$SPYKEFLOW_NIR_DATA``, ``shared/nir`` beside the
+    repository or beside the data root)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nir_conftest",
+                                                  REPO / "tests" / "nir" / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    folder = pathlib.Path(given) if given else conftest.nir_data_dir()
+    if folder is None or not (folder / "lif" / "lif_norse.nir").is_file():
+        raise SystemExit(f"NIR reference files not found (looked in {folder}); pass --nir-data "
+                         "or set SPYKEFLOW_NIR_DATA")
+    return folder
 
 
 def lif_benchmark(folder: pathlib.Path) -> dict:
