@@ -179,7 +179,7 @@ def run(config):
         loss_curve=[float(v) for v in hist.get("loss", [])],
         sts_snn=[float(v) for v in snn_epochs],
         switch_epoch=None if not sts else clf.backend_._switch.switched_at,
-        keras=keras.__version__,
+        keras=keras.__version__, keras_backend=keras.backend.backend(),
     )
     log.info("%s seq%d seed%d: final %.4f best %.4f (%.0f s)", short, metrics["seq"],
              metrics["seed"], acc_final, metrics["acc_best"], train_s)
