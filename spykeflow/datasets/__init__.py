@@ -1,4 +1,5 @@
-"""Dataset loaders: ``load(name, split="train", root=None, **options) -> (samples, labels)``.
+"""Dataset loaders: ``load(name, split="train", root=None, **options) -> (samples, labels)``,
+and lazily ``open(name, split="train", root=None, **options) -> LazyDataset``.
 
 The data root is resolved by :func:`data_root`: explicit ``root`` argument, then
 ``$SPYKEFLOW_DATA``, then ``./AllDataSets``. Each dataset lives in its own folder under the root
@@ -25,6 +26,27 @@ name (aliases)         splits       samples, labels
 ``digits``             train, test, uint8 (N, 28, 28) upscaled scikit-learn 8x8 digits;
                        all          int64 digit (no files needed)
 ====================== ============ ==========================================================
+
+``open`` takes the same names and options and returns a :class:`LazyDataset` that has indexed
+the files (a missing dataset fails here) but read no sample: ``len(ds)``, ``ds[i] -> (sample,
+label)``, views ``ds[a:b]`` / ``ds[indices]``, ``ds.read()`` (equal to ``load`` for that
+subset), ``ds.labels`` without reading samples, ``ds.to_pydataset(batch_size, transform)`` for
+Keras and ``ds.to_tf_dataset()``. It pickles to paths and positions (for Dask or worker
+processes). How each format is read lazily:
+
+====================== ==================================================================
+name                   lazy reading
+====================== ==================================================================
+``mnist``,             IDX: raw files by seek per range of samples; ``.gz`` files through
+``fashion_mnist``,     a per-process gzip handle that only seeks forward (increasing ranges
+``emnist_balanced``    decompress the file once, an earlier range rewinds: one more pass)
+``nmnist``, ``fsdd``,  one file per sample, read when asked for; labels from the table,
+``caltech_face_motor`` folder or file names
+``soli``
+``digits``             the embedded 8x8 images, upscaled when read
+``sequences``          random draws of all clips made once per process; each clip rendered
+                       from its lazily read MNIST digit (``cache`` is ``load``-only)
+====================== ==================================================================
 
 Common options: ``root`` (the data root, see :func:`data_root`), ``split``, ``progress`` (a
 progress bar: ``True``, ``False``, or ``None`` = only on an interactive terminal, the default)

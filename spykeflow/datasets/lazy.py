@@ -112,7 +112,7 @@ class LazyDataset:
         Shape of one sample, or None when samples differ in size (events, waveforms, Caltech
         images without ``size``).
     sample_dtype : numpy.dtype
-        dtype of a sample (:data:`~spykeflow.datasets.EVENT_DTYPE` for event recordings).
+        dtype of a sample (``EVENT_DTYPE`` for event recordings).
 
     Indexing: ``ds[i]`` (int, negative counts from the end) reads one ``(sample, label)``;
     ``ds[a:b:c]`` and ``ds[int_array]`` (or a boolean mask of length ``len(ds)``) return a view
@@ -270,7 +270,7 @@ class LazyDataset:
         shuffle : bool
             Shuffle the sample order, anew at every epoch end (seeded by ``seed`` and the
             epoch). Note that for gzip-compressed IDX files a shuffled batch reads across
-            the whole file (see :mod:`spykeflow.datasets.idx`); decompress them first.
+            the whole file (see ``spykeflow.datasets.open_mnist``); decompress them first.
         seed : int
             Seed of the shuffling.
         **pydataset_kwargs
