@@ -1,4 +1,5 @@
-"""Dataset loaders: ``load(name, split="train", root=None, **options) -> (samples, labels)``.
+"""Dataset loaders: ``load(name, split="train", root=None, **options) -> (samples, labels)``,
+and lazily ``open(name, split="train", root=None, **options) -> LazyDataset``.
 
 The data root is resolved by :func:`data_root`: explicit ``root`` argument, then
 ``$SPYKEFLOW_DATA``, then ``./AllDataSets``. Each dataset lives in its own folder under the root
@@ -25,6 +26,27 @@ name (aliases)         splits       samples, labels
 ``digits``             train, test, uint8 (N, 28, 28) upscaled scikit-learn 8x8 digits;
                        all          int64 digit (no files needed)
 ====================== ============ ==========================================================
+
+``open`` takes the same names and options and returns a :class:`LazyDataset` that has indexed
+the files (a missing dataset fails here) but read no sample: ``len(ds)``, ``ds[i] -> (sample,
+label)``, views ``ds[a:b]`` / ``ds[indices]``, ``ds.read()`` (equal to ``load`` for that
+subset), ``ds.labels`` without reading samples, ``ds.to_pydataset(batch_size, transform)`` for
+Keras and ``ds.to_tf_dataset()``. It pickles to paths and positions (for Dask or worker
+processes). How each format is read lazily:
+
+====================== ==================================================================
+name                   lazy reading
+====================== ==================================================================
+``mnist``,             IDX: raw files by seek per range of samples; ``.gz`` files through
+``fashion_mnist``,     a per-process gzip handle that only seeks forward (increasing ranges
+``emnist_balanced``    decompress the file once, an earlier range rewinds: one more pass)
+``nmnist``, ``fsdd``,  one file per sample, read when asked for; labels from the table,
+``caltech_face_motor`` folder or file names
+``soli``
+``digits``             the embedded 8x8 images, upscaled when read
+``sequences``          random draws of all clips made once per process; each clip rendered
+                       from its lazily read MNIST digit (``cache`` is ``load``-only)
+====================== ==================================================================
 
 Common options: ``root`` (the data root, see :func:`data_root`), ``split``, ``progress`` (a
 progress bar: ``True``, ``False``, or ``None`` = only on an interactive terminal, the default)
@@ -55,11 +77,14 @@ import numpy as np
 from ._common import ALIASES, DatasetFormatError, DatasetNotFoundError, PathLike, data_root
 from ._common import canonical_name as _canonical_name
 from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_mnist, read_idx
+from .lazy import LazyDataset
 from .nmnist import EVENT_DTYPE, encode_nmnist_events, load_nmnist, read_nmnist_events
 from .remote import ChecksumError, DownloadError, download
 
 __all__ = [
     "load",
+    "open",
+    "LazyDataset",
     "known",
     "aliases",
     "data_root",
@@ -176,17 +201,74 @@ def load(name: str, split: str = "train", root: PathLike | None = None,
     ValueError: Unknown dataset name 'no-such-set'. Known datasets: caltech_face_motor, ...
     """
     key = _canonical(name)
+    loader, func_name = _function(key, "load")
+    _check_options(key, loader, func_name, options)
+    return loader(split=split, root=root, **options)
+
+
+def open(name: str, split: str = "train", root: PathLike | None = None,
+         **options: Any) -> LazyDataset:
+    """Open a dataset lazily: index its files now, read samples when asked for.
+
+    Same names, splits, roots and options as :func:`load` (and the same errors, raised here:
+    a missing dataset raises :class:`DatasetNotFoundError` now, not at the first read), except
+    the options that only make sense when everything is read at once: ``progress`` goes to
+    :meth:`LazyDataset.read`, and ``cache`` of ``"sequences"`` is refused.
+
+    Returns
+    -------
+    LazyDataset
+        ``len(ds)``, ``ds[i] -> (sample, label)``, views ``ds[a:b]`` / ``ds[indices]``,
+        ``ds.read() -> (samples, labels)`` equal to ``load(name, split, ...)`` for that subset,
+        ``ds.labels`` (without reading samples), ``ds.to_pydataset(batch_size)`` for Keras and
+        ``ds.to_tf_dataset()``. Small to pickle (paths and positions only).
+
+    Examples
+    --------
+    >>> ds = open("digits", split="test")
+    >>> view = ds[::2]
+    >>> len(view), view.labels[:4].tolist() == load("digits", "test")[1][::2][:4].tolist()
+    (180, True)
+    >>> open("digits", progress=True)
+    Traceback (most recent call last):
+    ...
+    TypeError: Dataset 'digits' accepts the options [...]. Received unknown options ['progress']...
+    """
+    key = _canonical(name)
+    loader, load_name = _function(key, "load")
+    opener, func_name = _function(key, "open")
+    eager = sorted(set(options) & (_accepted(loader) - _accepted(opener)))
+    if eager:
+        hint = (" Pass progress to ds.read(progress=...) instead." if "progress" in eager else "")
+        raise TypeError(
+            f"Expected options of spykeflow.datasets.open({key!r}) among "
+            f"{sorted(_accepted(opener))}. Received {eager}, which only make sense when "
+            f"reading everything at once: use spykeflow.datasets.load({key!r}, ...).{hint}"
+        )
+    _check_options(key, opener, func_name, options)
+    return opener(split=split, root=root, **options)
+
+
+def _function(key: str, kind: str) -> tuple[Any, str]:
+    """The ``load_<name>`` or ``open_<name>`` function of dataset ``key``."""
     module_name, func_name = _REGISTRY[key]
+    func_name = func_name.replace("load_", f"{kind}_", 1)
     module = importlib.import_module(f"{__name__}.{module_name}")
-    loader = getattr(module, func_name)
-    accepted = [p for p in inspect.signature(loader).parameters if p not in ("split", "root")]
+    return getattr(module, func_name), func_name
+
+
+def _accepted(func: Any) -> set[str]:
+    return {p for p in inspect.signature(func).parameters if p not in ("split", "root")}
+
+
+def _check_options(key: str, func: Any, func_name: str, options: dict[str, Any]) -> None:
+    accepted = [p for p in inspect.signature(func).parameters if p not in ("split", "root")]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise TypeError(
             f"Dataset {key!r} accepts the options {accepted}. Received unknown options "
             f"{unknown}; see help(spykeflow.datasets.{func_name})."
         )
-    return loader(split=split, root=root, **options)
 
 
 def __getattr__(attr: str) -> Any:

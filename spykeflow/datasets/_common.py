@@ -177,12 +177,21 @@ def read_maybe_gzip(source: Source, name: str | None = None) -> bytes:
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-            raise DatasetFormatError(
-                f"{name}: corrupt or truncated gzip data ({type(exc).__name__}: {exc}). "
-                "Delete the file and download it again."
-            ) from None
+        except GZIP_ERRORS as exc:  # BadGzipFile is an OSError
+            raise corrupt_gzip(name, exc) from None
     return raw
+
+
+#: Exceptions raised by the gzip module on a corrupt or truncated stream.
+GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def corrupt_gzip(name: str, exc: BaseException) -> DatasetFormatError:
+    """The error for a corrupt or truncated gzip stream in file ``name``."""
+    return DatasetFormatError(
+        f"{name}: corrupt or truncated gzip data ({type(exc).__name__}: {exc}). "
+        "Delete the file and download it again."
+    )
 
 
 def object_array(items: Sequence[Any]) -> np.ndarray:

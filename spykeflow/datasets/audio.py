@@ -22,11 +22,10 @@ from ._common import (
     PathLike,
     data_root,
     not_found,
-    object_array,
-    progress_bar,
 )
+from .lazy import FileSource, LazyDataset
 
-__all__ = ["load_fsdd", "fsdd_metadata", "read_wav", "FSDD_TEST_INDICES"]
+__all__ = ["load_fsdd", "open_fsdd", "fsdd_metadata", "read_wav", "FSDD_TEST_INDICES"]
 
 #: Recording indices of the standard test split (per speaker and digit).
 FSDD_TEST_INDICES = range(0, 5)
@@ -134,9 +133,21 @@ def load_fsdd(split: str = "train", root: PathLike | None = None,
     labels : int64 array (N,)
         Spoken digit 0-9. Order: digit, speaker, index (same as :func:`fsdd_metadata`).
     """
+    return open_fsdd(split, root, speakers).read(progress)
+
+
+def open_fsdd(split: str = "train", root: PathLike | None = None,
+              speakers: str | Sequence[str] | None = None) -> LazyDataset:
+    """FSDD as a :class:`~spykeflow.datasets.LazyDataset` (see :func:`load_fsdd`): the file
+    names are indexed now, each recording is read when asked for."""
     entries = _scan(root, split, speakers)
-    waves = [read_wav(e[3])[1] for e in progress_bar(entries, progress, desc=f"FSDD {split}")]
-    return object_array(waves), np.array([e[0] for e in entries], dtype=np.int64)
+    folder = entries[0][3].parent if entries else data_root(root) / "fsdd"
+    return LazyDataset(FileSource("fsdd", split, folder, [e[3].name for e in entries],
+                                  [e[0] for e in entries], _read_waveform, np.float32))
+
+
+def _read_waveform(path: PathLike) -> np.ndarray:
+    return read_wav(path)[1]
 
 
 def fsdd_metadata(split: str = "train", root: PathLike | None = None,

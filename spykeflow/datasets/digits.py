@@ -10,13 +10,17 @@ class and seeded, so the same ``seed`` always gives the same split.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import check_float, check_in, check_int
 from ._common import PathLike
+from .lazy import LazyDataset, SampleSource
 
-__all__ = ["load_digits", "upscale_digits", "bilinear_matrix", "stratified_test_mask"]
+__all__ = ["load_digits", "open_digits", "upscale_digits", "bilinear_matrix",
+           "stratified_test_mask"]
 
 
 def upscale_digits(images: ArrayLike, size: int = 28, box: int = 20) -> np.ndarray:
@@ -101,19 +105,58 @@ def load_digits(split: str = "train", root: PathLike | None = None, test_size: f
     images : uint8 array, shape (N, size, size)
     labels : int64 array, shape (N,)
     """
-    from sklearn.datasets import load_digits as _sk_load_digits
+    return open_digits(split, root, test_size, seed, size, box).read()
 
+
+def open_digits(split: str = "train", root: PathLike | None = None, test_size: float = 0.2,
+                seed: int = 0, size: int = 28, box: int = 20) -> LazyDataset:
+    """The upscaled digits as a :class:`~spykeflow.datasets.LazyDataset` (see
+    :func:`load_digits`); images are upscaled when read."""
     check_in(split, "split", ("train", "test", "all"))
     test_size = check_float(test_size, "test_size", 0, 1, low_open=True, high_open=True)
     seed = check_int(seed, "seed", minimum=0)
+    size = check_int(size, "size")
+    box = check_int(box, "box")
+    if box > size:
+        raise ValueError(f"Expected box <= size. Received: box={box}, size={size}.")
+    chosen = None
+    if split != "all":
+        test_mask = stratified_test_mask(_sklearn_digits()[1], test_size, seed)
+        chosen = np.flatnonzero(test_mask if split == "test" else ~test_mask)
+    return LazyDataset(_DigitsSource(split, chosen, size, box))
+
+
+@functools.lru_cache(maxsize=1)
+def _sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 images (0-16) and int64 labels (read once per process)."""
+    from sklearn.datasets import load_digits as _sk_load_digits
+
     bunch = _sk_load_digits()
-    images = upscale_digits(bunch.images, size=size, box=box)
-    labels = bunch.target.astype(np.int64)
-    if split == "all":
-        return images, labels
-    test_mask = stratified_test_mask(labels, test_size, seed)
-    chosen = np.flatnonzero(test_mask if split == "test" else ~test_mask)
-    return images[chosen], labels[chosen]
+    return bunch.images, bunch.target.astype(np.int64)
+
+
+class _DigitsSource(SampleSource):
+    def __init__(self, split: str, chosen: np.ndarray | None, size: int, box: int) -> None:
+        self.name = "digits"
+        self.split = split
+        self.chosen = chosen
+        self.size = size
+        self.box = box
+        self.sample_shape = (size, size)
+        self.sample_dtype = np.dtype(np.uint8)
+
+    def _members(self, positions: np.ndarray | slice) -> np.ndarray | slice:
+        return positions if self.chosen is None else self.chosen[positions]
+
+    def __len__(self) -> int:
+        return len(_sklearn_digits()[1]) if self.chosen is None else len(self.chosen)
+
+    def labels(self) -> np.ndarray:
+        return _sklearn_digits()[1][self._members(slice(None))]
+
+    def read(self, positions: np.ndarray, progress: bool | None = None) -> np.ndarray:
+        images = _sklearn_digits()[0][self._members(positions)]
+        return upscale_digits(images, size=self.size, box=self.box)
 
 
 def stratified_test_mask(labels: ArrayLike, test_size: float, seed: int) -> np.ndarray:

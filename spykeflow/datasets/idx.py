@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 import pathlib
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from .._validation import check_bool, check_in
+from . import _ranges
 from ._common import (
     DatasetFormatError,
     PathLike,
@@ -28,6 +30,7 @@ from ._common import (
     not_found,
     read_maybe_gzip,
 )
+from .lazy import LazyDataset, SampleSource
 
 logger = logging.getLogger("spykeflow.datasets")
 
@@ -36,6 +39,10 @@ __all__ = [
     "load_mnist",
     "load_fashion_mnist",
     "load_emnist_balanced",
+    "open_mnist",
+    "open_fashion_mnist",
+    "open_emnist_balanced",
+    "IdxSource",
     "emnist_mapping",
     "IMAGES_MAGIC",
     "LABELS_MAGIC",
@@ -96,48 +103,60 @@ def read_idx(source: Source, expect_magic: int | None = None,
         name = str(source)
     data = read_maybe_gzip(source, name=name)
     name = name or "<bytes>"
-    if len(data) < 4:
+    dtype, shape, header, expected = _parse_header(data, name, expect_magic)
+    _check_size(name, len(data), expected, shape, dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
+    return arr.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _parse_header(head: bytes, name: str,
+                  expect_magic: int | None) -> tuple[np.dtype, tuple[int, ...], int, int]:
+    """``(dtype, shape, header bytes, file bytes)`` from the first bytes of an IDX file
+    (``head``: at least the header, or the whole file when it is shorter)."""
+    size = len(head)
+    if size < 4:
         raise DatasetFormatError(
-            f"{name}: truncated IDX file: {len(data)} bytes, fewer than the 4-byte magic number."
+            f"{name}: truncated IDX file: {size} bytes, fewer than the 4-byte magic number."
         )
-    magic = int.from_bytes(data[:4], "big")
+    magic = int.from_bytes(head[:4], "big")
     if expect_magic is not None and magic != expect_magic:
         raise DatasetFormatError(
             f"{name}: wrong magic number {magic} (0x{magic:08X}); expected {expect_magic} "
             f"(0x{expect_magic:08X}, {_describe_magic(expect_magic)}). "
             "Is this the right file (images vs labels), and is it an IDX file at all?"
         )
-    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES or data[3] == 0:
+    if head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES or head[3] == 0:
         raise DatasetFormatError(
             f"{name}: not an IDX file: magic number {magic} (0x{magic:08X}) does not have the "
             "form 00 00 <type 08/09/0B/0C/0D/0E> <ndim >= 1>."
         )
-    dtype = _IDX_TYPES[data[2]]
-    ndim = data[3]
+    dtype = _IDX_TYPES[head[2]]
+    ndim = head[3]
     header = 4 + 4 * ndim
-    if len(data) < header:
+    if size < header:
         raise DatasetFormatError(
             f"{name}: truncated IDX header: {ndim} dimensions need {header} bytes, "
-            f"the file has {len(data)}."
+            f"the file has {size}."
         )
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    count = 1
-    for size in shape:
-        count *= size
-    expected = header + count * dtype.itemsize
-    if len(data) < expected:
+    shape = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return dtype, shape, header, expected
+
+
+def _check_size(name: str, size: int, expected: int, shape: tuple[int, ...],
+                dtype: np.dtype) -> None:
+    if size < expected:
         raise DatasetFormatError(
             f"{name}: truncated IDX file: the header announces shape {shape} of {dtype.name} "
-            f"({expected} bytes with the header) but the file has only {len(data)} bytes. "
+            f"({expected} bytes with the header) but the file has only {size} bytes. "
             "Delete it and download it again."
         )
-    if len(data) > expected:
+    if size > expected:
         raise DatasetFormatError(
-            f"{name}: {len(data) - expected} unexpected bytes after the data announced by the "
+            f"{name}: {size - expected} unexpected bytes after the data announced by the "
             f"header (shape {shape} of {dtype.name}, {expected} bytes in total)."
         )
-    arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
-    return arr.astype(dtype.newbyteorder("="), copy=True)
 
 
 def _describe_magic(magic: int) -> str:
@@ -171,9 +190,109 @@ def _candidates(stem: str) -> list[str]:
     return [stem + ".gz", stem, dotted + ".gz", dotted]
 
 
-def _load_pair(folder: pathlib.Path, image_names: Sequence[str], label_names: Sequence[str],
-               dataset: str, n_classes: int,
-               root: PathLike | None) -> tuple[np.ndarray, np.ndarray]:
+class _IdxFile(NamedTuple):
+    """Where the values of an IDX file lie: everything needed to read a range of samples."""
+
+    path: str
+    gz: bool
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    header: int
+
+
+def _index_idx(path: pathlib.Path, expect_magic: int) -> _IdxFile:
+    """Parse the header of an IDX file and check its size, without reading the data.
+
+    A raw file's size comes from the file system; a gzip file's from its ISIZE trailer, and
+    only when that disagrees (a truncated or multi-member stream) is it decompressed once to
+    count, so errors are the same as :func:`read_idx`'s.
+    """
+    name = str(path)
+    gz = _ranges.is_gzip(name)
+    head = _ranges.read_bytes(name, gz, 0, 4)  # then the sizes: the stream only moves forward
+    if len(head) == 4 and head[3] > 0:
+        head += _ranges.read_bytes(name, gz, 4, 4 * head[3])
+    dtype, shape, header, expected = _parse_header(head, name, expect_magic)
+    if not gz:
+        size = path.stat().st_size
+    elif _ranges.gzip_isize(name) == expected % 2**32:
+        size = expected
+    else:
+        size = len(read_maybe_gzip(path, name=name))
+    _check_size(name, size, expected, shape, dtype)
+    return _IdxFile(name, gz, dtype, shape, header)
+
+
+def _read_rows(idx: _IdxFile, positions: np.ndarray) -> np.ndarray:
+    """Rows ``positions`` (any order, repeats allowed) of an indexed IDX file.
+
+    The distinct positions are read in increasing order as runs of consecutive rows, one
+    :func:`~spykeflow.datasets._ranges.read_bytes` per run (see there for the cost on gzip).
+    """
+    row_shape = idx.shape[1:]
+    row_bytes = int(np.prod(row_shape, dtype=np.int64)) * idx.dtype.itemsize
+    wanted = np.unique(positions)
+    raw = np.empty((wanted.size, row_bytes), dtype=np.uint8)
+    cuts = np.flatnonzero(np.diff(wanted) != 1) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, wanted.size]):
+        if lo == hi:
+            continue
+        first, stop = int(wanted[lo]), int(wanted[hi - 1]) + 1
+        data = _ranges.read_bytes(idx.path, idx.gz, idx.header + first * row_bytes,
+                                  (stop - first) * row_bytes, to_end=stop == idx.shape[0])
+        if len(data) != (stop - first) * row_bytes:
+            raise DatasetFormatError(
+                f"{idx.path}: truncated IDX file: rows {first}..{stop - 1} lie beyond its end "
+                "(did the file change after it was opened?)."
+            )
+        raw[lo:hi] = np.frombuffer(data, dtype=np.uint8).reshape(hi - lo, row_bytes)
+    rows = raw.view(idx.dtype).reshape(wanted.size, *row_shape)
+    rows = rows.astype(idx.dtype.newbyteorder("="), copy=False)
+    if wanted.size != positions.size or not np.array_equal(wanted, positions):
+        rows = rows[np.searchsorted(wanted, positions)]
+    return rows
+
+
+class IdxSource(SampleSource):
+    """Samples of an IDX image file with the labels of an IDX label file (MNIST layout).
+
+    Images are read per requested range (:func:`_read_rows`); the labels file (one byte per
+    sample) is read whole when first needed in a process and kept there (not pickled).
+    """
+
+    def __init__(self, name: str, split: str, images: _IdxFile, labels_path: str,
+                 labels: np.ndarray, transpose: bool = False) -> None:
+        self.name = name
+        self.split = split
+        self.images = images
+        self.labels_path = labels_path
+        self.transpose = transpose
+        shape = images.shape[1:]
+        self.sample_shape = shape[::-1] if transpose else shape
+        self.sample_dtype = images.dtype.newbyteorder("=")
+        self._labels: np.ndarray | None = labels
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_labels": None}
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def labels(self) -> np.ndarray:
+        if self._labels is None:
+            self._labels = read_idx(self.labels_path, LABELS_MAGIC).astype(np.int64)
+        return self._labels
+
+    def read(self, positions: np.ndarray, progress: bool | None = None) -> np.ndarray:
+        images = _read_rows(self.images, positions)
+        if self.transpose:
+            images = np.ascontiguousarray(images.transpose(0, 2, 1))
+        return images
+
+
+def _open_pair(folder: pathlib.Path, image_names: Sequence[str], label_names: Sequence[str],
+               dataset: str, split: str, n_classes: int, root: PathLike | None,
+               transpose: bool = False) -> LazyDataset:
     images_path = find_file(folder, image_names)
     labels_path = find_file(folder, label_names)
     missing = [names for names, p in ((image_names, images_path), (label_names, labels_path))
@@ -181,7 +300,7 @@ def _load_pair(folder: pathlib.Path, image_names: Sequence[str], label_names: Se
     if images_path is None or labels_path is None:
         looked = [folder / n for names in missing for n in names]
         raise not_found(dataset, looked, _HOW_TO_GET[dataset], root=root, what="IDX file")
-    images = read_idx(images_path, expect_magic=IMAGES_MAGIC)
+    images = _index_idx(images_path, IMAGES_MAGIC)
     labels = read_idx(labels_path, expect_magic=LABELS_MAGIC)
     if images.shape[0] != labels.shape[0]:
         raise DatasetFormatError(
@@ -198,12 +317,12 @@ def _load_pair(folder: pathlib.Path, image_names: Sequence[str], label_names: Se
             f"{labels_path}: labels must lie in 0..{n_classes - 1} for {dataset!r}; "
             f"found values {labels.min()}..{labels.max()}."
         )
-    logger.debug("Loaded %s: %s images from %s", dataset, images.shape[0], images_path)
-    return images, labels
+    logger.debug("Indexed %s: %s images in %s", dataset, images.shape[0], images_path)
+    return LazyDataset(IdxSource(dataset, split, images, str(labels_path), labels, transpose))
 
 
-def _load_mnist_like(dataset: str, folders: Sequence[str], split: str,
-                     root: PathLike | None) -> tuple[np.ndarray, np.ndarray]:
+def _open_mnist_like(dataset: str, folders: Sequence[str], split: str,
+                     root: PathLike | None) -> LazyDataset:
     check_in(split, "split", ("train", "test"))
     base = data_root(root)
     looked = [base / f for f in folders]
@@ -211,7 +330,23 @@ def _load_mnist_like(dataset: str, folders: Sequence[str], split: str,
     if folder is None:
         raise not_found(dataset, looked, _HOW_TO_GET[dataset], root=root)
     img, lab = _MNIST_FILES[split]
-    return _load_pair(folder, _candidates(img), _candidates(lab), dataset, 10, root)
+    return _open_pair(folder, _candidates(img), _candidates(lab), dataset, split, 10, root)
+
+
+def open_mnist(split: str = "train", root: PathLike | None = None) -> LazyDataset:
+    """MNIST as a :class:`~spykeflow.datasets.LazyDataset` (see :func:`load_mnist`).
+
+    Images are read per requested range: raw files by seeking, gzip files through a
+    per-process gzip handle that seeks forward (reading ranges in increasing order
+    decompresses the file about once; an earlier range rewinds, costing up to one more pass,
+    about 0.2 s for the 47 MB training images). Decompress the files for fast random access.
+    """
+    return _open_mnist_like("mnist", ("mnist",), split, root)
+
+
+def open_fashion_mnist(split: str = "train", root: PathLike | None = None) -> LazyDataset:
+    """Fashion-MNIST as a :class:`~spykeflow.datasets.LazyDataset` (see :func:`open_mnist`)."""
+    return _open_mnist_like("fashion_mnist", ("fashion_mnist",), split, root)
 
 
 def load_mnist(split: str = "train",
@@ -232,7 +367,7 @@ def load_mnist(split: str = "train",
     labels : int64 array, shape (N,)
         Digits 0-9.
     """
-    return _load_mnist_like("mnist", ("mnist",), split, root)
+    return open_mnist(split, root).read()
 
 
 def load_fashion_mnist(split: str = "train",
@@ -242,7 +377,7 @@ def load_fashion_mnist(split: str = "train",
     Labels: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
     7 Sneaker, 8 Bag, 9 Ankle boot.
     """
-    return _load_mnist_like("fashion_mnist", ("fashion_mnist",), split, root)
+    return open_fashion_mnist(split, root).read()
 
 
 _EMNIST_FOLDERS = ("emnist_balanced", "emnist_balanced_subset")
@@ -291,18 +426,20 @@ def load_emnist_balanced(split: str = "train", root: PathLike | None = None,
     labels : int64 array, shape (N,)
         Class indices 0-46; :func:`emnist_mapping` gives the character of each.
     """
+    return open_emnist_balanced(split, root, transpose).read()
+
+
+def open_emnist_balanced(split: str = "train", root: PathLike | None = None,
+                         transpose: bool = True) -> LazyDataset:
+    """EMNIST Balanced as a :class:`~spykeflow.datasets.LazyDataset` (see
+    :func:`load_emnist_balanced` and, for the cost of reads, :func:`open_mnist`)."""
     check_in(split, "split", ("train", "test"))
     transpose = check_bool(transpose, "transpose")
     folder = _emnist_folder(root)
     if folder.name.endswith("_subset"):
         logger.info("EMNIST Balanced: using the partial subset in %s", folder)
-    images, labels = _load_pair(
-        folder, _emnist_names(split, "images"), _emnist_names(split, "labels"),
-        "emnist_balanced", 47, root,
-    )
-    if transpose:
-        images = np.ascontiguousarray(images.transpose(0, 2, 1))
-    return images, labels
+    return _open_pair(folder, _emnist_names(split, "images"), _emnist_names(split, "labels"),
+                      "emnist_balanced", split, 47, root, transpose)
 
 
 def emnist_mapping(root: PathLike | None = None) -> list[str]:

@@ -12,6 +12,8 @@ Labels: 0 = Face, 1 = Motor. Images are decoded with Pillow and converted to 8-b
 
 from __future__ import annotations
 
+import functools
+import os
 import pathlib
 
 import numpy as np
@@ -23,11 +25,11 @@ from ._common import (
     PathLike,
     data_root,
     not_found,
-    object_array,
-    progress_bar,
 )
+from .lazy import FileSource, LazyDataset
 
-__all__ = ["load_caltech_face_motor", "read_grey_image", "CALTECH_CLASSES"]
+__all__ = ["load_caltech_face_motor", "open_caltech_face_motor", "read_grey_image",
+           "CALTECH_CLASSES"]
 
 #: Class names in label order.
 CALTECH_CLASSES = ("Face", "Motor")
@@ -157,6 +159,15 @@ def load_caltech_face_motor(
     labels : int64 array, shape (N,)
         Faces first, then motorbikes, each sorted by file name.
     """
+    return open_caltech_face_motor(split, root, size, resample).read(progress)
+
+
+def open_caltech_face_motor(split: str = "train", root: PathLike | None = None,
+                            size: int | tuple[int, int] | None = None,
+                            resample: str = "bilinear") -> LazyDataset:
+    """The Caltech faces vs motorbikes as a :class:`~spykeflow.datasets.LazyDataset` (see
+    :func:`load_caltech_face_motor`): files are listed now, each image decoded when asked for.
+    ``sample_shape`` is ``size``, or None (images of different sizes) without it."""
     check_in(split, "split", ("learn", "train", "test"))
     size = None if size is None else check_int_tuple(size, "size", 2)
     check_in(resample, "resample", _RESAMPLE)
@@ -177,12 +188,8 @@ def load_caltech_face_motor(
     else:
         raise not_found("caltech_face_motor", candidates, _HOW_TO_GET, root=root,
                         what=f"{split!r} split")
-    images = [read_grey_image(p, size, resample)
-              for p, _ in progress_bar(items, progress, desc=f"Caltech {split}")]
-    labels = np.array([lab for _, lab in items], dtype=np.int64)
-    if size is not None:
-        stacked = np.empty((len(images), *size), dtype=np.uint8)
-        for i, img in enumerate(images):
-            stacked[i] = img
-        return stacked, labels
-    return object_array(images), labels
+    reader = functools.partial(read_grey_image, size=size, resample=resample)
+    return LazyDataset(FileSource(
+        "caltech_face_motor", split, folder, [os.path.relpath(p, folder) for p, _ in items],
+        [label for _, label in items], reader, np.uint8, size,
+    ))

@@ -34,12 +34,12 @@ from ._common import (
     data_root,
     find_file,
     not_found,
-    object_array,
-    progress_bar,
     read_source,
 )
+from .lazy import FileSource, LazyDataset
 
-__all__ = ["EVENT_DTYPE", "read_nmnist_events", "encode_nmnist_events", "load_nmnist"]
+__all__ = ["EVENT_DTYPE", "read_nmnist_events", "encode_nmnist_events", "load_nmnist",
+           "open_nmnist"]
 
 #: Structured dtype of one event: x, y (pixels), p (1 = ON, 0 = OFF), t (microseconds).
 EVENT_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("p", "u1"), ("t", "<u4")])
@@ -167,37 +167,36 @@ def _read_table(path: pathlib.Path) -> tuple[list[int], list[int]]:
     return ids, labels
 
 
-def _from_table(folder: pathlib.Path, table: pathlib.Path,
-                progress: bool | None) -> tuple[np.ndarray, np.ndarray]:
+def _from_table(folder: pathlib.Path, table: pathlib.Path, split: str) -> LazyDataset:
     ids, labels = _read_table(table)
     samples_dir = folder / "samples"
-    events = []
-    for sample in progress_bar(ids, progress, desc=f"N-MNIST {table.name}"):
+    files = []
+    for sample in ids:
         path = find_file(samples_dir, (f"{sample}.bs2", f"{sample}.bin"))
         if path is None:
             raise DatasetNotFoundError(
                 f"Dataset 'nmnist': sample {sample} listed in {table} has no file; looked for "
                 f"{samples_dir / f'{sample}.bs2'} and {samples_dir / f'{sample}.bin'}."
             )
-        events.append(read_nmnist_events(path))
-    return object_array(events), np.asarray(labels, dtype=np.int64)
+        files.append(path.name)
+    return LazyDataset(FileSource("nmnist", split, samples_dir, files, labels,
+                                  read_nmnist_events, EVENT_DTYPE))
 
 
-def _from_digit_folders(split_dir: pathlib.Path,
-                        progress: bool | None) -> tuple[np.ndarray, np.ndarray]:
-    paths: list[pathlib.Path] = []
+def _from_digit_folders(split_dir: pathlib.Path, split: str) -> LazyDataset:
+    files: list[str] = []
     labels: list[int] = []
     for digit in range(10):
         sub = split_dir / str(digit)
         if not sub.is_dir():
             continue
         found = sorted(sub.glob("*.bin"), key=lambda p: (len(p.stem), p.stem))
-        paths += found
+        files += [f"{digit}/{p.name}" for p in found]
         labels += [digit] * len(found)
-    if not paths:
+    if not files:
         raise DatasetFormatError(f"{split_dir}: no <digit>/*.bin event files found.")
-    events = [read_nmnist_events(p) for p in progress_bar(paths, progress, desc="N-MNIST")]
-    return object_array(events), np.asarray(labels, dtype=np.int64)
+    return LazyDataset(FileSource("nmnist", split, split_dir, files, labels,
+                                  read_nmnist_events, EVENT_DTYPE))
 
 
 def load_nmnist(split: str = "train", root: PathLike | None = None,
@@ -223,6 +222,16 @@ def load_nmnist(split: str = "train", root: PathLike | None = None,
     labels : int64 array, shape (N,)
         Digits 0-9.
     """
+    return open_nmnist(split, root).read(progress)
+
+
+def open_nmnist(split: str = "train", root: PathLike | None = None) -> LazyDataset:
+    """N-MNIST as a :class:`~spykeflow.datasets.LazyDataset`: the recordings are indexed (and
+    their files checked to exist) now, and each is read from its file when asked for.
+
+    See :func:`load_nmnist` for the layouts; samples are ``EVENT_DTYPE`` arrays of varying
+    length (``sample_shape`` is None).
+    """
     check_in(split, "split", ("train", "test"))
     base = data_root(root)
     looked: list[pathlib.Path] = []
@@ -231,9 +240,9 @@ def load_nmnist(split: str = "train", root: PathLike | None = None,
         table = find_file(folder, _TABLES[split])
         looked += [folder / t for t in _TABLES[split]]
         if table is not None:
-            return _from_table(folder, table, progress)
+            return _from_table(folder, table, split)
         split_dir = folder / split.capitalize()
         looked.append(split_dir)
         if split_dir.is_dir():
-            return _from_digit_folders(split_dir, progress)
+            return _from_digit_folders(split_dir, split)
     raise not_found("nmnist", looked, _HOW_TO_GET, root=root, what=f"{split!r} table or folder")

@@ -17,10 +17,11 @@ import numpy as np
 
 from .._validation import check_in, check_int
 from ._common import PathLike
-from .idx import load_mnist
-from .sequences import check_seq, make_sequences
+from .idx import open_mnist
+from .lazy import LazyDataset, SampleSource
+from .sequences import check_seq, draw_sequences, render_sequences, sequence_targets
 
-__all__ = ["load_sequences"]
+__all__ = ["load_sequences", "open_sequences"]
 
 logger = logging.getLogger("spykeflow.datasets")
 
@@ -82,18 +83,7 @@ def load_sequences(split: str = "train", root: PathLike | None = None, seq: int 
                     f"{meta.tolist()}). Pass another cache path or delete the file."
                 )
             return data["clips"], data["targets"].astype(np.int64)
-    images, labels = load_mnist(split=split, root=root)
-    if n is not None:
-        if n > len(images):
-            raise ValueError(
-                f"Expected n <= {len(images)} (the MNIST {split} split). Received: n={n}."
-            )
-        pick = np.sort(np.random.default_rng([seed, 7919]).permutation(len(images))[:n])
-        images, labels = images[pick], labels[pick]
-    clip_seed = int(np.random.SeedSequence([seed, seq, _SPLITS.index(split)])
-                    .generate_state(1)[0])
-    clips, targets = make_sequences(images, labels, seq, time_steps=time_steps, seed=clip_seed,
-                                    progress=progress)
+    clips, targets = _open(split, root, seq, n, seed, time_steps).read(progress)
     if cache_path is not None:
         from ..io import save_npz_atomic
 
@@ -101,3 +91,69 @@ def load_sequences(split: str = "train", root: PathLike | None = None, seq: int 
         logger.info("cached %d clips of sequence %d (%s) in %s", len(clips), seq, split,
                     cache_path)
     return clips, targets
+
+
+def open_sequences(split: str = "train", root: PathLike | None = None, seq: int = 1,
+                   n: int | None = None, seed: int = 0, time_steps: int = 10) -> LazyDataset:
+    """The clips of :func:`load_sequences` as a :class:`~spykeflow.datasets.LazyDataset`.
+
+    Only the random numbers of all clips are drawn (once per process, when labels or clips
+    are first needed); a clip is rendered from its MNIST digit, read lazily, when asked for.
+    ``cache`` (a file of all clips) only makes sense for :func:`load_sequences`.
+    """
+    check_in(split, "split", _SPLITS)
+    return _open(split, root, check_seq(seq), check_int(n, "n", allow_none=True),
+                 check_int(seed, "seed", minimum=0), check_int(time_steps, "time_steps",
+                                                               minimum=2))
+
+
+def _open(split: str, root: PathLike | None, seq: int, n: int | None, seed: int,
+          time_steps: int) -> LazyDataset:
+    digits = open_mnist(split=split, root=root)
+    if n is not None:
+        if n > len(digits):
+            raise ValueError(
+                f"Expected n <= {len(digits)} (the MNIST {split} split). Received: n={n}."
+            )
+        digits = digits[np.sort(np.random.default_rng([seed, 7919]).permutation(len(digits))[:n])]
+    clip_seed = int(np.random.SeedSequence([seed, seq, _SPLITS.index(split)])
+                    .generate_state(1)[0])
+    return LazyDataset(_SequenceSource(split, digits, seq, time_steps, clip_seed))
+
+
+class _SequenceSource(SampleSource):
+    """Clips rendered on demand from a lazy view of MNIST digits."""
+
+    def __init__(self, split: str, digits: LazyDataset, seq: int, time_steps: int,
+                 clip_seed: int) -> None:
+        self.name = "sequences"
+        self.split = split
+        self.digits = digits
+        self.seq = seq
+        self.time_steps = time_steps
+        self.clip_seed = clip_seed
+        self.frame_shape: tuple[int, ...] = digits.sample_shape or (28, 28)
+        self.sample_shape = (time_steps, *self.frame_shape)
+        self.sample_dtype = np.dtype(np.uint8)
+        self._draws: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_draws": None}
+
+    def draws(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._draws is None:
+            self._draws = draw_sequences(len(self.digits), self.seq, self.time_steps,
+                                         self.clip_seed, self.frame_shape)
+        return self._draws
+
+    def __len__(self) -> int:
+        return len(self.digits)
+
+    def labels(self) -> np.ndarray:
+        return sequence_targets(self.digits.labels, self.seq, self.draws()[0])
+
+    def read(self, positions: np.ndarray, progress: bool | None = None) -> np.ndarray:
+        forward, draws = self.draws()
+        images = self.digits[positions].read()[0]
+        return render_sequences(images, self.seq, self.time_steps, forward[positions],
+                                draws[positions], progress)

@@ -38,7 +38,8 @@ from scipy import ndimage
 from .._validation import check_int, is_int
 from ._common import progress_bar
 
-__all__ = ["SEQUENCES", "make_sequences", "n_classes"]
+__all__ = ["SEQUENCES", "make_sequences", "n_classes", "draw_sequences", "render_sequences",
+           "sequence_targets"]
 
 #: Number of classes of each sequence type.
 SEQUENCES = {1: 20, 2: 20, 3: 20, 4: 10, 5: 20}
@@ -76,9 +77,13 @@ def _affine(img: np.ndarray, scale: float = 1.0, angle_deg: float = 0.0) -> np.n
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def _clip(img: np.ndarray, seq: int, t: int, forward: bool,
-          rng: np.random.Generator) -> np.ndarray:
-    """The T frames of one sample; ``forward`` is zoom-in / clockwise."""
+#: Side of the square occluder of sequence 4 (pixels).
+_OCCLUDER = 14
+
+
+def _clip(img: np.ndarray, seq: int, t: int, forward: bool, draw: np.ndarray) -> np.ndarray:
+    """The T frames of one sample; ``forward`` is zoom-in / clockwise, ``draw`` the sample's
+    random numbers (see :func:`draw_sequences`)."""
     if seq in (1, 3):
         lo = 1.0 / t if seq == 1 else 0.5
         scales = np.linspace(lo, 1.0, t)
@@ -86,17 +91,58 @@ def _clip(img: np.ndarray, seq: int, t: int, forward: bool,
             scales = scales[::-1]
         return np.stack([_affine(img, scale=s) for s in scales])
     if seq in (2, 5):
-        total = 360.0 * (t - 1) / t if seq == 2 else rng.uniform(0.0, 360.0)
+        total = 360.0 * (t - 1) / t if seq == 2 else float(draw[0])
         angles = np.linspace(0.0, total, t)
         sign = -1.0 if forward else 1.0  # clockwise = negative (counter-clockwise positive)
         return np.stack([_affine(img, angle_deg=sign * a) for a in angles])
     frames = np.repeat(img[None], t, axis=0).copy()
-    size = 14
-    rows = rng.integers(0, img.shape[0] - size + 1, size=t)
-    cols = rng.integers(0, img.shape[1] - size + 1, size=t)
+    rows, cols = draw[:t].astype(np.int64), draw[t:].astype(np.int64)
     for k in range(t):
-        frames[k, rows[k]: rows[k] + size, cols[k]: cols[k] + size] = 0
+        frames[k, rows[k]: rows[k] + _OCCLUDER, cols[k]: cols[k] + _OCCLUDER] = 0
     return frames
+
+
+def draw_sequences(n: int, seq: int, time_steps: int, seed: int,
+                   frame_shape: tuple[int, ...] = (28, 28)) -> tuple[np.ndarray, np.ndarray]:
+    """The random numbers of ``n`` clips, without rendering them: ``(forward, draws)``.
+
+    ``forward`` (bool, (n,)) is the direction of each clip (zoom-in / clockwise); ``draws``
+    (float64, (n, k)) holds each clip's own draws: the total angle for sequence 5, the
+    occluder rows then columns of its ``time_steps`` frames for sequence 4, nothing (k = 0)
+    otherwise. They come from one ``numpy.random.default_rng(seed)`` in clip order, so any
+    subset of clips can be rendered on its own with :func:`render_sequences`.
+    """
+    rng = np.random.default_rng(seed)
+    forward = rng.random(n) < 0.5
+    width = {4: 2 * time_steps, 5: 1}.get(seq, 0)
+    draws = np.zeros((n, width))
+    for i in range(n if width else 0):
+        if seq == 5:
+            draws[i, 0] = rng.uniform(0.0, 360.0)
+        else:
+            draws[i, :time_steps] = rng.integers(0, frame_shape[0] - _OCCLUDER + 1,
+                                                 size=time_steps)
+            draws[i, time_steps:] = rng.integers(0, frame_shape[1] - _OCCLUDER + 1,
+                                                 size=time_steps)
+    return forward, draws
+
+
+def render_sequences(images: np.ndarray, seq: int, time_steps: int, forward: np.ndarray,
+                     draws: np.ndarray, progress: bool | None = None) -> np.ndarray:
+    """uint8 clips ``(N, T, H, W)`` of ``images`` with their directions and draws (the rows
+    of :func:`draw_sequences` that belong to these images)."""
+    frames = np.empty((len(images), time_steps, *images.shape[1:]), np.uint8)
+    for i in progress_bar(range(len(images)), progress, desc=f"sequence {seq}", unit="clip"):
+        frames[i] = _clip(images[i], seq, time_steps, bool(forward[i]), draws[i])
+    return frames
+
+
+def sequence_targets(labels: np.ndarray, seq: int, forward: np.ndarray) -> np.ndarray:
+    """int64 targets: ``labels`` for sequence 4, ``labels + 10 * (not forward)`` otherwise."""
+    targets = np.asarray(labels).astype(np.int64)
+    if seq != 4:
+        targets = targets + 10 * (~np.asarray(forward)).astype(np.int64)
+    return targets
 
 
 def make_sequences(images: ArrayLike, labels: ArrayLike, seq: int, time_steps: int = 10,
@@ -132,12 +178,6 @@ def make_sequences(images: ArrayLike, labels: ArrayLike, seq: int, time_steps: i
         )
     if images.size and (images.min() < 0 or images.max() > 255):
         raise ValueError("Expected grey values in 0..255. Received values outside that range.")
-    rng = np.random.default_rng(seed)
-    forward = rng.random(len(images)) < 0.5
-    frames = np.empty((len(images), time_steps, *images.shape[1:]), np.uint8)
-    for i in progress_bar(range(len(images)), progress, desc=f"sequence {seq}", unit="clip"):
-        frames[i] = _clip(images[i], seq, time_steps, bool(forward[i]), rng)
-    targets = labels.astype(np.int64)
-    if seq != 4:
-        targets = targets + 10 * (~forward).astype(np.int64)
-    return frames, targets
+    forward, draws = draw_sequences(len(images), seq, time_steps, seed, images.shape[1:])
+    frames = render_sequences(images, seq, time_steps, forward, draws, progress)
+    return frames, sequence_targets(labels, seq, forward)

@@ -30,12 +30,11 @@ from ._common import (
     Source,
     data_root,
     not_found,
-    object_array,
-    progress_bar,
     read_maybe_gzip,
 )
+from .lazy import FileSource, LazyDataset
 
-__all__ = ["load_soli", "read_soli", "soli_metadata"]
+__all__ = ["load_soli", "open_soli", "read_soli", "soli_metadata"]
 
 _NAME = re.compile(r"^(\d+)_(\d+)_(\d+)\.h5(\.gz)?$")
 _FOLDERS = ("soli_sample", "soli")
@@ -178,19 +177,34 @@ def load_soli(split: str = "all", root: PathLike | None = None,
         Gesture ids, read from each file's ``label`` and checked against its file name.
         Order: gesture, session, instance.
     """
+    return open_soli(split, root, split_file, sessions).read(progress)
+
+
+def open_soli(split: str = "all", root: PathLike | None = None,
+              split_file: PathLike | None = None,
+              sessions: ArrayLike | None = None) -> LazyDataset:
+    """Soli as a :class:`~spykeflow.datasets.LazyDataset` (see :func:`load_soli`): files are
+    listed now (labels from the file names), each sequence read when asked for and its
+    ``label`` dataset checked against its file name then."""
     entries = _scan(root, split, split_file, sessions)
-    maps: list[np.ndarray] = []
-    labels: list[int] = []
-    for g, _s, _i, path in progress_bar(entries, progress, desc=f"Soli {split}"):
-        seq, label = read_soli(path)
-        if label != g:
-            raise DatasetFormatError(
-                f"{path}: the file's label dataset says gesture {label} but the file name "
-                f"says gesture {g}."
-            )
-        maps.append(seq)
-        labels.append(label)
-    return object_array(maps), np.asarray(labels, dtype=np.int64)
+    folder = entries[0][3].parent if entries else data_root(root)
+    return LazyDataset(FileSource(
+        "soli", split, folder, [e[3].name for e in entries], [e[0] for e in entries],
+        _read_checked, np.float32,
+    ))
+
+
+def _read_checked(path: PathLike) -> np.ndarray:
+    """The maps of one file, whose label must be the gesture of its file name."""
+    seq, label = read_soli(path)
+    match = _NAME.match(pathlib.Path(path).name)
+    gesture = int(match[1]) if match else label
+    if label != gesture:
+        raise DatasetFormatError(
+            f"{path}: the file's label dataset says gesture {label} but the file name "
+            f"says gesture {gesture}."
+        )
+    return seq
 
 
 def soli_metadata(split: str = "all", root: PathLike | None = None,
