@@ -26,6 +26,10 @@ name (aliases)         splits       samples, labels
                        all          int64 digit (no files needed)
 ====================== ============ ==========================================================
 
+Datasets of the optional package tonic (``pip install tonic``) plug in through
+:func:`from_tonic`: ``from_tonic(tonic.datasets.NMNIST(...))`` gives ``(events, label)``
+samples with SpykeFlow's ``sensor_size=(height, width)`` (:mod:`spykeflow.tonic_plugin`).
+
 Common options: ``root`` (the data root, see :func:`data_root`), ``split``, ``progress`` (a
 progress bar: ``True``, ``False``, or ``None`` = only on an interactive terminal, the default)
 and ``seed`` (for the loaders that draw random numbers).
@@ -52,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from ..tonic_plugin import from_tonic
 from ._common import ALIASES, DatasetFormatError, DatasetNotFoundError, PathLike, data_root
 from ._common import canonical_name as _canonical_name
 from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_mnist, read_idx
@@ -72,6 +77,7 @@ __all__ = [
     "read_idx",
     "read_nmnist_events",
     "encode_nmnist_events",
+    "from_tonic",
     "emnist_mapping",
     "fsdd_metadata",
     "soli_metadata",
