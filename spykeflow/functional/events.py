@@ -398,9 +398,11 @@ def _bin_group(recordings, ids, sensor, t_steps, t_start, window_us):
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
     sample = np.repeat(np.asarray(ids, np.int64), sizes)
-    x = np.concatenate([r["x"] for r in recordings]).astype(np.int64)
+    # Each recording is cast on its own: concatenating mixed dtypes (e.g. uint64 and int64)
+    # would promote to float64.
+    x = np.concatenate([r["x"].astype(np.int64) for r in recordings])
     if _has_y(recordings[0]):
-        y = np.concatenate([r["y"] for r in recordings]).astype(np.int64)
+        y = np.concatenate([r["y"].astype(np.int64) for r in recordings])
     else:  # 1-D events: one row
         y = np.zeros_like(x)
     for field, values, hi in (("x", x, w - 1), ("y", y, h - 1)):
@@ -414,7 +416,7 @@ def _bin_group(recordings, ids, sensor, t_steps, t_start, window_us):
     windows = [_window(r["t"].astype(np.int64), t_start, window_us) for r in recordings]
     start = np.repeat(np.array([s for s, _ in windows], np.int64), sizes)
     duration = np.repeat(np.array([d for _, d in windows], np.int64), sizes)
-    rel = np.concatenate([r["t"] for r in recordings]).astype(np.int64) - start
+    rel = np.concatenate([r["t"].astype(np.int64) for r in recordings]) - start
     # Channel 0 = ON (p = 1), channel 1 = OFF (p = 0 or -1); index into (H, W, 2).
     idx = (y * w + x) * 2 + off
     if t_start is not None or window_us is not None:
