@@ -56,12 +56,12 @@ from typing import Any
 
 import numpy as np
 
-from ..tonic_plugin import from_tonic
 from ._common import ALIASES, DatasetFormatError, DatasetNotFoundError, PathLike, data_root
 from ._common import canonical_name as _canonical_name
 from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_mnist, read_idx
 from .nmnist import EVENT_DTYPE, encode_nmnist_events, load_nmnist, read_nmnist_events
 from .remote import ChecksumError, DownloadError, download
+from .tonic_adapter import TonicEvents, from_tonic
 
 __all__ = [
     "load",
@@ -78,6 +78,7 @@ __all__ = [
     "read_nmnist_events",
     "encode_nmnist_events",
     "from_tonic",
+    "TonicEvents",
     "emnist_mapping",
     "fsdd_metadata",
     "soli_metadata",
