@@ -50,6 +50,10 @@ class Common:
     #: Settings of ``--quick`` (a smoke run); explicit options still override them.
     QUICK: ClassVar[Mapping[str, Any]] = {}
 
+    def check(self) -> None:
+        """Refuse settings that cannot run, before anything runs (``ValueError`` or
+        ``ImportError`` with the fix); nothing to check by default."""
+
     @classmethod
     def names(cls) -> set[str]:
         return {f.name for f in dataclasses.fields(cls)}

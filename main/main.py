@@ -142,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="qcfs: dataset of the conversion curves (default: fashion)")
     other.add_argument("--time-steps", type=int, default=None,
                        help="nmnist/soli: time bins per recording (default: 10 / 20)")
+    other.add_argument(
+        "--event-transform", default=None, metavar="SPEC",
+        help="nmnist: a transform of the optional package tonic applied to each recording "
+        "before binning, e.g. 'Denoise(filter_time=10000)' or '[Denoise(filter_time=10000), "
+        "RefractoryPeriod(delta=1000)]' (a tonic.transforms class with literal arguments, "
+        "parsed without eval; needs: pip install tonic)",
+    )
     other.add_argument("--bits", type=int, default=None,
                        help="nmnist --backend convsnn / soli: weight bits of quantisation-aware "
                        "training (0 = float; default 4)")
@@ -264,7 +271,8 @@ def main(argv=None) -> int:
     config = pipeline.config(vars(args))
     try:
         nir_export.check(config)  # before anything runs: no spiking model, no export
-    except ValueError as err:
+        config.check()  # e.g. nmnist --event-transform: a bad spec or tonic missing
+    except (ValueError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:

@@ -26,6 +26,9 @@ class NmnistConfig(StdpConfig):
     bits: int = 4
     #: binning of the events (``window_us`` None: each recording's own span)
     window_us: int | None = None
+    #: a tonic transform applied to each recording before binning, e.g.
+    #: ``"Denoise(filter_time=10000)"`` (needs the optional package tonic)
+    event_transform: str | None = None
     first_spike_only: bool = True
     stdp_images: int | tuple[int, ...] | None = 1000
     encode_batch: int = 500
@@ -42,10 +45,22 @@ class NmnistConfig(StdpConfig):
     QUICK: ClassVar = {"stdp_images": 200, "train_limit": 300, "test_limit": 100, "epochs": 3}
     LAYERS_OPTION: ClassVar[bool] = False
 
+    def check(self) -> None:
+        """Build the event transform once before the run: a bad spec or a missing tonic stops
+        it here (``ValueError`` / ``ImportError``)."""
+        self.make_event_transform()
+
+    def make_event_transform(self) -> Any:
+        """The tonic transform of ``event_transform`` (None without one)."""
+        if self.event_transform is None:
+            return None
+        return spykeflow.tonic_plugin.tonic_transform(self.event_transform)
+
     def make_encoder(self) -> Any:
         """Event recordings -> spike frames."""
         return spykeflow.EventEncoder(time_steps=self.time_steps, window_us=self.window_us,
-                                      first_spike_only=self.first_spike_only)
+                                      first_spike_only=self.first_spike_only,
+                                      event_transform=self.make_event_transform())
 
 
 def body(run: Run, config: NmnistConfig) -> dict:
@@ -54,7 +69,8 @@ def body(run: Run, config: NmnistConfig) -> dict:
         return stdp_images.body(run, config)
     x_train, y_train = limit(*run.load("nmnist", "train", config.data_root), config.train_limit)
     x_test, y_test = limit(*run.load("nmnist", "test", config.data_root), config.test_limit)
-    encoder = spykeflow.EventEncoder(time_steps=config.time_steps)
+    encoder = spykeflow.EventEncoder(time_steps=config.time_steps,
+                                     event_transform=config.make_event_transform())
     frames = {name: encoder.transform(x).astype(np.float32)
               for name, x in (("train", x_train), ("test", x_test))}
     bits = config.bits or None

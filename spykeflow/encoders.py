@@ -16,10 +16,11 @@ the original SpykeFlow (docs/original/encoding.md#events-and-series).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from spykeflow._validation import check_bool
 from spykeflow.functional import events as events_fn
@@ -80,6 +81,18 @@ class EventEncoder(StatelessEncoder):
         neuron, like the image encoder).
     progress : bool, default=False
         Show a tqdm progress bar over the recordings.
+    event_transform : callable, optional
+        Applied to (a copy of) each recording before binning: events -> events in the same
+        convention, e.g. a tonic transform (``tonic.transforms.Denoise(filter_time=10000)``,
+        ``RefractoryPeriod``, ``CenterCrop`` with ``sensor_size`` set to the crop, or a
+        ``Compose`` of them; see :mod:`spykeflow.tonic_plugin`) or any function. A transform
+        that is not a scikit-learn estimator is an opaque value: :func:`sklearn.base.clone`
+        deep-copies it and ``get_params(deep=True)`` does not look inside it.
+
+    Events are structured arrays in the convention of :mod:`spykeflow.functional.events`:
+    fields ``x``, ``y``, ``p``, ``t`` in any order and integer dtypes (``p`` bool, 0/1 or
+    -1/+1), or ``x``, ``p``, ``t`` for 1-D sensors (spiking audio: ``sensor_size=C`` channels,
+    frames ``(N, T, 1, C, 2)``).
 
     Examples
     --------
@@ -105,6 +118,7 @@ class EventEncoder(StatelessEncoder):
         mode: str = "binary",
         first_spike_only: bool = False,
         progress: bool = False,
+        event_transform: Any = None,
     ) -> None:
         self.sensor_size = sensor_size
         self.time_steps = time_steps
@@ -113,6 +127,25 @@ class EventEncoder(StatelessEncoder):
         self.mode = mode
         self.first_spike_only = first_spike_only
         self.progress = progress
+        self.event_transform = event_transform
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters; ``deep`` descends into ``event_transform`` only if it is a scikit-learn
+        estimator (tonic's transforms have a ``get_params`` of their own, with another
+        meaning)."""
+        params = super().get_params(deep=False)
+        if deep and isinstance(self.event_transform, BaseEstimator):
+            for key, value in self.event_transform.get_params(deep=True).items():
+                params[f"event_transform__{key}"] = value
+        return params
+
+    def __sklearn_clone__(self) -> EventEncoder:
+        params = self.get_params(deep=False)
+        transform = params.pop("event_transform")
+        twin = {key: clone(value, safe=False) for key, value in params.items()}
+        twin["event_transform"] = (clone(transform) if isinstance(transform, BaseEstimator)
+                                   else copy.deepcopy(transform))
+        return type(self)(**twin)
 
     def _check_input(self, X: Any, params: Any) -> None:
         events_fn.check_events(X, "X")
@@ -124,18 +157,51 @@ class EventEncoder(StatelessEncoder):
         ----------
         events : structured array or sequence of structured arrays
             One recording or N recordings with integer fields ``x`` (column), ``y`` (row),
-            ``p`` (1 = ON, 0 = OFF) and ``t`` (microseconds), e.g. the samples of
-            ``spykeflow.datasets.load("nmnist")`` (``spykeflow.datasets.EVENT_DTYPE``).
+            ``p`` (1 = ON, 0 or -1 = OFF, or bool) and ``t`` (microseconds), e.g. the samples
+            of ``spykeflow.datasets.load("nmnist")`` (``spykeflow.datasets.EVENT_DTYPE``) or of
+            a tonic dataset; or ``x``, ``p``, ``t`` for 1-D sensors.
 
         Returns
         -------
         numpy.ndarray, shape (N, T, H, W, 2)
             ``bool`` (``mode="binary"``) or ``int32`` (``mode="count"``).
         """
-        return events_fn.bin_events(events, **self._validate_params(), progress=self.progress)
+        params = self._validate_params()
+        if self.event_transform is not None:
+            events = self._apply_transform(events_fn.check_events(events))
+        return events_fn.bin_events(events, **params, progress=self.progress)
+
+    def _apply_transform(self, recordings: list[np.ndarray]) -> list[np.ndarray]:
+        """``event_transform`` on a copy of each recording; the results are checked."""
+        numbered: Any = enumerate(recordings)
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            numbered = tqdm(numbered, total=len(recordings), desc="event_transform",
+                            unit="recording")
+        out = []
+        for i, rec in numbered:
+            result = self.event_transform(rec.copy())
+            if not (isinstance(result, np.ndarray) and result.dtype.names is not None):
+                raise TypeError(
+                    "Expected event_transform to return a structured event array. Received: "
+                    f"{type(result).__name__} for recording {i}"
+                    + (f" of shape {result.shape}" if isinstance(result, np.ndarray) else "")
+                    + ". Frame transforms such as tonic's ToFrame do not go here: convert "
+                    "their output with spykeflow.tonic_plugin.from_tonic_frames."
+                )
+            out.append(result)
+        events_fn.check_events(out, "event_transform(X)")
+        return out
 
     def _validate_params(self) -> dict[str, Any]:
         check_bool(self.progress, "progress")
+        if self.event_transform is not None and not callable(self.event_transform):
+            raise TypeError(
+                "Expected event_transform to be None or a callable events -> events (e.g. "
+                f"tonic.transforms.Denoise(filter_time=10000)). Received: "
+                f"event_transform={self.event_transform!r}."
+            )
         return events_fn.check_binning(self.sensor_size, self.time_steps, self.window_us,
                                        self.t_start, self.mode, self.first_spike_only)
 

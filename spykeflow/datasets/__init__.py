@@ -48,6 +48,10 @@ name                   lazy reading
                        from its lazily read MNIST digit (``cache`` is ``load``-only)
 ====================== ==================================================================
 
+Datasets of the optional package tonic (``pip install tonic``) plug in through
+:func:`from_tonic`: ``from_tonic(tonic.datasets.NMNIST(...))`` gives ``(events, label)``
+samples with SpykeFlow's ``sensor_size=(height, width)`` (:mod:`spykeflow.tonic_plugin`).
+
 Common options: ``root`` (the data root, see :func:`data_root`), ``split``, ``progress`` (a
 progress bar: ``True``, ``False``, or ``None`` = only on an interactive terminal, the default)
 and ``seed`` (for the loaders that draw random numbers).
@@ -80,6 +84,7 @@ from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_
 from .lazy import LazyDataset
 from .nmnist import EVENT_DTYPE, encode_nmnist_events, load_nmnist, read_nmnist_events
 from .remote import ChecksumError, DownloadError, download
+from .tonic_adapter import TonicEvents, from_tonic
 
 __all__ = [
     "load",
@@ -97,6 +102,8 @@ __all__ = [
     "read_idx",
     "read_nmnist_events",
     "encode_nmnist_events",
+    "from_tonic",
+    "TonicEvents",
     "emnist_mapping",
     "fsdd_metadata",
     "soli_metadata",

@@ -61,7 +61,8 @@ def test_event_encoder_estimator_contract():
     enc = EventEncoder((4, 5), 8, window_us=2000, mode="count")
     params = enc.get_params()
     assert params == dict(sensor_size=(4, 5), time_steps=8, window_us=2000, t_start=None,
-                          mode="count", first_spike_only=False, progress=False)
+                          mode="count", first_spike_only=False, progress=False,
+                          event_transform=None)
     twin = clone(enc)
     assert twin is not enc and twin.get_params() == params
     recs = _recordings()
