@@ -84,7 +84,7 @@ from .idx import emnist_mapping, load_emnist_balanced, load_fashion_mnist, load_
 from .lazy import LazyDataset
 from .nmnist import EVENT_DTYPE, encode_nmnist_events, load_nmnist, read_nmnist_events
 from .remote import ChecksumError, DownloadError, download
-from .tonic_adapter import TonicEvents, from_tonic
+from .tonic_adapter import TonicSource, from_tonic
 
 __all__ = [
     "load",
@@ -103,7 +103,7 @@ __all__ = [
     "read_nmnist_events",
     "encode_nmnist_events",
     "from_tonic",
-    "TonicEvents",
+    "TonicSource",
     "emnist_mapping",
     "fsdd_metadata",
     "soli_metadata",

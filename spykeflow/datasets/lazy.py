@@ -44,6 +44,8 @@ class SampleSource:
     split: str
     sample_shape: tuple[int, ...] | None
     sample_dtype: np.dtype
+    #: ``(height, width)`` of an event sensor (event datasets), else None.
+    sensor_size: tuple[int, int] | None = None
 
     def __len__(self) -> int:
         raise NotImplementedError
@@ -66,7 +68,8 @@ class FileSource(SampleSource):
 
     def __init__(self, name: str, split: str, folder: Any, files: list[str],
                  labels: Any, reader: Callable[[pathlib.Path], np.ndarray], sample_dtype: Any,
-                 sample_shape: tuple[int, ...] | None = None) -> None:
+                 sample_shape: tuple[int, ...] | None = None,
+                 sensor_size: tuple[int, int] | None = None) -> None:
         self.name = name
         self.split = split
         self.folder = os.fspath(folder)
@@ -75,6 +78,7 @@ class FileSource(SampleSource):
         self.reader = reader
         self.sample_dtype = np.dtype(sample_dtype)
         self.sample_shape = sample_shape
+        self.sensor_size = sensor_size
 
     def __len__(self) -> int:
         return len(self.files)
@@ -152,6 +156,12 @@ class LazyDataset:
     @property
     def sample_dtype(self) -> np.dtype:
         return self._source.sample_dtype
+
+    @property
+    def sensor_size(self) -> tuple[int, int] | None:
+        """``(height, width)`` of the event sensor for event datasets (``EventEncoder``'s
+        ``sensor_size``), else None."""
+        return self._source.sensor_size
 
     @property
     def positions(self) -> np.ndarray:

@@ -44,6 +44,9 @@ __all__ = ["EVENT_DTYPE", "read_nmnist_events", "encode_nmnist_events", "load_nm
 #: Structured dtype of one event: x, y (pixels), p (1 = ON, 0 = OFF), t (microseconds).
 EVENT_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("p", "u1"), ("t", "<u4")])
 
+#: ``(height, width)`` of the N-MNIST recordings (ATIS sensor crop), ``LazyDataset.sensor_size``.
+SENSOR_SIZE = (34, 34)
+
 _BYTES_PER_EVENT = 5
 _MAX_T = (1 << 23) - 1
 
@@ -180,7 +183,7 @@ def _from_table(folder: pathlib.Path, table: pathlib.Path, split: str) -> LazyDa
             )
         files.append(path.name)
     return LazyDataset(FileSource("nmnist", split, samples_dir, files, labels,
-                                  read_nmnist_events, EVENT_DTYPE))
+                                  read_nmnist_events, EVENT_DTYPE, sensor_size=SENSOR_SIZE))
 
 
 def _from_digit_folders(split_dir: pathlib.Path, split: str) -> LazyDataset:
@@ -196,7 +199,7 @@ def _from_digit_folders(split_dir: pathlib.Path, split: str) -> LazyDataset:
     if not files:
         raise DatasetFormatError(f"{split_dir}: no <digit>/*.bin event files found.")
     return LazyDataset(FileSource("nmnist", split, split_dir, files, labels,
-                                  read_nmnist_events, EVENT_DTYPE))
+                                  read_nmnist_events, EVENT_DTYPE, sensor_size=SENSOR_SIZE))
 
 
 def load_nmnist(split: str = "train", root: PathLike | None = None,

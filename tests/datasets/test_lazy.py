@@ -148,6 +148,7 @@ def test_pickle_file_per_sample_source(data_root):
     blob = pickle.dumps(ds)
     assert len(blob) < 4000, len(blob)
     _assert_same(pickle.loads(blob).read()[0], ds.read()[0])
+    assert ds.sensor_size == (34, 34) and sd.open("digits").sensor_size is None
 
 
 def test_events_read_one_file_on_demand(tmp_path, monkeypatch):

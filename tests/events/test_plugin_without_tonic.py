@@ -131,13 +131,13 @@ def test_from_tonic_gives_samples_in_our_convention():
     data = from_tonic(TonicLike())
     assert len(data) == 3 and data.sensor_size == (3, 4)
     events, label = data[1]
-    assert label == 1 and type(label) is int and events.dtype.names == ("x", "y", "t", "p")
-    x, y = data.arrays()
+    assert label == 1 and events.dtype.names == ("x", "y", "t", "p")
+    x, y = data.read()
     assert x.dtype == object and y.tolist() == [0, 1, 2]
     s = EventEncoder(data.sensor_size, 1, mode="count").transform(x)
     assert s.sum(axis=(1, 2, 3, 4)).tolist() == [2, 3, 4]
-    assert [lab for _, lab in data[1:]] == [1, 2]
-    x2, y2 = data.arrays([2, 0], progress=True)
+    assert [int(lab) for _, lab in data[1:]] == [1, 2]
+    x2, y2 = data[[2, 0]].read(progress=True)
     assert y2.tolist() == [2, 0] and len(x2[0]) == 4
     # A dataset whose own transform is ToFrame: its frames are converted.
     frames, _ = from_tonic(TonicLike(frames=True))[2]

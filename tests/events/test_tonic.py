@@ -147,7 +147,7 @@ def test_tonic_nmnist_dataset_through_from_tonic(nmnist_files, tmp_path):
 
     data = from_tonic(LocalNMNIST(str(tmp_path), train=False))
     assert data.sensor_size == (34, 34) and len(data) == len(chosen)
-    samples, labels = data.arrays()
+    samples, labels = data.read()
     order = sorted(chosen, key=lambda i: (int(y[i]), f"{test_ids[i]:05d}"))  # tonic's walk
     assert labels.tolist() == [int(y[i]) for i in order]
     enc = EventEncoder(data.sensor_size, 10, mode="count")
