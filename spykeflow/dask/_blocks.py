@@ -24,7 +24,7 @@ def chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
 
 def check_dataset(ds: Any, name: str = "ds") -> int:
     """Validate a lazy dataset (``len``, slicing, ``read()``); return its length."""
-    if not (hasattr(ds, "__len__") and hasattr(ds, "__getitem__")):
+    if not all(hasattr(ds, name) for name in ("__len__", "__getitem__", "read")):
         raise TypeError(
             f"Expected {name} to be a lazy dataset (len({name}), {name}[a:b].read(), e.g. "
             f"spykeflow.datasets.open(...)). Received: {type(ds).__name__}. For arrays in "

@@ -163,7 +163,8 @@ def extract_features(ds: Any, encoder: Any, network: Any, store: Any, chunk_size
     group : str, optional
         A group inside the store (e.g. ``"train"``); default the store's root.
     client : distributed.Client, optional
-        Default: the current default client, else Dask's local threaded scheduler.
+        Default: the scheduler set in ``dask.config`` if any, else the current default
+        client, else Dask's local threaded scheduler.
     progress : bool, default=True
         Dask's progress bar (``distributed.progress`` or ``dask.diagnostics.ProgressBar``).
     overwrite : bool, default=False
@@ -198,7 +199,7 @@ def extract_features(ds: Any, encoder: Any, network: Any, store: Any, chunk_size
     todo = [i for i in range(layout["n_chunks"]) if i not in done]
     logger.info("feature store %s: %d chunks verified, %d to compute", store, len(done),
                 len(todo))
-    if client is None:
+    if client is None and dask.config.get("scheduler", None) is None:
         client = _default_client()
     nodes = [dask.delayed(obj, pure=True) for obj in (ds, enc, net)]
     tasks = [dask.delayed(_store.write_chunk, pure=False)(i, *nodes, layers, store, group)
