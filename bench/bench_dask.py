@@ -9,9 +9,10 @@ MNIST, train then test (70,000 images by default), through ``InputLayer.transfor
   own core) writing the Zarr feature store, for each ``w`` in ``--workers``.
 
 Prints one JSON object (and writes it to ``--out``): images/s per setting, scaling efficiency
-(speed / (workers x the 1-worker speed)), peak RSS per worker (``resource.getrusage`` on each
-worker) and of the single process, the store's size on disk, whether the store's features equal
-the single process's bit for bit, chunk size, load average before/after, CPU count. Each
+(speed / (workers x the 1-worker speed)), peak RSS per worker (``VmHWM``, see
+``_peak_rss_mb``, on each worker via ``client.run``) and of the single process, the store's
+size on disk, whether the store's features equal the single process's bit for bit, chunk
+size, load average before/after, CPU count. Each
 cluster first runs one chunk into a scratch store (worker start-up, Numba cache loading) that
 is not timed. Not a test: nothing is asserted. Run from the repository root::
 
@@ -65,6 +66,16 @@ def _cpus():
 
 
 def _peak_rss_mb():
+    """This process's peak resident memory: ``VmHWM`` of /proc/self/status on Linux (a
+    worker's own peak: ``getrusage``'s ``ru_maxrss`` survives fork and exec, so a worker
+    started from a big parent reports the parent's peak), else ``getrusage``."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 

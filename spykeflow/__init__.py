@@ -15,6 +15,8 @@ Public API::
     functional   the pure functions and Numba kernels behind the classes (for research code)
     conversion   ANN -> SNN conversion (QCFS, max/percentile normalisation)
     nir          NIR interchange: run NIR graphs (load) and export spiking models (export)
+    dask         encoding and feature extraction on a Dask cluster into a resumable Zarr
+                 store (extract_features, open_features, encode; the ``dask`` extra)
 
 Heavy modules (TensorFlow) are imported on first use, so ``import spykeflow`` is cheap.
 """
@@ -27,7 +29,7 @@ from ._version import __version__
 
 __all__ = ["InputLayer", "EventEncoder", "DeltaEncoder", "Network", "STDPConv", "SpikePool",
            "Classifier", "datasets", "monitors", "plotting", "animation", "io", "conventions",
-           "functional", "conversion", "nir", "__version__"]
+           "functional", "conversion", "nir", "dask", "__version__"]
 
 _LAZY = {
     "InputLayer": ("spykeflow.input_layer", "InputLayer"),
@@ -46,6 +48,7 @@ _LAZY = {
     "functional": ("spykeflow.functional", None),
     "conversion": ("spykeflow.conversion", None),
     "nir": ("spykeflow.nir", None),
+    "dask": ("spykeflow.dask", None),
 }
 
 
