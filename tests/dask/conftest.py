@@ -1,16 +1,17 @@
 """Shared fixtures of the Dask tests: a small Network STDP-trained on real MNIST, and one
-LocalCluster (2 worker processes, 1 thread each, on 127.0.0.1) per module."""
+LocalCluster (2 worker processes, 1 thread each, on 127.0.0.1) per module. Nothing here
+imports Dask: the test modules skip themselves when it is missing."""
+
+import pathlib
 
 import numpy as np
 import pytest
 
-pytest.importorskip("dask.distributed")
-pytest.importorskip("zarr")
-
-import spykeflow  # noqa: E402
-from spykeflow import datasets  # noqa: E402
+import spykeflow
+from spykeflow import datasets
 
 N_IMAGES = 480
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="package")
