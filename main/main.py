@@ -105,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--n-jobs", type=int, default=None,
                      help="CPU threads of encoding and feature extraction, scikit-learn's "
                      "n_jobs (default -1: all CPUs; 1: one thread)")
+    cluster = net.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--dask-workers", type=int, default=None, metavar="N",
+        help="STDP image pipelines: compute the features on a Dask LocalCluster of N worker "
+        "processes (1 thread each, 127.0.0.1) into features.zarr in the run folder, resumable "
+        "chunk by chunk (needs pip install 'spykeflow[dask]')")
+    cluster.add_argument(
+        "--dask-scheduler", default=None, metavar="ADDRESS",
+        help="as --dask-workers, on the running Dask cluster at ADDRESS (e.g. tcp://host:8786)")
     net.add_argument("--checkpoint-every", type=int, default=None,
                      help="STDP checkpoint interval in images (what --resume continues from)")
     net.add_argument("--train-limit", type=int, default=None,

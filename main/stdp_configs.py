@@ -46,6 +46,10 @@ class StdpConfig(Common):
     network_batch: int = 256
     #: CPU threads of encoding and feature extraction (scikit-learn's n_jobs: -1 all CPUs)
     n_jobs: int = -1
+    #: features stage on Dask (main/dask_features.py): a LocalCluster of this many worker
+    #: processes, or the scheduler at this address; None: in this process
+    dask_workers: int | None = None
+    dask_scheduler: str | None = None
     checkpoint_every: int = 1000
     stat_samples: int = 1000
     debug_sample: int = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dask_features
 import numpy as np
 import readout
 import stdp_plots
@@ -92,9 +93,14 @@ def body(run: Run, config: StdpConfig) -> dict:
 
     stdp_result = run.stage("stdp", stdp)
     net = spykeflow.Network.load(net_file).set_params(progress=False, n_jobs=config.n_jobs)
-    feat_result = run.stage("features", lambda: _features(run, config, net, encoder,
-                                                          x_train, x_test))
-    f_train, f_test = _load_features(run.path("features.npz"))
+    if config.dask_workers or config.dask_scheduler:  # on a Dask cluster, into features.zarr
+        feat_result = run.stage("features", lambda: dask_features.features(
+            run, config, net, encoder, (x_train, y_train), (x_test, y_test)))
+        f_train, f_test = dask_features.load(run)
+    else:
+        feat_result = run.stage("features", lambda: _features(run, config, net, encoder,
+                                                              x_train, x_test))
+        f_train, f_test = _load_features(run.path("features.npz"))
     readout_result = run.stage("readout", lambda: _readout(run, config, f_train, y_train,
                                                            f_test, y_test))
     n_stat = min(int(config.stat_samples), len(x_test))

@@ -17,6 +17,8 @@ Public API::
     nir          NIR interchange: run NIR graphs (load) and export spiking models (export)
     tonic_plugin the optional tonic package (GPL-3, not a dependency): its transforms, frames
                  and datasets in SpykeFlow's event convention
+    dask         encoding and feature extraction on a Dask cluster into a resumable Zarr
+                 store (extract_features, open_features, encode; the ``dask`` extra)
 
 Heavy modules (TensorFlow) are imported on first use, so ``import spykeflow`` is cheap.
 """
@@ -29,7 +31,7 @@ from ._version import __version__
 
 __all__ = ["InputLayer", "EventEncoder", "DeltaEncoder", "Network", "STDPConv", "SpikePool",
            "Classifier", "datasets", "monitors", "plotting", "animation", "io", "conventions",
-           "functional", "conversion", "nir", "tonic_plugin", "__version__"]
+           "functional", "conversion", "nir", "tonic_plugin", "dask", "__version__"]
 
 _LAZY = {
     "InputLayer": ("spykeflow.input_layer", "InputLayer"),
@@ -49,6 +51,7 @@ _LAZY = {
     "conversion": ("spykeflow.conversion", None),
     "nir": ("spykeflow.nir", None),
     "tonic_plugin": ("spykeflow.tonic_plugin", None),
+    "dask": ("spykeflow.dask", None),
 }
 
 

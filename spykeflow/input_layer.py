@@ -47,6 +47,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from spykeflow import conventions
+from spykeflow._lazy import is_dask_array, map_samples
 from spykeflow._parallel import check_n_jobs, effective_n_jobs
 from spykeflow._validation import check_bool, check_in, check_int
 from spykeflow.encoders import StatelessEncoder
@@ -215,8 +216,12 @@ class InputLayer(StatelessEncoder):
             ``T = n_bins + n_empty_bins``; ``(H', W')`` is ``resize_to`` (``"same"``) or that
             minus ``dog_size - 1`` (``"valid"``). Channel 0 = ON, 1 = OFF. At most one spike
             per input neuron. Memory: ``N * T * H' * W' * 2`` bytes (17.5 kB per 27x27 image);
-            use :meth:`transform_compact` for large datasets.
+            use :meth:`transform_compact` for large datasets. A ``dask.array.Array`` of
+            images gives a lazy Dask array, encoded block by block along N
+            (:mod:`spykeflow.dask`).
         """
+        if is_dask_array(X):
+            return map_samples(self, "transform", X)
         return self._encode(X, dense=True)
 
     def transform_compact(self, X: Any) -> np.ndarray:
@@ -224,7 +229,10 @@ class InputLayer(StatelessEncoder):
 
         Equals ``conventions.to_first_spike(self.transform(X))`` without building the dense
         tensor; :meth:`expand` (or :func:`spykeflow.conventions.from_first_spike`) converts back.
+        A ``dask.array.Array`` of images gives a lazy Dask array (:mod:`spykeflow.dask`).
         """
+        if is_dask_array(X):
+            return map_samples(self, "transform_compact", X)
         self._validate_params()
         if self.time_steps > np.iinfo(np.int8).max:
             raise ValueError(

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import io
 from . import monitors as mon
+from ._lazy import is_dask_array, map_samples
 from ._parallel import check_n_jobs, numba_thread_count, numba_threads
 from ._validation import check_fitted, check_in, check_int, check_spikes, is_int
 from .functional import feature_pass, pooling, spike_events
@@ -331,6 +332,8 @@ class Network(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         spikes : array (N, T, H, W, C) bool or 0/1
+            A ``dask.array.Array`` gives a lazy Dask array of features, computed block by
+            block along N with the Network in the graph once (:mod:`spykeflow.dask`).
         layers : list, optional
             Feature sets to concatenate, in order, from one pass through the network: each
             entry a layer index (its spikes as ``feature_values`` says) or a pair
@@ -352,6 +355,8 @@ class Network(TransformerMixin, BaseEstimator):
         (4, 40)
         """
         check_fitted(self, "weights_")
+        if is_dask_array(spikes):
+            return map_samples(self, "transform", spikes, layers=layers)
         self._check_runtime_params()
         sets = self._feature_sets(layers)
         spikes = self._check_spikes(spikes)

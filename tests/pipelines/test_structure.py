@@ -21,7 +21,7 @@ from config import freeze  # noqa: E402
 #: names of ``spykeflow`` that ``main/`` may import (issue 18, public API)
 PUBLIC = {"InputLayer", "EventEncoder", "DeltaEncoder", "Network", "STDPConv", "SpikePool",
           "Classifier", "datasets", "monitors", "plotting", "animation", "io", "conventions",
-          "functional", "conversion", "nir", "tonic_plugin", "__version__"}
+          "functional", "conversion", "nir", "tonic_plugin", "dask", "__version__"}
 #: imports of non-public modules that wait for a public name; remove an entry when its
 #: import goes (the test fails on an entry that is no longer used)
 PENDING: dict = {
