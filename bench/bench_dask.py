@@ -4,15 +4,21 @@ MNIST, train then test (70,000 images by default), through ``InputLayer.transfor
 ``Network.transform`` (the ``mnist`` pipeline's Conv1 preset, STDP-trained on
 ``--stdp-images`` training images with seed 0, or loaded with ``--network PATH``):
 
-* ``single``: one process, no Dask, ``n_jobs=1``, pinned to one core, in chunks;
-* ``dask_<w>``: a LocalCluster of ``w`` worker processes (1 thread each, each pinned to its
-  own core) writing the Zarr feature store, for each ``w`` in ``--workers``.
+* ``single``: one process, no Dask, ``n_jobs=1``, pinned to one core, in chunks of
+  ``--chunk`` images;
+* ``dask_<w>``: :func:`spykeflow.dask.local_cluster` with ``w`` worker processes (1 thread
+  each, each pinned to its own core) writing the Zarr feature store, for each ``w`` in
+  ``--workers``;
+* ``dask_1_dask_default_env``: the same with one worker of a plain ``LocalCluster`` (Dask's
+  default worker environment, which sets ``MALLOC_TRIM_THRESHOLD_``).
 
 Prints one JSON object (and writes it to ``--out``): images/s per setting, scaling efficiency
 (speed / (workers x the 1-worker speed)), peak RSS per worker (``VmHWM``, see
 ``_peak_rss_mb``, on each worker via ``client.run``) and of the single process, the store's
 size on disk, whether the store's features equal the single process's bit for bit, chunk
-size, load average before/after, CPU count. Each
+size, load average before/after, CPU count. Every measurement runs in a fresh child process
+(the Network is trained once, saved, and loaded by each child); with ``--repeats R`` the
+settings run in R interleaved rounds and each reports its median run (and all speeds). Each
 cluster first runs one chunk into a scratch store (worker start-up, Numba cache loading) that
 is not timed. Not a test: nothing is asserted. Run from the repository root::
 
@@ -39,23 +45,6 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-class ArrayDataset:
-    """The lazy-dataset interface over arrays in memory (until ``datasets.open`` exists)."""
-
-    def __init__(self, samples, labels, name, split):
-        self.samples, self.labels = samples, np.asarray(labels, np.int64)
-        self.name, self.split = name, split
-
-    def __len__(self):
-        return len(self.samples)
-
-    def __getitem__(self, index):
-        return ArrayDataset(self.samples[index], self.labels[index], self.name, self.split)
-
-    def read(self):
-        return self.samples, self.labels
-
-
 def _load_avg():
     return [round(v, 2) for v in os.getloadavg()]
 
@@ -79,9 +68,11 @@ def _peak_rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _pin_to(core):
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, [core])
+def _pin_all_threads(core):
+    """Pin every thread of this process to ``core`` (``sched_setaffinity`` of one thread id
+    covers only that thread; threads started later inherit it from their creator)."""
+    for tid in os.listdir("/proc/self/task"):
+        os.sched_setaffinity(int(tid), [core])
     return core
 
 
@@ -93,68 +84,61 @@ def datasets_of(root, n):
     for split in ("train", "test"):
         if left <= 0:
             break
-        if hasattr(datasets, "open"):
-            ds = datasets.open("mnist", split, root)
-        else:
-            ds = ArrayDataset(*datasets.load("mnist", split, root=root), "mnist", split)
+        ds = datasets.open("mnist", split, root)
         parts.append((split, ds[:min(left, len(ds))]))
         left -= len(parts[-1][1])
     return parts
 
 
-def network(args, encoder):
+def train_network(stdp_images, root, encoder):
     from spykeflow import Network, datasets
 
-    if args.network:
-        return Network.load(args.network).set_params(progress=False, n_jobs=1)
-    x, _ = datasets.load("mnist", "train", root=args.data_root)
+    x, _ = datasets.open("mnist", "train", root)[:stdp_images].read()
     net = Network.preset("mnist_conv1", seed=0, progress=False, n_jobs=1)
     conv, pool = net.layers
-    net.set_params(layers=[conv.replace(n_images=args.stdp_images), pool])
-    return net.fit(encoder.transform(x[:args.stdp_images]))
+    net.set_params(layers=[conv.replace(n_images=stdp_images), pool])
+    return net.fit(encoder.transform(x))
 
 
-def single(parts, encoder, net, chunk):
-    """One process, one core, no Dask: packed features and images/s."""
-    cores = _cpus()
-    _pin_to(cores[0])
-    try:
-        out, n = [], 0
-        net.transform(encoder.transform(parts[0][1][0:chunk].read()[0]))  # warm-up
-        t0 = time.perf_counter()
-        for _, ds in parts:
-            for a in range(0, len(ds), chunk):
-                x, _ = ds[a:a + chunk].read()
-                out.append(np.packbits(net.transform(encoder.transform(x)), axis=1))
-                n += len(x)
-        seconds = time.perf_counter() - t0
-    finally:
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, cores)
-    return np.concatenate(out), {"images_per_s": round(n / seconds, 1),
-                                 "seconds": round(seconds, 2), "peak_rss_mb": _peak_rss_mb()}
+def single(parts, encoder, net, chunk, reference):
+    """One process pinned to one core (pinned at start: all its threads), no Dask; writes the
+    packed features to ``reference``."""
+    out, n = [], 0
+    net.transform(encoder.transform(parts[0][1][0:chunk].read()[0]))  # warm-up
+    t0 = time.perf_counter()
+    for _, ds in parts:
+        for a in range(0, len(ds), chunk):
+            x, _ = ds[a:a + chunk].read()
+            out.append(np.packbits(net.transform(encoder.transform(x)), axis=1))
+            n += len(x)
+    seconds = time.perf_counter() - t0
+    np.save(reference, np.concatenate(out))
+    return {"images_per_s": round(n / seconds, 1), "seconds": round(seconds, 2),
+            "peak_rss_mb": _peak_rss_mb()}
 
 
 def _du(path):
     return sum(p.stat().st_size for p in pathlib.Path(path).rglob("*") if p.is_file())
 
 
-def on_cluster(parts, encoder, net, chunk, workers, reference, scratch):
+def on_cluster(parts, encoder, net, chunk, workers, reference, scratch, dask_env=False):
+    """``workers`` worker processes of :func:`spykeflow.dask.local_cluster` (``dask_env``:
+    a plain LocalCluster, Dask's default worker environment), each pinned to its own core,
+    writing the store."""
     from distributed import Client, LocalCluster
 
-    from spykeflow.dask import extract_features, open_features
+    from spykeflow.dask import extract_features, local_cluster, open_features
 
     cores = _cpus()
     load_before = _load_avg()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    cluster = (LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
+                            dashboard_address=None) if dask_env else local_cluster(workers))
+    with cluster, Client(cluster) as client:
         for k, addr in enumerate(sorted(client.scheduler_info()["workers"])):
-            client.run(_pin_to, cores[k % len(cores)], workers=[addr])
-        warm = scratch / f"warm{workers}.zarr"
-        extract_features(parts[0][1][:chunk], encoder, net, warm, chunk, client=client,
-                         progress=False)
-        store = scratch / f"features{workers}.zarr"
+            client.run(_pin_all_threads, cores[k % len(cores)], workers=[addr])
+        extract_features(parts[0][1][:chunk], encoder, net, scratch / "warm.zarr", chunk,
+                         client=client, progress=False)
+        store = scratch / "features.zarr"
         t0 = time.perf_counter()
         for split, ds in parts:
             extract_features(ds, encoder, net, store, chunk, group=split, client=client,
@@ -166,9 +150,39 @@ def on_cluster(parts, encoder, net, chunk, workers, reference, scratch):
     n = sum(len(ds) for _, ds in parts)
     return {"workers": workers, "threads_per_worker": 1, "images_per_s": round(n / seconds, 1),
             "seconds": round(seconds, 2), "peak_rss_mb_per_worker": sorted(rss.values()),
-            "store_bytes": _du(store), "identical_to_single": bool(np.array_equal(got,
-                                                                                   reference)),
+            "store_bytes": _du(store),
+            "identical_to_single": bool(np.array_equal(got, np.load(reference))),
             "load_average_before": load_before, "load_average_after": _load_avg()}
+
+
+def child(args):
+    """One measurement (``--child SETTING``) in this fresh process; prints its JSON."""
+    import spykeflow
+
+    if args.child == "single" and hasattr(os, "sched_setaffinity"):
+        _pin_all_threads(_cpus()[0])
+    encoder = spykeflow.InputLayer(progress=False, n_jobs=1)
+    net = spykeflow.Network.load(args.network).set_params(progress=False, n_jobs=1)
+    parts = datasets_of(args.data_root, args.n)
+    if args.child == "single":
+        result = single(parts, encoder, net, args.chunk, args.reference)
+    else:
+        workers, dask_env = setting_of(args.child)
+        scratch = pathlib.Path(tempfile.mkdtemp(prefix="bench_dask_"))
+        try:
+            result = on_cluster(parts, encoder, net, args.chunk, workers, args.reference,
+                                scratch, dask_env)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(json.dumps(result))
+    return 0
+
+
+def setting_of(name):
+    """``dask_<w>`` -> (w, False); ``dask_1_dask_default_env`` -> (1, True)."""
+    if name == "dask_1_dask_default_env":
+        return 1, True
+    return int(name.removeprefix("dask_")), False
 
 
 def main(argv=None):
@@ -179,8 +193,16 @@ def main(argv=None):
     parser.add_argument("--stdp-images", type=int, default=3000)
     parser.add_argument("--network", default=None, help="a saved Network (skips training)")
     parser.add_argument("--data-root", default=None)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds of all settings, interleaved; medians are reported")
     parser.add_argument("--out", default=None, help="also write the JSON here")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--reference", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args)
+
+    import subprocess
 
     import dask
     import distributed
@@ -189,13 +211,16 @@ def main(argv=None):
     import spykeflow
     from spykeflow import io
 
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench_dask_main_"))
     encoder = spykeflow.InputLayer(progress=False, n_jobs=1)
     t0 = time.perf_counter()
-    net = network(args, encoder)
+    net = (spykeflow.Network.load(args.network) if args.network
+           else train_network(args.stdp_images, args.data_root, encoder))
     train_s = time.perf_counter() - t0
+    net_path = str(net.save(tmp / "network"))
     parts = datasets_of(args.data_root, args.n)
-    n = sum(len(ds) for _, ds in parts)
-    report = {"benchmark": "dask_extract", "images": n, "chunk_size": args.chunk,
+    report = {"benchmark": "dask_extract", "images": sum(len(ds) for _, ds in parts),
+              "chunk_size": args.chunk,
               "network": args.network or f"mnist_conv1, STDP on {args.stdp_images} images",
               "network_seconds": round(train_s, 1), "n_features": int(net.transform(
                   encoder.transform(parts[0][1][0:1].read()[0])).shape[1]),
@@ -203,20 +228,32 @@ def main(argv=None):
               "load_average_before": _load_avg(), "python": platform.python_version(),
               "versions": {"spykeflow": spykeflow.__version__, "dask": dask.__version__,
                            "distributed": distributed.__version__, "zarr": zarr.__version__}}
-    reference, report["single"] = single(parts, encoder, net, args.chunk)
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix="bench_dask_"))
+    # the 1-worker run with Dask's default worker environment (MALLOC_TRIM_THRESHOLD_ set: see
+    # spykeflow.dask._cluster.WORKER_ENV) comes last
+    names = ["single", *[f"dask_{w}" for w in args.workers], "dask_1_dask_default_env"]
+    runs: dict = {name: [] for name in names}
+    base = [sys.executable, os.path.abspath(__file__), "--network", net_path, "--n",
+            str(args.n), "--chunk", str(args.chunk), "--reference", str(tmp / "ref.npy")]
+    if args.data_root:
+        base += ["--data-root", args.data_root]
     try:
-        for w in args.workers:
-            report[f"dask_{w}"] = on_cluster(parts, encoder, net, args.chunk, w, reference,
-                                             scratch)
+        for _ in range(args.repeats):  # rounds interleave the settings (a noisy machine)
+            for name in names:
+                done = subprocess.run([*base, "--child", name], check=True,
+                                      capture_output=True, text=True)
+                runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    one = report.get("dask_1", {}).get("images_per_s")
-    for w in args.workers:
-        r = report[f"dask_{w}"]
+        shutil.rmtree(tmp, ignore_errors=True)
+    for name, results in runs.items():  # the median run (by speed) of each setting
+        speeds = [r["images_per_s"] for r in results]
+        report[name] = {**sorted(results, key=lambda r: r["images_per_s"])[len(results) // 2],
+                        "images_per_s_runs": speeds}
+    one = report["dask_1"]["images_per_s"] if "dask_1" in report else None
+    for name in names[1:]:
+        r = report[name]
         r["speedup_vs_single"] = round(r["images_per_s"] / report["single"]["images_per_s"], 3)
         if one:
-            r["scaling_efficiency"] = round(r["images_per_s"] / (w * one), 3)
+            r["scaling_efficiency"] = round(r["images_per_s"] / (r["workers"] * one), 3)
     report["load_average_after"] = _load_avg()
     text = json.dumps(report, indent=2)
     print(text)

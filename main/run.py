@@ -107,6 +107,19 @@ class Run:
             options.setdefault("progress", False)
         return datasets.load(dataset, split=split, root=data_root, **options)
 
+    def dataset(self, name: str, split: str, data_root: str | None, limit: int | None = None,
+             **options) -> Any:
+        """``spykeflow.datasets.open`` (nothing read yet), its first ``limit`` samples when
+        ``limit`` is set; read it with :meth:`read` for the run's progress setting."""
+        from spykeflow import datasets
+
+        ds = datasets.open(name, split=split, root=data_root, **options)
+        return ds[:limit] if limit else ds
+
+    def read(self, ds: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``ds.read()``, with the readers' own bar only when the run shows progress."""
+        return ds.read(progress=None if self.progress else False)
+
 
 def jsonable(value: Any) -> Any:
     """numpy scalars/arrays and tuples -> Python types, recursively (for the JSON files)."""

@@ -14,7 +14,7 @@ import dask_features
 import numpy as np
 import readout
 import stdp_plots
-from run import Run, class_names, jsonable, limit
+from run import Run, class_names, jsonable
 from stdp_configs import StdpConfig
 
 import spykeflow
@@ -59,19 +59,19 @@ def body(run: Run, config: StdpConfig) -> dict:
     """encode -> STDP layer-wise training -> features -> readout -> statistics -> plots."""
     dataset = config.dataset
     load = dict(config.load_options or {})
-    x_stdp, _ = run.load(dataset, config.stdp_split, config.data_root, **load)
-    x_train, y_train = limit(*run.load(dataset, "train", config.data_root, **load),
-                             config.train_limit)
-    x_test, y_test = limit(*run.load(dataset, "test", config.data_root, **load),
-                           config.test_limit)
+    # lazy datasets: each stage reads only the samples it uses, batch by batch
+    ds_stdp = run.dataset(dataset, config.stdp_split, config.data_root, **load)
+    ds_train = run.dataset(dataset, "train", config.data_root, config.train_limit, **load)
+    ds_test = run.dataset(dataset, "test", config.data_root, config.test_limit, **load)
+    y_train, y_test = ds_train.labels, ds_test.labels
     encoder = config.make_encoder()
     net_file = run.path("network")
 
     def stdp():
         layers = network_layers(config)
-        needed = max((layer.training.n_images or len(x_stdp)) for layer in layers
+        needed = max((layer.training.n_images or len(ds_stdp)) for layer in layers
                      if isinstance(layer, spykeflow.STDPConv))
-        spikes = encoder.transform(x_stdp[:min(needed, len(x_stdp))])
+        spikes = encoder.transform(run.read(ds_stdp[:needed])[0])
         ckpt = run.path("checkpoint")
         net = spykeflow.Network(layers, seed=config.seed, batch_size=int(config.network_batch),
                                 n_jobs=config.n_jobs, progress=run.progress,
@@ -95,19 +95,19 @@ def body(run: Run, config: StdpConfig) -> dict:
     net = spykeflow.Network.load(net_file).set_params(progress=False, n_jobs=config.n_jobs)
     if config.dask_workers or config.dask_scheduler:  # on a Dask cluster, into features.zarr
         feat_result = run.stage("features", lambda: dask_features.features(
-            run, config, net, encoder, (x_train, y_train), (x_test, y_test)))
+            run, config, net, encoder, ds_train, ds_test))
         f_train, f_test = dask_features.load(run)
     else:
         feat_result = run.stage("features", lambda: _features(run, config, net, encoder,
-                                                              x_train, x_test))
+                                                              ds_train, ds_test))
         f_train, f_test = _load_features(run.path("features.npz"))
     readout_result = run.stage("readout", lambda: _readout(run, config, f_train, y_train,
                                                            f_test, y_test))
-    n_stat = min(int(config.stat_samples), len(x_test))
-    spikes_test = encoder.transform(x_test[:n_stat])
+    n_stat = min(int(config.stat_samples), len(ds_test))
+    spikes_test = encoder.transform(run.read(ds_test[:n_stat])[0])
     stat_result = run.stage("statistics", lambda: _statistics(net, spikes_test, y_test[:n_stat]))
     if not config.no_plots:
-        run.stage("plots", lambda: stdp_plots.plot_all(run, config, net, spikes_test, x_stdp,
+        run.stage("plots", lambda: stdp_plots.plot_all(run, config, net, spikes_test, ds_stdp,
                                                        y_test[:n_stat], encoder))
     return {
         "pipeline": config.pipeline,
@@ -126,15 +126,17 @@ def body(run: Run, config: StdpConfig) -> dict:
     }
 
 
-def _features(run, config, net, encoder, x_train, x_test) -> dict:
-    """Features of the training and test images, saved to ``features.npz``."""
+def _features(run, config, net, encoder, ds_train, ds_test) -> dict:
+    """Features of the training and test images (read and encoded batch by batch), saved to
+    ``features.npz``."""
     batch = int(config.encode_batch)
     out = {}
-    for name, x in (("train", x_train), ("test", x_test)):
+    for name, ds in (("train", ds_train), ("test", ds_test)):
         parts = []
-        for s in run.bar(range(0, len(x), batch), total=-(-len(x) // batch),
+        for s in run.bar(range(0, len(ds), batch), total=-(-len(ds) // batch),
                          desc=f"features {name}"):
-            parts.append(transform(net, encoder.transform(x[s:s + batch]), config.features))
+            x = run.read(ds[s:s + batch])[0]
+            parts.append(transform(net, encoder.transform(x), config.features))
         out[name] = np.concatenate(parts)
     n_features = np.int64(out["train"].shape[1])
     if out["train"].dtype == np.uint8:  # 0/1 features: bit-packed on disk
@@ -145,7 +147,7 @@ def _features(run, config, net, encoder, x_train, x_test) -> dict:
                            n_features=n_features)
     return {"n_features": int(n_features),
             "active_features_per_image_test": float((out["test"] != 0).sum(1).mean()),
-            "n_train": int(len(x_train)), "n_test": int(len(x_test))}
+            "n_train": int(len(ds_train)), "n_test": int(len(ds_test))}
 
 
 def _load_features(path) -> tuple[np.ndarray, np.ndarray]:

@@ -35,7 +35,7 @@ def _pool_geometry(net: Any, upto: int) -> dict:
     return {"pool_size": [p.size for p in pools], "pool_stride": [p.stride for p in pools]}
 
 
-def plot_all(run: Run, config: Any, net: Any, spikes_test: np.ndarray, x_stdp: np.ndarray,
+def plot_all(run: Run, config: Any, net: Any, spikes_test: np.ndarray, ds_stdp: Any,
              y_test: np.ndarray, encoder: Any) -> dict:
     """Features, convergence, STDP statistics, activity, one sample's views and the readout."""
     from spykeflow import plotting
@@ -105,7 +105,7 @@ def plot_all(run: Run, config: Any, net: Any, spikes_test: np.ndarray, x_stdp: n
         if n.startswith("Conv"):
             save(plotting.plot_spike_raster(layer_spikes[n], index=idx, layer_name=n),
                  f"raster_{n}.png")
-    save(_debug_views(net, encoder.transform(x_stdp[:1]), convs[0], names, hist),
+    save(_debug_views(net, encoder.transform(run.read(ds_stdp[:1])[0]), convs[0], names, hist),
          "debug_views_train0.png")
     # readout
     pred = io.load_npz(run.path("predictions.npz"))

@@ -10,12 +10,16 @@ module imports without it and its functions raise an ``ImportError`` saying so.
   worker (images with ``InputLayer``, event recordings with ``EventEncoder``).
 * :func:`extract_features`: encode -> transform -> a Zarr store written by the workers,
   bit-packed binary features, resumable chunk by chunk; :func:`open_features` reads it back.
+* :func:`local_cluster`: a LocalCluster whose workers run the kernels at full speed (see
+  :data:`spykeflow.dask._cluster.WORKER_ENV` for the one setting it changes, and why).
 
 See docs/concepts/dask.md for the store layout and the failure semantics.
 """
 
 from ._blocks import encode
+from ._cluster import local_cluster
 from ._extract import extract_features, fingerprint
 from ._store import FeatureStoreError, open_features
 
-__all__ = ["encode", "extract_features", "fingerprint", "open_features", "FeatureStoreError"]
+__all__ = ["encode", "extract_features", "fingerprint", "open_features", "local_cluster",
+           "FeatureStoreError"]

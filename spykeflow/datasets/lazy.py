@@ -158,6 +158,11 @@ class LazyDataset:
         return self._source.sample_dtype
 
     @property
+    def source(self) -> SampleSource:
+        """The :class:`SampleSource` this view reads from (shared by all views of it)."""
+        return self._source
+
+    @property
     def sensor_size(self) -> tuple[int, int] | None:
         """``(height, width)`` of the event sensor for event datasets (``EventEncoder``'s
         ``sensor_size``), else None."""

@@ -16,13 +16,13 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="package")
 def mnist(data_root):
-    """480 MNIST test images, their labels, an encoder and a Network trained on them, and the
-    single-process features (the reference)."""
+    """480 MNIST test images (the lazy dataset and its arrays), their labels, an encoder and
+    a Network trained on them, and the single-process features (the reference)."""
     try:
-        x, y = datasets.load("mnist", "test", root=data_root)
+        ds = datasets.open("mnist", "test", root=data_root)[:N_IMAGES]
     except datasets.DatasetNotFoundError:
         pytest.skip("MNIST is not in the data root")
-    x, y = x[:N_IMAGES], y[:N_IMAGES]
+    x, y = ds.read()
     encoder = spykeflow.InputLayer(progress=False)
     spikes = encoder.transform(x)
     net = spykeflow.Network(
@@ -31,15 +31,15 @@ def mnist(data_root):
          spykeflow.SpikePool(2)], seed=0, progress=False).fit(spikes)
     features = net.transform(spikes)
     assert features.any() and not features.all()
-    return {"x": x, "y": np.asarray(y, np.int64), "encoder": encoder, "net": net,
+    return {"ds": ds, "x": x, "y": np.asarray(y, np.int64), "encoder": encoder, "net": net,
             "spikes": spikes, "features": features}
 
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, host="127.0.0.1") as cluster, \
-            Client(cluster) as c:
+    from spykeflow.dask import local_cluster
+
+    with local_cluster(2) as cluster, Client(cluster) as c:
         yield c

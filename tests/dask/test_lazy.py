@@ -8,10 +8,9 @@ da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
 import spykeflow  # noqa: E402
+from spykeflow import datasets  # noqa: E402
 from spykeflow.dask import encode  # noqa: E402
-from spykeflow.datasets import EVENT_DTYPE  # noqa: E402
-
-from .stand_in import ArrayDataset  # noqa: E402
+from spykeflow.datasets import LazyDataset  # noqa: E402
 
 
 def _never(*_):
@@ -65,30 +64,27 @@ def test_model_enters_graph_once_and_results_identical(mnist):
 
 
 def test_encode_dataset_images(mnist):
-    ds = ArrayDataset(mnist["x"][:130], mnist["y"][:130])
+    ds = mnist["ds"][:130]
     spikes = encode(ds, mnist["encoder"], chunk_size=50)
     assert spikes.chunks[0] == (50, 50, 30)
-    assert len(_holders(dict(spikes.__dask_graph__()), ArrayDataset)) == 1
+    assert len(_holders(dict(spikes.__dask_graph__()), LazyDataset)) == 1
     np.testing.assert_array_equal(spikes.compute(), mnist["spikes"][:130])
 
 
-def test_encode_dataset_events():
-    rng = np.random.default_rng(0)
-    recordings = np.empty(7, object)
-    for i in range(7):
-        n = int(rng.integers(5, 40))
-        ev = np.zeros(n, EVENT_DTYPE)
-        ev["x"], ev["y"] = rng.integers(0, 6, n), rng.integers(0, 5, n)
-        ev["p"], ev["t"] = rng.integers(0, 2, n), np.sort(rng.integers(0, 1000, n))
-        recordings[i] = ev
-    enc = spykeflow.EventEncoder(sensor_size=(5, 6), time_steps=4)
-    spikes = encode(ArrayDataset(recordings, np.arange(7), name="nmnist"), enc, chunk_size=3)
-    np.testing.assert_array_equal(spikes.compute(), enc.transform(list(recordings)))
+def test_encode_dataset_events(data_root):
+    """Real N-MNIST recordings, each block read file by file and binned on its worker."""
+    try:
+        ds = datasets.open("nmnist", "test", root=data_root)[:7]
+    except datasets.DatasetNotFoundError:
+        pytest.skip("N-MNIST is not in the data root")
+    enc = spykeflow.EventEncoder(sensor_size=ds.sensor_size, time_steps=4)
+    spikes = encode(ds, enc, chunk_size=3)
+    assert spikes.chunks[0] == (3, 3, 1)
+    np.testing.assert_array_equal(spikes.compute(), enc.transform(ds.read()[0]))
 
 
-def test_validation():
+def test_validation(mnist):
     with pytest.raises(TypeError, match="lazy dataset"):
         encode(np.zeros((3, 28, 28)), spykeflow.InputLayer())
     with pytest.raises(ValueError, match="chunk_size"):
-        encode(ArrayDataset(np.zeros((3, 28, 28), np.uint8), np.zeros(3)),
-               spykeflow.InputLayer(), chunk_size=0)
+        encode(mnist["ds"][:3], spykeflow.InputLayer(), chunk_size=0)
