@@ -158,6 +158,26 @@ def test_figures_written(run_dir):
     assert set(FIGURES) <= set(m["files"])
 
 
+def test_dask_workers_give_the_same_features(run_dir, tmp_path):
+    """The same run with ``--dask-workers 2`` (a LocalCluster of 2 processes writes
+    features.zarr) gives the features of the plain run, bit for bit."""
+    pytest.importorskip("distributed")
+    from spykeflow import io
+    from spykeflow.dask import open_features
+
+    out = tmp_path / "run"
+    assert cli.main(["digits", *SMALL, "--no-plots", "--dask-workers", "2",
+                     "--out", str(out)]) == 0
+    assert _json(out / "config.json")["dask_workers"] == 2
+    assert not (out / "features.npz").exists()
+    plain = io.load_npz(run_dir / "features.npz")
+    n = int(plain["n_features"])
+    for split in ("train", "test"):
+        x, y = open_features(str(out / "features.zarr"), group=split)
+        np.testing.assert_array_equal(x, np.unpackbits(plain[f"X_{split}"], axis=1, count=n))
+    assert _json(out / "metrics.json")["n_features"] == n
+
+
 @pytest.mark.slow
 def test_resume_after_interrupt_skips_finished_stages(tmp_path, monkeypatch):
     out = tmp_path / "run"
