@@ -11,7 +11,7 @@ module imports without it and its functions raise an ``ImportError`` saying so.
 * :func:`extract_features`: encode -> transform -> a Zarr store written by the workers,
   bit-packed binary features, resumable chunk by chunk; :func:`open_features` reads it back.
 * :func:`local_cluster`: a LocalCluster whose workers run the kernels at full speed (see
-  :data:`spykeflow.dask._cluster.WORKER_ENV` for the one setting it changes, and why).
+  ``spykeflow.dask._cluster.WORKER_ENV`` for the one setting it changes, and why).
 
 See docs/concepts/dask.md for the store layout and the failure semantics.
 """

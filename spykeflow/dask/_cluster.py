@@ -21,7 +21,7 @@ WORKER_ENV: dict[str, Any] = {"MALLOC_TRIM_THRESHOLD_": None}
 
 def local_cluster(n_workers: int, threads_per_worker: int = 1, **kwargs: Any) -> Any:
     """A ``distributed.LocalCluster`` of ``n_workers`` processes on 127.0.0.1 (no dashboard)
-    whose workers run SpykeFlow's kernels at full speed (:data:`WORKER_ENV`).
+    whose workers run SpykeFlow's kernels at full speed (``WORKER_ENV`` in this module).
 
     Parameters
     ----------

@@ -159,7 +159,7 @@ class LazyDataset:
 
     @property
     def source(self) -> SampleSource:
-        """The :class:`SampleSource` this view reads from (shared by all views of it)."""
+        """The ``SampleSource`` this view reads from (shared by all views of it)."""
         return self._source
 
     @property
