@@ -109,6 +109,9 @@ def main(argv=None):
                 report["worker_pids_after"]
         commits = _commits(store)
         report["chunks_computed"] = len(result.get("computed", []))
+        # tasks whose final run found their chunk already committed (a finished task lost
+        # with the killed worker and rerun by the scheduler skips writing)
+        report["tasks_skipped"] = result.get("skipped")
         report["commits_per_chunk"] = dict(collections.Counter(commits))
         got, _ = open_features(store)
         report["identical_to_single_process"] = bool(np.array_equal(got, reference))
