@@ -129,8 +129,8 @@ def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, sl
         Spikes (0/1) in the SNN phase, leaky-ReLU values in the ANN phase.
 
     The phase is read from ``spiking``/``rest`` inside the computation (``keras.ops.cond``:
-    one ``tf.cond`` / ``jax.lax.cond``; a Python branch on PyTorch), so a compiled function
-    switches phase without being retraced.
+    ``tf.cond`` / ``jax.lax.cond``; a Python branch on PyTorch), so a compiled function
+    switches phase without being retraced; only the active phase's branch runs.
 
     >>> p = F.LIFParams(beta=0.5, threshold=0.5, spike_fn=S.get("gaussian", sigma=1 / 6))
     >>> x = np.array([[[0.6], [0.4], [0.4]]], "float32")
@@ -148,19 +148,23 @@ def sts_sequence(currents: Any, params: F.LIFParams, spiking: Any, rest: Any, sl
     rest = ops.cast(rest, "float32")
 
     if ann_activation == "spike":
-        fn = spike_fn
+        ann_fn = spike_fn
     else:
-        def fn(x):  # x = u - theta
-            ann = shifted_leaky_relu(x + theta, theta, slope)
-            return spiking * spike_fn(x) + (1.0 - spiking) * ann
+        def ann_fn(x):  # x = u - theta
+            return shifted_leaky_relu(x + theta, theta, slope)
 
-    with_rest = params._replace(reset="zero", spike_fn=fn)
-    without_rest = params._replace(reset="none", spike_fn=fn)
-    use_rest = ops.logical_and(spiking > 0.5, rest > 0.5)
+    def run(fn, reset):
+        return F.lif_sequence(currents, params._replace(reset=reset, spike_fn=fn),
+                              remat=remat)[0]
+
+    # One branch per phase, so the SNN phase computes (and differentiates) only the spike
+    # function and the ANN phase only its activation (a blend of both, weighted by
+    # ``spiking``, cost the SNN phase the ANN activation's forward and backward work).
     return ops.cond(
-        use_rest,
-        lambda: F.lif_sequence(currents, with_rest, remat=remat)[0],
-        lambda: F.lif_sequence(currents, without_rest, remat=remat)[0],
+        spiking > 0.5,
+        lambda: ops.cond(rest > 0.5, lambda: run(spike_fn, "zero"),
+                         lambda: run(spike_fn, "none")),
+        lambda: run(ann_fn, "none"),
     )
 
 
