@@ -77,9 +77,11 @@ def scan(step: Callable, init: Any, xs: Any, remat: bool = False) -> tuple[Any, 
     carry (the contract of ``keras.ops.scan`` on TensorFlow).
 
     JAX runs ``keras.ops.scan`` (``jax.lax.scan``), PyTorch a Python loop over the time slices.
-    TensorFlow runs one ``tf.while_loop`` with the carry as loop variables and
-    ``maximum_iterations`` set, so the loop and its gradient also compile with XLA
-    (``jit_compile=True``), which ``keras.ops.scan``'s loop cannot.
+    TensorFlow unrolls the loop into the graph when the number of steps is static and at most
+    ``TF_UNROLL_MAX`` (graph mode then runs and fuses the steps' ops without a loop's
+    per-iteration overhead: ``sts_convsnn`` trained 1.14x faster), and otherwise runs one
+    ``tf.while_loop`` with the carry as loop variables and ``maximum_iterations`` set; both
+    also compile with XLA (``jit_compile=True``), which ``keras.ops.scan``'s loop cannot.
 
     ``remat=True`` recomputes each step's activations in the backward pass instead of keeping
     them (``keras.remat``: less memory for back-propagation through long sequences, about one
@@ -90,27 +92,38 @@ def scan(step: Callable, init: Any, xs: Any, remat: bool = False) -> tuple[Any, 
     if remat:
         step = keras.remat(step)
     if name() == "tensorflow":
+        from keras import tree
+
+        steps = tree.flatten(xs)[0].shape[0]
+        if steps is not None and steps <= TF_UNROLL_MAX:
+            return _unrolled_scan(step, init, xs)
         return _tf_scan(step, init, xs)
     if name() == "torch":
-        return _torch_scan(step, init, xs)
+        return _unrolled_scan(step, init, xs)
     return keras.ops.scan(step, init, xs)
 
 
-def _torch_scan(step: Callable, init: Any, xs: Any) -> tuple[Any, Any]:
-    """A Python loop over ``torch.unbind`` slices. Keras's torch scan indexes ``xs[i]`` per
-    step, whose backward pass builds a zero gradient of all of ``xs`` per step (O(T^2));
-    unbind's backward stacks the step gradients once."""
-    import torch
+#: Longest static sequence that :func:`scan` unrolls on TensorFlow (longer ones, or an unknown
+#: length, run in a ``tf.while_loop``: an unrolled graph grows with the length).
+TF_UNROLL_MAX = 32
+
+
+def _unrolled_scan(step: Callable, init: Any, xs: Any) -> tuple[Any, Any]:
+    """A Python loop over the time slices (``keras.ops.unstack``: ``torch.unbind`` /
+    ``tf.unstack``). Keras's torch scan indexes ``xs[i]`` per step, whose backward pass
+    builds a zero gradient of all of ``xs`` per step (O(T^2)); unstack's backward stacks the
+    step gradients once."""
     from keras import tree
 
-    xs_flat = [torch.unbind(keras.ops.convert_to_tensor(x), 0) for x in tree.flatten(xs)]
+    xs_flat = [keras.ops.unstack(keras.ops.convert_to_tensor(x), axis=0)
+               for x in tree.flatten(xs)]
     nested = tree.is_nested(xs)
     carry, y, ys = init, None, []
     for slices in zip(*xs_flat):
         x_t = tree.pack_sequence_as(xs, list(slices)) if nested else slices[0]
         carry, y = step(carry, x_t)
         ys.append(tree.flatten(y))
-    stacked = [torch.stack(column) for column in zip(*ys)]
+    stacked = [keras.ops.stack(column) for column in zip(*ys)]
     return carry, tree.pack_sequence_as(y, stacked) if tree.is_nested(y) else stacked[0]
 
 

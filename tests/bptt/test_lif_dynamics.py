@@ -218,20 +218,45 @@ def test_remat_gives_same_forward_and_gradients(graph, reset):
         F.lif_sequence(x, p, remat="yes")
 
 
-def test_time_loop_and_its_gradient_compile_with_xla():
-    """The TensorFlow time loop (spykeflow._backend.scan) has maximum_iterations, so BPTT
-    compiles with XLA (jit_compile=True) and gives the graph-mode numbers."""
-    x = tf.constant(np.random.default_rng(0).random((3, 7, 5)).astype("float32"))
+@pytest.mark.parametrize("steps", [7, 40])  # unrolled (<= TF_UNROLL_MAX), tf.while_loop
+def test_time_loop_and_its_gradient_compile_with_xla(steps):
+    """The TensorFlow time loop (spykeflow._backend.scan: unrolled, or a tf.while_loop with
+    maximum_iterations) compiles with XLA (jit_compile=True) with its gradient and gives the
+    graph-mode numbers."""
+    x = tf.constant(np.random.default_rng(0).random((3, steps, 5)).astype("float32"))
     beta = tf.Variable(0.8)
 
     def grads(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
             s, _ = F.lif_sequence(x, F.LIFParams(beta=beta, threshold=0.5, alpha=0.5))
-            loss = tf.reduce_sum(s * tf.range(1.0, 8.0)[None, :, None])
+            loss = tf.reduce_sum(s * tf.range(1.0, steps + 1.0)[None, :, None])
         return (s,) + tuple(tape.gradient(loss, [x, beta]))
 
     plain = tf.function(grads)(x)
     xla = tf.function(grads, jit_compile=True)(x)
     for a, b in zip(plain, xla):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_unrolled_time_loop_equals_the_while_loop(monkeypatch):
+    """TensorFlow unrolls short static loops; the outputs and gradients are those of the
+    tf.while_loop it replaces."""
+    from spykeflow import _backend
+
+    x = tf.constant(np.random.default_rng(1).random((4, 9, 6)).astype("float32"))
+    beta = tf.Variable(0.7)
+
+    def grads(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            s, state = F.lif_sequence(x, F.LIFParams(beta=beta, threshold=0.5, alpha=0.5))
+            loss = tf.reduce_sum(s * tf.range(1.0, 10.0)[None, :, None]) + tf.reduce_sum(
+                state.v)
+        return (s, state.v) + tuple(tape.gradient(loss, [x, beta]))
+
+    unrolled = tf.function(grads)(x)
+    monkeypatch.setattr(_backend, "TF_UNROLL_MAX", 0)
+    looped = tf.function(grads)(x)
+    for a, b in zip(unrolled, looped):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
