@@ -78,8 +78,8 @@ def scan(step: Callable, init: Any, xs: Any, remat: bool = False) -> tuple[Any, 
 
     JAX runs ``keras.ops.scan`` (``jax.lax.scan``), PyTorch a Python loop over the time slices.
     TensorFlow unrolls the loop into the graph when the number of steps is static and at most
-    ``TF_UNROLL_MAX`` (graph mode then runs and fuses the steps' ops without a loop's
-    per-iteration overhead: ``sts_convsnn`` trained 1.14x faster), and otherwise runs one
+    ``TF_UNROLL_MAX`` (plain graph ops, without a loop's per-iteration machinery:
+    ``sts_convsnn`` trained 1.14x faster), and otherwise runs one
     ``tf.while_loop`` with the carry as loop variables and ``maximum_iterations`` set; both
     also compile with XLA (``jit_compile=True``), which ``keras.ops.scan``'s loop cannot.
 
