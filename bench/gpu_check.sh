@@ -12,19 +12,7 @@
 # PyTorch when SPYKEFLOW_CONFORMANCE_GPU is set).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-outputs/gpu_check}
-mkdir -p "$out"
-py=${PYTHON:-python3}
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 PYTHONUNBUFFERED=1
-
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$out/gpu.txt"
-cat "$out/gpu.txt"
-
-backends=$("$py" - <<'PY'
-import importlib.util
-print(" ".join(b for b in ("tensorflow", "jax", "torch") if importlib.util.find_spec(b)))
-PY
-)
+source bench/gpu_common.sh outputs/gpu_check "$@"
 peer=$("$py" -c "import importlib.util as u; print('snntorch' if u.find_spec('snntorch') else '')")
 echo "backends: $backends ${peer:+(peer: $peer)}"
 

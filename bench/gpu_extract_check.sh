@@ -10,18 +10,8 @@
 # "stream" entry), nvidia-smi. About 6-8 minutes; each step has its own timeout.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-outputs/gpu_extract_check}
-mkdir -p "$out"
-py=${PYTHON:-python3}
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 PYTHONUNBUFFERED=1
-
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$out/gpu.txt"
-cat "$out/gpu.txt"; nproc
-backends=$("$py" - <<'PY'
-import importlib.util
-print(" ".join(b for b in ("jax", "tensorflow", "torch") if importlib.util.find_spec(b)))
-PY
-)
+source bench/gpu_common.sh outputs/gpu_extract_check "$@"
+nproc
 echo "backends: $backends"
 
 # 1. bit-identical features on the GPU: the dense-path tests place their tensors on the
